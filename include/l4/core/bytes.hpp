@@ -1,0 +1,56 @@
+// Byte spans and big-endian (network order) load/store.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+namespace l4 {
+
+using bytes = std::span<const std::uint8_t>;
+using mut_bytes = std::span<std::uint8_t>;
+
+// Unaligned network-order loads and stores. memcpy + byteswap compiles to a
+// single mov/movbe on every compiler we support.
+[[nodiscard]] constexpr std::uint16_t load_be16(const std::uint8_t* p) noexcept {
+    return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
+[[nodiscard]] constexpr std::uint32_t load_be32(const std::uint8_t* p) noexcept {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+           std::uint32_t{p[3]};
+}
+[[nodiscard]] constexpr std::uint64_t load_be64(const std::uint8_t* p) noexcept {
+    return (std::uint64_t{load_be32(p)} << 32) | load_be32(p + 4);
+}
+constexpr void store_be16(std::uint8_t* p, std::uint16_t v) noexcept {
+    p[0] = static_cast<std::uint8_t>(v >> 8);
+    p[1] = static_cast<std::uint8_t>(v);
+}
+constexpr void store_be32(std::uint8_t* p, std::uint32_t v) noexcept {
+    store_be16(p, static_cast<std::uint16_t>(v >> 16));
+    store_be16(p + 2, static_cast<std::uint16_t>(v));
+}
+constexpr void store_be64(std::uint8_t* p, std::uint64_t v) noexcept {
+    store_be32(p, static_cast<std::uint32_t>(v >> 32));
+    store_be32(p + 4, static_cast<std::uint32_t>(v));
+}
+
+// Little-endian variants: pcap files written on little-endian hosts.
+[[nodiscard]] constexpr std::uint16_t load_le16(const std::uint8_t* p) noexcept {
+    return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
+}
+[[nodiscard]] constexpr std::uint32_t load_le32(const std::uint8_t* p) noexcept {
+    return std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) |
+           (std::uint32_t{p[3]} << 24);
+}
+constexpr void store_le16(std::uint8_t* p, std::uint16_t v) noexcept {
+    p[0] = static_cast<std::uint8_t>(v);
+    p[1] = static_cast<std::uint8_t>(v >> 8);
+}
+constexpr void store_le32(std::uint8_t* p, std::uint32_t v) noexcept {
+    store_le16(p, static_cast<std::uint16_t>(v));
+    store_le16(p + 2, static_cast<std::uint16_t>(v >> 16));
+}
+
+}  // namespace l4

@@ -1,0 +1,74 @@
+// Error codes of l4kit, a boost::system error category, and result<T>.
+//
+// Every parser and emitter reports failure as one of these codes, never by
+// throwing and never by reading outside its input.
+#pragma once
+
+#include <boost/system/error_category.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+#include <string>
+#include <type_traits>
+
+namespace l4 {
+
+enum class errc {
+    ok = 0,
+    truncated,            // fewer bytes than the header or a length field says
+    bad_data_offset,      // TCP data offset < 5 words or past the segment end
+    bad_header_length,    // IPv4 IHL < 5 words or past the datagram end
+    bad_option_length,    // an option's length byte is impossible for its kind
+    length_mismatch,      // a length field disagrees with the bytes present
+    bad_checksum,         // verification over pseudo-header, header and payload failed
+    unsupported_version,  // IP version other than 4 or 6, pcap version other than 2.4
+    unsupported_link_type,
+    bad_magic,            // not a pcap file
+    buffer_too_small,     // the emit buffer cannot hold the header
+    options_too_long,     // options do not fit in the 40 bytes TCP allows
+    fragment,             // an IP fragment; the transport header is not complete
+    unknown_protocol,     // no TCP or UDP in this datagram
+};
+
+class error_category final : public boost::system::error_category {
+public:
+    constexpr error_category() noexcept : boost::system::error_category(0x6c346b6974ull) {}
+    const char* name() const noexcept override { return "l4"; }
+    std::string message(int ev) const override { return describe(static_cast<errc>(ev)); }
+
+    static const char* describe(errc e) noexcept {
+        switch (e) {
+        case errc::ok: return "success";
+        case errc::truncated: return "truncated";
+        case errc::bad_data_offset: return "bad TCP data offset";
+        case errc::bad_header_length: return "bad IP header length";
+        case errc::bad_option_length: return "bad option length";
+        case errc::length_mismatch: return "length field mismatch";
+        case errc::bad_checksum: return "bad checksum";
+        case errc::unsupported_version: return "unsupported version";
+        case errc::unsupported_link_type: return "unsupported link type";
+        case errc::bad_magic: return "bad magic number";
+        case errc::buffer_too_small: return "buffer too small";
+        case errc::options_too_long: return "options too long";
+        case errc::fragment: return "IP fragment";
+        case errc::unknown_protocol: return "unknown protocol";
+        }
+        return "unknown l4 error";
+    }
+};
+
+inline const boost::system::error_category& l4_category() noexcept {
+    static constexpr error_category instance;
+    return instance;
+}
+
+inline boost::system::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), l4_category()};
+}
+
+template <class T>
+using result = boost::system::result<T, boost::system::error_code>;
+
+}  // namespace l4
+
+template <>
+struct boost::system::is_error_code_enum<l4::errc> : std::true_type {};
