@@ -27,6 +27,7 @@ enum class errc {
     options_too_long,     // options do not fit in the 40 bytes TCP allows
     fragment,             // an IP fragment; the transport header is not complete
     unknown_protocol,     // no TCP or UDP in this datagram
+    value_out_of_range,   // a repr value does not fit its field's width
 };
 
 class error_category final : public boost::system::error_category {
@@ -51,6 +52,7 @@ public:
         case errc::options_too_long: return "options too long";
         case errc::fragment: return "IP fragment";
         case errc::unknown_protocol: return "unknown protocol";
+        case errc::value_out_of_range: return "value out of range for its field";
         }
         return "unknown l4 error";
     }

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 
 namespace l4::wire {
@@ -166,6 +167,8 @@ struct layout {
         static_assert(at < static_cast<std::ptrdiff_t>(sizeof...(Fields)), "no field of that name in this layout");
         return static_cast<std::size_t>(at);
     }();
+
+    using value_tuple = std::tuple<typename Fields::value_type...>;
 
     template <std::size_t I>
     using field_at = typename decltype(+hana::at_c<I>(fields))::type;

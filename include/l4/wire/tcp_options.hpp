@@ -1,0 +1,221 @@
+// TCP options: a lenient walk over the option bytes and a strict value type.
+//
+// Reading list: RFC 9293 §3.2 (EOL, NOP, MSS), RFC 7323 §2-3 (window scale,
+// timestamps), RFC 2018 §2-3 (SACK-permitted, SACK).
+//
+// `option_walker` yields (kind, data) pairs and stops at the first malformed
+// option, remembering why: cheap enough to run on every segment. `tcp_options`
+// is the strict repr: every option the stack understands, decoded, plus the
+// kinds it skipped.
+#pragma once
+
+#include <l4/core/bytes.hpp>
+#include <l4/core/error.hpp>
+#include <l4/core/seq32.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace l4::wire {
+
+namespace option_kind {
+inline constexpr std::uint8_t eol = 0;
+inline constexpr std::uint8_t nop = 1;
+inline constexpr std::uint8_t mss = 2;
+inline constexpr std::uint8_t window_scale = 3;
+inline constexpr std::uint8_t sack_permitted = 4;
+inline constexpr std::uint8_t sack = 5;
+inline constexpr std::uint8_t timestamps = 8;
+}  // namespace option_kind
+
+inline constexpr std::size_t max_options_len = 40;  // RFC 9293 §3.1: data offset ≤ 15 words
+inline constexpr std::size_t max_sack_blocks = 4;   // RFC 2018 §3: 4 blocks fill 34 of 40 bytes
+
+struct raw_option {
+    std::uint8_t kind;
+    bytes data;  // the option's bytes after kind and length
+};
+
+// Walks options in wire order. EOL ends the walk; NOP is skipped. A length
+// byte that is < 2 or runs past the end stops the walk with bad_option_length.
+class option_walker {
+public:
+    constexpr explicit option_walker(bytes options) noexcept : rest_{options} {}
+
+    [[nodiscard]] constexpr std::optional<raw_option> next() noexcept {
+        while (!rest_.empty()) {
+            const std::uint8_t kind = rest_[0];
+            if (kind == option_kind::eol) break;
+            if (kind == option_kind::nop) {
+                rest_ = rest_.subspan(1);
+                continue;
+            }
+            // RFC 9293 §3.1: every other option has a length byte counting kind and length.
+            if (rest_.size() < 2 || rest_[1] < 2 || rest_[1] > rest_.size()) {
+                error_ = errc::bad_option_length;
+                break;
+            }
+            const std::size_t len = rest_[1];
+            raw_option opt{kind, rest_.subspan(2, len - 2)};
+            rest_ = rest_.subspan(len);
+            return opt;
+        }
+        rest_ = {};
+        return std::nullopt;
+    }
+
+    // errc::ok once the walk ended cleanly.
+    [[nodiscard]] constexpr errc error() const noexcept { return error_; }
+
+private:
+    bytes rest_;
+    errc error_ = errc::ok;
+};
+
+struct sack_block {
+    seq32 left;   // first sequence number of the block
+    seq32 right;  // sequence number just past the block
+    friend constexpr bool operator==(const sack_block&, const sack_block&) noexcept = default;
+};
+
+struct timestamps {
+    std::uint32_t tsval = 0;
+    std::uint32_t tsecr = 0;
+    friend constexpr bool operator==(const timestamps&, const timestamps&) noexcept = default;
+};
+
+struct tcp_options {
+    std::optional<std::uint16_t> mss;
+    std::optional<std::uint8_t> window_scale;  // the shift count as sent; RFC 7323 §2.3 caps its use at 14
+    bool sack_permitted = false;
+    std::array<sack_block, max_sack_blocks> sack{};
+    std::uint8_t sack_count = 0;
+    std::optional<timestamps> ts;
+    // Kinds we do not decode, skipped by their length (RFC 9293 §3.1 MUST-6).
+    std::array<std::uint8_t, max_options_len / 2> unknown_kinds{};
+    std::uint8_t unknown_count = 0;
+
+    // Only the used parts of the fixed-capacity arrays take part.
+    friend constexpr bool operator==(const tcp_options& a, const tcp_options& b) noexcept {
+        return a.mss == b.mss && a.window_scale == b.window_scale && a.sack_permitted == b.sack_permitted &&
+               a.ts == b.ts && std::ranges::equal(a.sack_blocks(), b.sack_blocks()) &&
+               std::ranges::equal(a.unknown(), b.unknown());
+    }
+
+    [[nodiscard]] constexpr std::span<const sack_block> sack_blocks() const noexcept {
+        return {sack.data(), sack_count};
+    }
+    [[nodiscard]] constexpr std::span<const std::uint8_t> unknown() const noexcept {
+        return {unknown_kinds.data(), unknown_count};
+    }
+    constexpr void add_sack(sack_block b) noexcept {
+        if (sack_count < max_sack_blocks) sack[sack_count++] = b;
+    }
+
+    // Strict decoding: known kinds must have their exact lengths.
+    [[nodiscard]] static constexpr result<tcp_options> parse(bytes options) noexcept {
+        tcp_options out;
+        option_walker walk{options};
+        while (auto opt = walk.next()) {
+            const bytes d = opt->data;
+            switch (opt->kind) {
+            case option_kind::mss:
+                if (d.size() != 2) return errc::bad_option_length;
+                out.mss = load_be16(d.data());
+                break;
+            case option_kind::window_scale:
+                if (d.size() != 1) return errc::bad_option_length;
+                out.window_scale = d[0];
+                break;
+            case option_kind::sack_permitted:
+                if (!d.empty()) return errc::bad_option_length;
+                out.sack_permitted = true;
+                break;
+            case option_kind::sack:
+                if (d.empty() || d.size() % 8 != 0 || d.size() / 8 > max_sack_blocks)
+                    return errc::bad_option_length;
+                out.sack_count = 0;
+                for (std::size_t i = 0; i < d.size(); i += 8)
+                    out.add_sack({seq32{load_be32(d.data() + i)}, seq32{load_be32(d.data() + i + 4)}});
+                break;
+            case option_kind::timestamps:
+                if (d.size() != 8) return errc::bad_option_length;
+                out.ts = timestamps{load_be32(d.data()), load_be32(d.data() + 4)};
+                break;
+            default:
+                if (out.unknown_count < out.unknown_kinds.size()) out.unknown_kinds[out.unknown_count++] = opt->kind;
+                break;
+            }
+        }
+        if (walk.error() != errc::ok) return walk.error();
+        return out;
+    }
+
+    // Bytes emit() writes, a multiple of 4; may exceed max_options_len, which
+    // emit() then refuses.
+    [[nodiscard]] constexpr std::size_t buffer_len() const noexcept {
+        std::size_t n = 0;
+        if (mss) n += 4;
+        if (sack_permitted || ts) n += ts ? 12 : 4;  // SACK-permitted rides in the NOPs before TS
+        if (window_scale) n += 4;
+        if (sack_count) n += 4 + 8 * std::size_t{sack_count};
+        return n;
+    }
+
+    // Writes the options in the order Linux uses, NOP-padded to 32-bit words.
+    // Unknown kinds are not re-emitted: we never send what we cannot vouch for.
+    [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out) const noexcept {
+        const std::size_t n = buffer_len();
+        if (n > max_options_len) return errc::options_too_long;
+        if (out.size() < n) return errc::buffer_too_small;
+        std::uint8_t* p = out.data();
+        if (mss) {
+            *p++ = option_kind::mss;
+            *p++ = 4;
+            store_be16(p, *mss);
+            p += 2;
+        }
+        if (ts) {
+            if (sack_permitted) {
+                *p++ = option_kind::sack_permitted;
+                *p++ = 2;
+            } else {
+                *p++ = option_kind::nop;
+                *p++ = option_kind::nop;
+            }
+            *p++ = option_kind::timestamps;
+            *p++ = 10;
+            store_be32(p, ts->tsval);
+            store_be32(p + 4, ts->tsecr);
+            p += 8;
+        } else if (sack_permitted) {
+            *p++ = option_kind::nop;
+            *p++ = option_kind::nop;
+            *p++ = option_kind::sack_permitted;
+            *p++ = 2;
+        }
+        if (window_scale) {
+            *p++ = option_kind::nop;
+            *p++ = option_kind::window_scale;
+            *p++ = 3;
+            *p++ = *window_scale;
+        }
+        if (sack_count) {
+            *p++ = option_kind::nop;
+            *p++ = option_kind::nop;
+            *p++ = option_kind::sack;
+            *p++ = static_cast<std::uint8_t>(2 + 8 * sack_count);
+            for (const sack_block& b : sack_blocks()) {
+                store_be32(p, b.left.raw());
+                store_be32(p + 4, b.right.raw());
+                p += 8;
+            }
+        }
+        return n;
+    }
+};
+
+}  // namespace l4::wire

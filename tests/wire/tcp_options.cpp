@@ -1,0 +1,82 @@
+// TCP options: each kind, padding, unknown kinds, and every malformed length.
+#include <l4/wire/tcp_options.hpp>
+
+#include "../support.hpp"
+
+#include <array>
+#include <vector>
+
+using namespace l4::wire;
+using l4::seq32;
+
+TEST_CASE("tcp options: MSS, SACK-permitted, timestamps and window scale decode", "[tcp][options]") {
+    const std::array<std::uint8_t, 20> raw{2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9, 1, 3, 3, 7};
+    auto o = tcp_options::parse(raw);
+    REQUIRE(o);
+    CHECK(o->mss == 1460);
+    CHECK(o->sack_permitted);
+    CHECK(o->ts == timestamps{7, 9});
+    CHECK(o->window_scale == 7);
+    CHECK(o->sack_count == 0);
+}
+
+TEST_CASE("tcp options: SACK with one to four blocks", "[tcp][options]") {
+    for (std::uint8_t n = 1; n <= 4; ++n) {
+        std::vector<std::uint8_t> raw{1, 1, 5, static_cast<std::uint8_t>(2 + 8 * n)};
+        for (std::uint8_t i = 0; i < n; ++i)
+            for (int b : {0, 0, 0, 2 * i, 0, 0, 0, 2 * i + 1})
+                raw.push_back(static_cast<std::uint8_t>(b));
+        auto o = tcp_options::parse(raw);
+        REQUIRE(o);
+        REQUIRE(o->sack_count == n);
+        CHECK(o->sack_blocks().back() == sack_block{seq32{2u * (n - 1u)}, seq32{2u * n - 1u}});
+    }
+}
+
+TEST_CASE("tcp options: EOL ends the list and what follows is padding", "[tcp][options]") {
+    const std::array<std::uint8_t, 8> raw{2, 4, 0x02, 0x18, 0, 0xff, 0xff, 0xff};
+    auto o = tcp_options::parse(raw);
+    REQUIRE(o);
+    CHECK(o->mss == 536);
+}
+
+TEST_CASE("tcp options: unknown kinds are skipped by their length and reported", "[tcp][options]") {
+    const std::array<std::uint8_t, 12> raw{30, 4, 0xaa, 0xbb, 2, 4, 0x05, 0xb4, 254, 4, 0x12, 0x34};
+    auto o = tcp_options::parse(raw);
+    REQUIRE(o);
+    CHECK(o->mss == 1460);
+    REQUIRE(o->unknown_count == 2);
+    CHECK(o->unknown_kinds[0] == 30);
+    CHECK(o->unknown_kinds[1] == 254);
+}
+
+TEST_CASE("tcp options: impossible lengths are refused", "[tcp][options][errors]") {
+    using V = std::vector<std::uint8_t>;
+    const auto bad = GENERATE(V{2},                     // kind without a length byte
+                              V{2, 0},                  // length below 2
+                              V{2, 1, 0, 0},            // length below 2
+                              V{2, 5, 0, 0},            // past the end
+                              V{2, 3, 0},               // MSS must be 4
+                              V{3, 4, 0, 0},            // window scale must be 3
+                              V{4, 3, 0},               // SACK-permitted must be 2
+                              V{8, 8, 0, 0, 0, 0, 0, 0},  // timestamps must be 10
+                              V{5, 2},                  // SACK without a block
+                              V{5, 6, 0, 0, 0, 0},      // SACK not a multiple of 8
+                              V{30, 1});                // unknown kind, length 1
+    CHECK(tcp_options::parse(bad).error() == l4::errc::bad_option_length);
+}
+
+TEST_CASE("tcp options: emit pads to 32-bit words and parses back", "[tcp][options]") {
+    tcp_options o;
+    o.window_scale = 14;
+    o.sack_permitted = true;
+    o.add_sack({seq32{100}, seq32{200}});
+    std::array<std::uint8_t, 40> buf{};
+    auto n = o.emit(buf);
+    REQUIRE(n);
+    CHECK(*n % 4 == 0);
+    CHECK(*n == o.buffer_len());
+    auto back = tcp_options::parse(std::span{buf}.first(*n));
+    REQUIRE(back);
+    CHECK(*back == o);
+}
