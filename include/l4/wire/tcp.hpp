@@ -203,10 +203,10 @@ struct tcp_repr {
     }
 };
 
-// One tcpdump-like line: "38814 > 50008: Flags [S.], seq 1, ack 2, win 64240, options [mss 1460,...], length 0"
-inline std::ostream& operator<<(std::ostream& os, const tcp_view& v) {
-    os << v.src_port() << " > " << v.dst_port() << ": Flags [" << v.flags().to_string() << "], seq "
-       << v.seq_number();
+// What tcpdump prints after the addresses: "Flags [S.], seq 1, ack 2, win
+// 64240, options [mss 1460,...], length 0".
+inline std::ostream& print_summary(std::ostream& os, const tcp_view& v) {
+    os << "Flags [" << v.flags().to_string() << "], seq " << v.seq_number();
     if (!v.payload().empty()) os << ':' << (v.seq_number() + static_cast<std::uint32_t>(v.payload().size()));
     if (v.flags().has(tcp_flags::ack)) os << ", ack " << v.ack_number();
     os << ", win " << v.window();
@@ -227,6 +227,10 @@ inline std::ostream& operator<<(std::ostream& os, const tcp_view& v) {
         os << ", options [" << opts.error().message() << ']';
     }
     return os << ", length " << v.payload().size();
+}
+
+inline std::ostream& operator<<(std::ostream& os, const tcp_view& v) {
+    return print_summary(os << v.src_port() << " > " << v.dst_port() << ": ", v);
 }
 
 }  // namespace l4::wire
