@@ -7,6 +7,7 @@
 #include <boost/system/error_category.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/result.hpp>
+#include <cstdint>
 #include <string>
 #include <type_traits>
 
@@ -28,6 +29,10 @@ enum class errc {
     fragment,             // an IP fragment; the transport header is not complete
     unknown_protocol,     // no TCP or UDP in this datagram
     value_out_of_range,   // a repr value does not fit its field's width
+    would_block,          // nothing to receive now; try again after the link's deadline or fd says so
+    queue_full,           // the link's transmit queue is at its limit; the frame was not taken
+    frame_too_large,      // the frame exceeds the link's MTU
+    link_closed,          // the other end or the device is gone
 };
 
 class error_category final : public boost::system::error_category {
@@ -53,6 +58,10 @@ public:
         case errc::fragment: return "IP fragment";
         case errc::unknown_protocol: return "unknown protocol";
         case errc::value_out_of_range: return "value out of range for its field";
+        case errc::would_block: return "would block";
+        case errc::queue_full: return "transmit queue full";
+        case errc::frame_too_large: return "frame larger than the MTU";
+        case errc::link_closed: return "link closed";
         }
         return "unknown l4 error";
     }
