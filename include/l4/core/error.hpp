@@ -33,6 +33,16 @@ enum class errc {
     queue_full,           // the link's transmit queue is at its limit; the frame was not taken
     frame_too_large,      // the frame exceeds the link's MTU
     link_closed,          // the other end or the device is gone
+    address_in_use,       // bind: the (address, port) is taken
+    permission_denied,    // bind: a port the stack reserves (well-known ports, when configured)
+    address_not_available,  // bind: not one of this stack's addresses
+    no_ports_available,   // the ephemeral range is exhausted
+    bad_socket,           // not an open socket of this stack
+    not_connected,        // send/recv on a socket without a peer
+    message_too_long,     // the datagram would exceed the MTU (no fragmentation)
+    no_route,             // no address of this stack can reach the destination's family
+    invalid_argument,     // an argument no call could accept (port 0 as destination, ...)
+    timed_out,            // a blocking call reached its deadline
 };
 
 class error_category final : public boost::system::error_category {
@@ -62,6 +72,16 @@ public:
         case errc::queue_full: return "transmit queue full";
         case errc::frame_too_large: return "frame larger than the MTU";
         case errc::link_closed: return "link closed";
+        case errc::address_in_use: return "address in use";
+        case errc::permission_denied: return "permission denied: reserved port";
+        case errc::address_not_available: return "address not available on this stack";
+        case errc::no_ports_available: return "no ephemeral ports available";
+        case errc::bad_socket: return "not an open socket";
+        case errc::not_connected: return "socket not connected";
+        case errc::message_too_long: return "message too long for the MTU";
+        case errc::no_route: return "no route to the destination";
+        case errc::invalid_argument: return "invalid argument";
+        case errc::timed_out: return "timed out";
         }
         return "unknown l4 error";
     }
