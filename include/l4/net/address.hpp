@@ -1,0 +1,73 @@
+// Addresses and endpoints as the socket API sees them: an IPv4 or IPv6
+// address, and an (address, port) pair. The unspecified address of either
+// family (0.0.0.0, ::) is the wildcard a socket binds to for "any".
+#pragma once
+
+#include <l4/wire/ipv4.hpp>
+#include <l4/wire/ipv6.hpp>
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace l4::net {
+
+using wire::ipv4_address;
+using wire::ipv6_address;
+
+class ip_address {
+public:
+    constexpr ip_address() noexcept = default;  // 0.0.0.0
+    constexpr ip_address(ipv4_address a) noexcept : addr_{a} {}
+    constexpr ip_address(ipv6_address a) noexcept : addr_{a} {}
+
+    [[nodiscard]] static constexpr ip_address any_v4() noexcept { return ipv4_address{}; }
+    [[nodiscard]] static constexpr ip_address any_v6() noexcept { return ipv6_address{}; }
+
+    // "192.0.2.1" or "2001:db8::1".
+    [[nodiscard]] static constexpr std::optional<ip_address> from_string(std::string_view s) noexcept {
+        if (auto a = ipv4_address::from_string(s)) return ip_address{*a};
+        if (auto a = ipv6_address::from_string(s)) return ip_address{*a};
+        return std::nullopt;
+    }
+
+    [[nodiscard]] constexpr bool is_v4() const noexcept { return std::holds_alternative<ipv4_address>(addr_); }
+    [[nodiscard]] constexpr bool is_v6() const noexcept { return !is_v4(); }
+    [[nodiscard]] constexpr int version() const noexcept { return is_v4() ? 4 : 6; }
+    [[nodiscard]] constexpr const ipv4_address& v4() const noexcept { return std::get<ipv4_address>(addr_); }
+    [[nodiscard]] constexpr const ipv6_address& v6() const noexcept { return std::get<ipv6_address>(addr_); }
+
+    [[nodiscard]] constexpr bool is_unspecified() const noexcept {
+        return is_v4() ? v4() == ipv4_address{} : v6() == ipv6_address{};
+    }
+
+    [[nodiscard]] std::string to_string() const { return is_v4() ? v4().to_string() : v6().to_string(); }
+
+    friend constexpr auto operator<=>(const ip_address&, const ip_address&) noexcept = default;
+    friend constexpr bool operator==(const ip_address&, const ip_address&) noexcept = default;
+
+private:
+    std::variant<ipv4_address, ipv6_address> addr_;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const ip_address& a) { return os << a.to_string(); }
+
+struct endpoint {
+    ip_address address;
+    std::uint16_t port = 0;
+
+    friend constexpr auto operator<=>(const endpoint&, const endpoint&) noexcept = default;
+    friend constexpr bool operator==(const endpoint&, const endpoint&) noexcept = default;
+};
+
+// "192.0.2.1:50000", "[2001:db8::1]:50000" (RFC 3986 §3.2.2 brackets).
+inline std::ostream& operator<<(std::ostream& os, const endpoint& e) {
+    if (e.address.is_v6()) return os << '[' << e.address << "]:" << e.port;
+    return os << e.address << ':' << e.port;
+}
+
+}  // namespace l4::net
