@@ -1,0 +1,278 @@
+// A Linux TUN device as a link: the frames are the kernel's own IP packets.
+//
+// What l4kit transmits, the kernel receives as if from a network interface
+// (and routes, answers, or hands to its sockets); what the kernel routes out
+// of the interface, receive() returns. So an l4kit endpoint can talk to the
+// kernel's TCP and UDP, or to the rest of a network the kernel forwards to.
+//
+//     auto dev = l4::link::tun::open("l4tun0");   // needs CAP_NET_ADMIN
+//     // then, outside l4kit: ip addr add 192.0.2.1/24 dev l4tun0; ip link set l4tun0 up
+//     dev->transmit(ip_datagram, now);
+//     dev->receive(buffer, now);
+//
+// The device is IFF_TUN | IFF_NO_PI (IP packets with no header in front),
+// opened non-blocking, and exists while the tunnel object does (it is not
+// persistent). Addresses, routes and the up state are the administrator's:
+// with iproute2, or netlink. open() sets the device's MTU to config.mtu.
+//
+// Errors
+//   tun_errc::device_missing  /dev/net/tun is not there (no TUN driver)
+//   tun_errc::not_permitted   CAP_NET_ADMIN is missing
+//   tun_errc::bad_name        the name does not fit IFNAMSIZ
+//   l4 codes: frame_too_large, would_block, buffer_too_small, queue_full
+//   (EAGAIN on write), link_closed (moved-from, or EBADFD: detached),
+//   value_out_of_range (an MTU outside 68-65535); everything else is errno
+//   as a system_category error_code. A write while the device is down fails
+//   with EIO: bring it up first.
+//
+// Linux only.
+#pragma once
+
+#if defined(__linux__)
+
+#include <l4/core/bytes.hpp>
+#include <l4/core/error.hpp>
+#include <l4/core/time.hpp>
+#include <l4/link/concept.hpp>
+
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace l4::link {
+
+// Why a TUN device could not be made, where errno alone says it badly
+// (ENOENT, EPERM).
+enum class tun_errc {
+    device_missing = 1,  // /dev/net/tun missing, or no TUN driver behind it
+    not_permitted,       // no CAP_NET_ADMIN
+    bad_name,            // IFNAMSIZ (16) characters or longer, or with a '/', ' ' or ':' in it
+};
+
+class tun_error_category final : public boost::system::error_category {
+public:
+    constexpr tun_error_category() noexcept : boost::system::error_category(0x6c346b697474756eull) {}
+    const char* name() const noexcept override { return "l4.tun"; }
+    std::string message(int ev) const override {
+        switch (static_cast<tun_errc>(ev)) {
+        case tun_errc::device_missing:
+            return "/dev/net/tun is missing: no TUN driver here (load the tun module, or pass the device "
+                   "into the container)";
+        case tun_errc::not_permitted:
+            return "CAP_NET_ADMIN is missing: creating a TUN device needs root or the CAP_NET_ADMIN capability";
+        case tun_errc::bad_name:
+            return "bad interface name: at most 15 characters, none of '/', ' ', ':'";
+        }
+        return "unknown l4.tun error";
+    }
+};
+
+inline const boost::system::error_category& tun_category() noexcept {
+    static constexpr tun_error_category instance;
+    return instance;
+}
+
+inline boost::system::error_code make_error_code(tun_errc e) noexcept { return {static_cast<int>(e), tun_category()}; }
+
+}  // namespace l4::link
+
+template <>
+struct boost::system::is_error_code_enum<l4::link::tun_errc> : std::true_type {};
+
+namespace l4::link {
+
+struct tun_config {
+    // The device's MTU and the largest frame, 68 (RFC 791's minimum) to 65535.
+    std::size_t mtu = 1500;
+};
+
+struct tun_counters : link_counters {
+    std::uint64_t rx_dropped_too_big = 0;  // packets over mtu() (someone raised the device's MTU)
+};
+
+class tun {
+public:
+    // Creates the device `name` ("" or a pattern such as "l4tun%d": the
+    // kernel picks; see name()) in the calling thread's network namespace.
+    [[nodiscard]] static result<tun> open(std::string_view name = {}, const tun_config& config = {}) {
+        if (config.mtu < 68 || config.mtu > 65535) return errc::value_out_of_range;
+        if (name.size() >= IFNAMSIZ || name.find_first_of("/ :") != std::string_view::npos)
+            return tun_errc::bad_name;
+        const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) return open_error(errno);
+        tun t{fd, config};
+        ifreq ifr{};
+        ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+        std::copy(name.begin(), name.end(), ifr.ifr_name);
+        if (::ioctl(fd, TUNSETIFF, &ifr) != 0) return open_error(errno);
+        t.name_.assign(ifr.ifr_name, ::strnlen(ifr.ifr_name, IFNAMSIZ));
+        if (auto r = t.set_device_mtu(config.mtu); !r) return r.error();
+        return t;
+    }
+
+    tun(tun&&) noexcept = default;
+    tun& operator=(tun&&) noexcept = default;
+    tun(const tun&) = delete;
+    tun& operator=(const tun&) = delete;
+    ~tun() = default;
+
+    // One write(2): the kernel takes the packet at once, or refuses it.
+    [[nodiscard]] result<void> transmit(bytes frame, instant) noexcept {
+        if (!fd_.valid()) return errc::link_closed;
+        if (frame.size() > config_.mtu) {
+            ++counters_.tx_dropped_too_big;
+            return errc::frame_too_large;
+        }
+        for (;;) {
+            if (::write(fd_.get(), frame.data(), frame.size()) >= 0) break;
+            const int e = errno;
+            if (e == EINTR) continue;
+            if (e == EAGAIN || e == EWOULDBLOCK || e == ENOBUFS) {
+                ++counters_.tx_dropped_full;
+                return errc::queue_full;
+            }
+            if (e == EBADFD) return errc::link_closed;
+            return system_error(e);
+        }
+        ++counters_.tx_frames;
+        counters_.tx_bytes += frame.size();
+        return {};
+    }
+
+    // One read(2), straight into `buffer` when it can hold any packet;
+    // otherwise through a scratch buffer, so that a short buffer gets
+    // buffer_too_small and keeps the packet for the next call.
+    [[nodiscard]] result<std::size_t> receive(mut_bytes buffer, instant now) noexcept {
+        if (!fd_.valid()) return errc::link_closed;
+        if (pending_len_ == 0) {
+            const bool direct = buffer.size() >= max_packet;
+            for (;;) {
+                std::uint8_t* into = direct ? buffer.data() : scratch_.data();
+                const ::ssize_t n = ::read(fd_.get(), into, max_packet);
+                if (n < 0) {
+                    const int e = errno;
+                    if (e == EINTR) continue;
+                    if (e == EAGAIN || e == EWOULDBLOCK) return errc::would_block;
+                    if (e == EBADFD) return errc::link_closed;
+                    return system_error(e);
+                }
+                const auto len = static_cast<std::size_t>(n);
+                if (len > config_.mtu) {
+                    ++counters_.rx_dropped_too_big;
+                    continue;
+                }
+                if (direct) return delivered(len);
+                pending_len_ = len;
+                pending_since_ = now;
+                break;
+            }
+        }
+        if (buffer.size() < pending_len_) return errc::buffer_too_small;
+        std::copy_n(scratch_.begin(), pending_len_, buffer.begin());
+        return delivered(std::exchange(pending_len_, 0));
+    }
+
+    [[nodiscard]] std::size_t mtu() const noexcept { return config_.mtu; }
+    // Due at once while a packet read earlier waits for a larger buffer.
+    [[nodiscard]] std::optional<instant> next_deadline() const noexcept {
+        if (pending_len_ > 0) return pending_since_;
+        return std::nullopt;
+    }
+    [[nodiscard]] int poll_fd() const noexcept { return fd_.get(); }
+    // The interface name the kernel gave the device.
+    [[nodiscard]] const std::string& name() const noexcept { return name_; }
+    [[nodiscard]] const tun_counters& counters() const noexcept { return counters_; }
+
+    // The largest packet read(2) may return; a buffer this big is read into directly.
+    static constexpr std::size_t max_packet = 65535;
+
+private:
+    class unique_fd {
+    public:
+        unique_fd() noexcept = default;
+        explicit unique_fd(int fd) noexcept : fd_{fd} {}
+        unique_fd(unique_fd&& o) noexcept : fd_{std::exchange(o.fd_, -1)} {}
+        unique_fd& operator=(unique_fd&& o) noexcept {
+            if (this != &o) {
+                reset();
+                fd_ = std::exchange(o.fd_, -1);
+            }
+            return *this;
+        }
+        ~unique_fd() { reset(); }
+        void reset() noexcept {
+            if (fd_ >= 0) ::close(fd_);
+            fd_ = -1;
+        }
+        [[nodiscard]] int get() const noexcept { return fd_; }
+        [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
+
+    private:
+        int fd_ = -1;
+    };
+
+    tun(int fd, const tun_config& config) : fd_{fd}, config_{config}, scratch_(max_packet) {}
+
+    [[nodiscard]] static boost::system::error_code system_error(int e) noexcept {
+        return {e, boost::system::system_category()};
+    }
+
+    // open(2) of /dev/net/tun: ENOENT when the node is missing, ENODEV or
+    // ENXIO when no driver is behind it. TUNSETIFF: EPERM without
+    // CAP_NET_ADMIN (EACCES from open when the node's mode refuses us).
+    [[nodiscard]] static boost::system::error_code open_error(int e) noexcept {
+        if (e == ENOENT || e == ENODEV || e == ENXIO) return tun_errc::device_missing;
+        if (e == EPERM || e == EACCES) return tun_errc::not_permitted;
+        return system_error(e);
+    }
+
+    // SIOCSIFMTU goes through any socket of the device's namespace.
+    [[nodiscard]] result<void> set_device_mtu(std::size_t mtu) noexcept {
+        const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0) return system_error(errno);
+        const unique_fd sock{s};
+        ifreq ifr{};
+        std::copy(name_.begin(), name_.end(), ifr.ifr_name);
+        if (::ioctl(s, SIOCGIFMTU, &ifr) != 0) return system_error(errno);
+        if (static_cast<std::size_t>(ifr.ifr_mtu) == mtu) return {};
+        ifr.ifr_mtu = static_cast<int>(mtu);
+        if (::ioctl(s, SIOCSIFMTU, &ifr) != 0) return system_error(errno);
+        return {};
+    }
+
+    [[nodiscard]] result<std::size_t> delivered(std::size_t len) noexcept {
+        ++counters_.rx_frames;
+        counters_.rx_bytes += len;
+        return len;
+    }
+
+    unique_fd fd_;
+    tun_config config_;
+    std::string name_;
+    std::vector<std::uint8_t> scratch_;
+    std::size_t pending_len_ = 0;
+    instant pending_since_{};
+    tun_counters counters_;
+};
+
+static_assert(check_link<tun>());
+
+}  // namespace l4::link
+
+#endif  // __linux__
