@@ -31,7 +31,7 @@
 namespace l4::net {
 
 struct stack_config {
-    std::vector<ip_address> addresses;
+    std::vector<ip_address> addresses{};
     std::uint8_t ttl = 64;
     std::size_t udp_queue_datagrams = 64;  // per socket; beyond it datagrams are dropped and counted
     bool reserve_well_known_ports = false;  // bind() below 1024 then needs `privileged`

@@ -1,0 +1,325 @@
+// UDP through the stack: the socket verbs, the port rules and datagram
+// semantics, between hosts joined by a memory link. A test either runs two
+// stacks, or one stack and a raw link end the test writes frames into.
+#include "../support.hpp"
+
+#include <l4/checksum/internet.hpp>
+#include <l4/link/memory.hpp>
+#include <l4/net/drive.hpp>
+#include <l4/net/stack.hpp>
+#include <l4/wire/packet.hpp>
+#include <l4/wire/udp.hpp>
+
+#include <array>
+#include <string_view>
+#include <vector>
+
+using namespace l4;
+using net::endpoint;
+using net::ip_address;
+using host = net::stack<link::memory_end>;
+
+namespace {
+
+const ip_address a4 = *ip_address::from_string("192.0.2.1");
+const ip_address b4 = *ip_address::from_string("192.0.2.2");
+const ip_address a6 = *ip_address::from_string("2001:db8::1");
+const ip_address b6 = *ip_address::from_string("2001:db8::2");
+const instant t0{};
+
+bytes text(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+std::string_view text(bytes b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+struct two_hosts {
+    explicit two_hosts(net::stack_config ca = {}, net::stack_config cb = {}) : two_hosts{link::memory_pair(), ca, cb} {}
+    two_hosts(std::pair<link::memory_end, link::memory_end> p, net::stack_config ca, net::stack_config cb)
+        : a{std::move(p.first), with_addresses(ca, {a4, a6})}, b{std::move(p.second), with_addresses(cb, {b4, b6})} {}
+    static net::stack_config with_addresses(net::stack_config c, std::vector<ip_address> addrs) {
+        c.addresses = std::move(addrs);
+        return c;
+    }
+    host a, b;
+};
+
+// One stack at 192.0.2.2 and the raw other end of its link.
+struct host_and_wire {
+    host_and_wire() : host_and_wire{link::memory_pair()} {}
+    explicit host_and_wire(std::pair<link::memory_end, link::memory_end> p)
+        : h{std::move(p.second), {.addresses = {b4, b6}}}, wire{std::move(p.first)} {}
+    host h;
+    link::memory_end wire;
+
+    // A UDP/IPv4 datagram from 192.0.2.1:sport to 192.0.2.2:dport, as bytes.
+    static std::vector<std::uint8_t> frame(std::uint16_t sport, std::uint16_t dport, std::string_view payload) {
+        std::vector<std::uint8_t> f(20 + 8 + payload.size());
+        wire::ipv4_repr ip{a4.v4(), b4.v4(), wire::ip_protocol::udp, 64, 1, true, 0, 0,
+                           static_cast<std::uint16_t>(8 + payload.size())};
+        (void)ip.emit(f);
+        const auto pseudo = wire::pseudo_header::ipv4(a4.v4(), b4.v4(), wire::ip_protocol::udp,
+                                                      static_cast<std::uint16_t>(8 + payload.size()));
+        (void)wire::udp_repr{sport, dport, text(payload)}.emit(std::span{f}.subspan(20), pseudo.bytes(),
+                                                                 checksum::internet{});
+        return f;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("udp: Hello World crosses from a client to a server bound on port 50000", "[udp][stack]") {
+    two_hosts n;
+    auto server = n.b.socket();
+    REQUIRE(n.b.bind(server, {ip_address::any_v4(), 50000}));
+    auto client = n.a.socket();
+    REQUIRE(n.a.sendto(client, text("Hello World"), {b4, 50000}, t0));
+    n.b.poll(t0);
+    std::array<std::uint8_t, 1500> buf{};
+    auto r = n.b.recvfrom(server, buf);
+    REQUIRE(r);
+    CHECK(text(std::span{buf}.first(r->size)) == "Hello World");
+    CHECK(r->from.address == a4);
+    CHECK(classify_port(r->from.port) == port_range::dynamic);
+    // The server answers to where it came from.
+    REQUIRE(n.b.sendto(server, text("HELLO WORLD"), r->from, t0));
+    n.a.poll(t0);
+    auto back = n.a.recvfrom(client, buf);
+    REQUIRE(back);
+    CHECK(text(std::span{buf}.first(back->size)) == "HELLO WORLD");
+    CHECK(back->from == endpoint{b4, 50000});
+}
+
+TEST_CASE("udp: IPv6 works the same way, with the mandatory checksum", "[udp][stack][ipv6]") {
+    two_hosts n;
+    auto server = n.b.socket();
+    REQUIRE(n.b.bind(server, {b6, 50000}));
+    auto client = n.a.socket();
+    REQUIRE(n.a.sendto(client, text("Hello World"), {b6, 50000}, t0));
+    n.b.poll(t0);
+    std::array<std::uint8_t, 1500> buf{};
+    auto r = n.b.recvfrom(server, buf);
+    REQUIRE(r);
+    CHECK(r->from.address == a6);
+    CHECK(n.b.udp_stats().rx_delivered == 1);
+}
+
+TEST_CASE("udp: datagram boundaries are preserved, zero-length ones included", "[udp][stack]") {
+    two_hosts n;
+    auto server = n.b.socket();
+    REQUIRE(n.b.bind(server, {b4, 7}));
+    auto client = n.a.socket();
+    for (std::string_view m : {"a", "", "a longer datagram", ""}) REQUIRE(n.a.sendto(client, text(m), {b4, 7}, t0));
+    n.b.poll(t0);
+    std::array<std::uint8_t, 64> buf{};
+    for (std::string_view m : {"a", "", "a longer datagram", ""}) {
+        auto r = n.b.recvfrom(server, buf);
+        REQUIRE(r);
+        CHECK(text(std::span{buf}.first(r->size)) == m);
+    }
+    CHECK(n.b.recvfrom(server, buf).error() == errc::would_block);
+}
+
+TEST_CASE("udp: the largest payload fits the MTU exactly, one byte more is refused", "[udp][stack][errors]") {
+    two_hosts n;
+    auto server = n.b.socket();
+    REQUIRE(n.b.bind(server, {ip_address::any_v6(), 9}));
+    REQUIRE(n.b.bind(n.b.socket(), {ip_address::any_v4(), 9}));
+    auto client = n.a.socket();
+    CHECK(n.a.max_udp_payload(b4) == 1472);
+    CHECK(n.a.max_udp_payload(b6) == 1452);
+    std::vector<std::uint8_t> big(1473, 0x5A);
+    CHECK(n.a.sendto(client, std::span{big}.first(1472), {b4, 9}, t0).value() == 1472);
+    CHECK(n.a.sendto(client, big, {b4, 9}, t0).error() == errc::message_too_long);
+    CHECK(n.a.sendto(client, std::span{big}.first(1452), {b6, 9}, t0).value() == 1452);
+    CHECK(n.a.sendto(client, std::span{big}.first(1453), {b6, 9}, t0).error() == errc::message_too_long);
+}
+
+TEST_CASE("udp: bind refuses a port in use, with wildcard conflicts both ways", "[udp][stack][errors]") {
+    two_hosts n;
+    auto s1 = n.b.socket(), s2 = n.b.socket(), s3 = n.b.socket();
+    REQUIRE(n.b.bind(s1, {b4, 50000}));
+    CHECK(n.b.bind(s2, {b4, 50000}).error() == errc::address_in_use);
+    CHECK(n.b.bind(s2, {ip_address::any_v4(), 50000}).error() == errc::address_in_use);
+    CHECK(n.b.bind(s2, {b6, 50000}));  // another family is another port space
+    REQUIRE(n.b.bind(s3, {ip_address::any_v4(), 50001}));
+    auto s4 = n.b.socket();
+    CHECK(n.b.bind(s4, {b4, 50001}).error() == errc::address_in_use);
+    REQUIRE(n.b.close(s1));
+    CHECK(n.b.bind(s4, {b4, 50000}));  // freed by close
+    CHECK(n.b.bind(s4, {b4, 50002}).error() == errc::invalid_argument);  // already bound
+}
+
+TEST_CASE("udp: bind refuses an address that is not the host's", "[udp][stack][errors]") {
+    two_hosts n;
+    CHECK(n.b.bind(n.b.socket(), {a4, 50000}).error() == errc::address_not_available);
+    CHECK(n.b.bind(n.b.socket(), {*ip_address::from_string("198.51.100.7"), 1}).error() ==
+          errc::address_not_available);
+}
+
+TEST_CASE("udp: well-known ports need privilege when the stack reserves them", "[udp][stack][errors]") {
+    two_hosts n{{}, {.reserve_well_known_ports = true}};
+    CHECK(n.b.bind(n.b.socket(), {b4, 53}).error() == errc::permission_denied);
+    CHECK(n.b.bind(n.b.socket(), {b4, 1023}).error() == errc::permission_denied);
+    CHECK(n.b.bind(n.b.socket(), {b4, 1024}));
+    two_hosts root{{}, {.reserve_well_known_ports = true, .privileged = true}};
+    CHECK(root.b.bind(root.b.socket(), {b4, 53}));
+}
+
+TEST_CASE("udp: ephemeral ports come from 49152-65535, distinct, until they run out", "[udp][stack][errors]") {
+    two_hosts n{{}, {.udp_queue_datagrams = 1, .seed = 12345}};
+    std::vector<bool> seen(65536);
+    for (int i = 0; i < 16384; ++i) {
+        auto e = n.b.bind(n.b.socket(), {b4, 0});
+        REQUIRE(e);
+        REQUIRE(classify_port(e->port) == port_range::dynamic);
+        REQUIRE_FALSE(seen[e->port]);
+        seen[e->port] = true;
+    }
+    CHECK(n.b.bind(n.b.socket(), {b4, 0}).error() == errc::no_ports_available);
+    CHECK(n.b.bind(n.b.socket(), {b4, 40000}));  // fixed ports outside the range still work
+}
+
+TEST_CASE("udp: a closed or unknown socket is refused by every verb", "[udp][stack][errors]") {
+    two_hosts n;
+    auto s = n.a.socket();
+    REQUIRE(n.a.close(s));
+    std::array<std::uint8_t, 8> buf{};
+    CHECK(n.a.close(s).error() == errc::bad_socket);
+    CHECK(n.a.bind(s, {a4, 1}).error() == errc::bad_socket);
+    CHECK(n.a.sendto(s, text("x"), {b4, 1}, t0).error() == errc::bad_socket);
+    CHECK(n.a.recvfrom(s, buf).error() == errc::bad_socket);
+    CHECK(n.a.connect(s, {b4, 1}).error() == errc::bad_socket);
+    auto reused = n.a.socket();  // the slot is reused, the old handle stays dead
+    CHECK(reused.index == s.index);
+    CHECK(n.a.close(s).error() == errc::bad_socket);
+}
+
+TEST_CASE("udp: send and recv need a connected socket; a connected socket hears only its peer", "[udp][stack]") {
+    two_hosts n;
+    auto server = n.b.socket();
+    REQUIRE(n.b.bind(server, {b4, 50000}));
+    auto c = n.a.socket();
+    std::array<std::uint8_t, 64> buf{};
+    CHECK(n.a.send(c, text("x"), t0).error() == errc::not_connected);
+    CHECK(n.a.recv(c, buf).error() == errc::not_connected);
+    CHECK(n.a.connect(c, {b4, 0}).error() == errc::invalid_argument);
+    REQUIRE(n.a.connect(c, {b4, 50000}));
+    REQUIRE(n.a.send(c, text("ping"), t0));
+    n.b.poll(t0);
+    auto r = n.b.recvfrom(server, buf);
+    REQUIRE(r);
+    // A stranger writes to the connected client's port: dropped and counted.
+    auto stranger = n.b.socket();
+    REQUIRE(n.b.sendto(stranger, text("spam"), r->from, t0));
+    REQUIRE(n.b.sendto(server, text("pong"), r->from, t0));
+    n.a.poll(t0);
+    auto got = n.a.recv(c, buf);
+    REQUIRE(got);
+    CHECK(text(std::span{buf}.first(*got)) == "pong");
+    CHECK(n.a.socket_counters(c)->rx_dropped_not_peer == 1);
+    CHECK(n.a.udp_stats().rx_dropped == 1);
+}
+
+TEST_CASE("udp: a full receive queue drops and counts, and keeps what it has", "[udp][stack]") {
+    two_hosts n{{}, {.udp_queue_datagrams = 4}};
+    auto server = n.b.socket();
+    REQUIRE(n.b.bind(server, {b4, 9}));
+    auto c = n.a.socket();
+    for (char i = 0; i < 6; ++i) REQUIRE(n.a.sendto(c, bytes{reinterpret_cast<std::uint8_t*>(&i), 1}, {b4, 9}, t0));
+    n.b.poll(t0);
+    CHECK(n.b.socket_counters(server)->rx_dropped_queue_full == 2);
+    std::array<std::uint8_t, 4> buf{};
+    for (std::uint8_t i = 0; i < 4; ++i) {
+        REQUIRE(n.b.recvfrom(server, buf));
+        CHECK(buf[0] == i);  // the first four, in order
+    }
+    CHECK(n.b.recvfrom(server, buf).error() == errc::would_block);
+}
+
+TEST_CASE("udp: a short receive buffer gets the head of the datagram and the truncated flag", "[udp][stack]") {
+    two_hosts n;
+    auto server = n.b.socket();
+    REQUIRE(n.b.bind(server, {b4, 9}));
+    REQUIRE(n.a.sendto(n.a.socket(), text("0123456789"), {b4, 9}, t0));
+    n.b.poll(t0);
+    std::array<std::uint8_t, 4> buf{};
+    auto r = n.b.recvfrom(server, buf);
+    REQUIRE(r);
+    CHECK(r->truncated);
+    CHECK(text(std::span{buf}.first(r->size)) == "0123");
+}
+
+TEST_CASE("udp: bad datagrams are dropped and counted per reason, good ones still arrive", "[udp][stack][errors]") {
+    host_and_wire t;
+    auto s = t.h.socket();
+    REQUIRE(t.h.bind(s, {b4, 50000}));
+
+    auto good = host_and_wire::frame(1234, 50000, "Hello World");
+    auto bad_sum = good;
+    bad_sum.back() ^= 0x01;
+    auto bad_len = good;
+    bad_len[20 + 5] += 1;  // UDP length one past the datagram
+    auto no_socket = host_and_wire::frame(1234, 50001, "anyone?");
+    auto no_checksum = host_and_wire::frame(1234, 50000, "unchecked");
+    no_checksum[20 + 6] = no_checksum[20 + 7] = 0;  // RFC 768: zero means the sender computed none
+    // IPv4 header edits keep the header checksum right, so only the edit is judged.
+    auto reseal = [](std::vector<std::uint8_t>& f) {
+        f[10] = f[11] = 0;
+        store_be16(f.data() + 10, checksum::internet::compute(std::span{f}.first(20)));
+    };
+    auto fragment = good;
+    fragment[6] |= 0x20;  // More Fragments
+    reseal(fragment);
+    auto not_for_us = host_and_wire::frame(1, 2, "x");
+    not_for_us[19] = 99;  // 192.0.2.99
+    reseal(not_for_us);
+    auto bad_ip_sum = good;
+    bad_ip_sum[8] -= 1;  // TTL changed, header checksum not
+
+    for (auto* f : {&good, &bad_sum, &bad_len, &no_socket, &no_checksum, &fragment, &not_for_us, &bad_ip_sum})
+        REQUIRE(t.wire.transmit(*f, t0));
+    t.h.poll(t0);
+
+    CHECK(t.h.udp_stats().rx_delivered == 2);
+    CHECK(t.h.udp_stats().rx_bad_checksum == 1);
+    CHECK(t.h.udp_stats().rx_bad_length == 1);
+    CHECK(t.h.udp_stats().rx_no_socket == 1);
+    CHECK(t.h.ip_stats().rx_fragments == 1);
+    CHECK(t.h.ip_stats().rx_not_for_us == 1);
+    CHECK(t.h.ip_stats().rx_bad_checksum == 1);
+    std::array<std::uint8_t, 64> buf{};
+    CHECK(text(std::span{buf}.first(t.h.recvfrom(s, buf)->size)) == "Hello World");
+    CHECK(text(std::span{buf}.first(t.h.recvfrom(s, buf)->size)) == "unchecked");
+}
+
+TEST_CASE("udp: frames the stack sends are valid IPv4/UDP with verified checksums", "[udp][stack]") {
+    host_and_wire t;
+    auto s = t.h.socket();
+    REQUIRE(t.h.sendto(s, text("Hello World"), {a4, 50000}, t0));
+    std::array<std::uint8_t, 1500> f{};
+    auto n = t.wire.receive(f, t0);
+    REQUIRE(n);
+    auto ip = wire::parse_ip(std::span{f}.first(*n));
+    REQUIRE(ip);
+    CHECK(ip->v4->verify_header_checksum());
+    CHECK(ip->v4->dont_fragment());
+    CHECK(ip->v4->ttl() == 64);
+    auto u = wire::udp_repr::parse(ip->transport, ip->pseudo.bytes(), wire::udp_zero_checksum::invalid,
+                                   checksum::internet{});
+    REQUIRE(u);
+    CHECK(u->dst_port == 50000);
+    CHECK(text(u->payload) == "Hello World");
+}
+
+TEST_CASE("udp: recvfrom_until waits in virtual time and stops at the deadline", "[udp][stack][drive]") {
+    two_hosts n;
+    auto server = n.b.socket();
+    REQUIRE(n.b.bind(server, {b4, 9}));
+    virtual_clock clk;
+    std::array<std::uint8_t, 16> buf{};
+    const instant deadline = clk.now() + std::chrono::seconds{2};
+    CHECK(net::recvfrom_until(n.b, clk, server, buf, deadline).error() == errc::timed_out);
+    CHECK(clk.now() == deadline);
+    REQUIRE(n.a.sendto(n.a.socket(), text("late"), {b4, 9}, clk.now()));
+    auto r = net::recvfrom_until(n.b, clk, server, buf, clk.now() + std::chrono::seconds{1});
+    REQUIRE(r);
+    CHECK(r->size == 4);
+}
