@@ -1,0 +1,299 @@
+// The IPv4 header (RFC 791): address, layout, zero-copy view, strict repr.
+//
+// Reading list
+//   RFC 791 §3.1   the header format
+//   RFC 1071       the Internet checksum (the header checksum)
+//   RFC 1122 §3.2  what a host must check on receipt and may ignore
+//   RFC 2474, 3168 DSCP and ECN, which replaced the Type of Service byte
+//   RFC 6864       the Identification field of datagrams that are never fragmented
+//
+// ipv4_view::check is the only way in from untrusted bytes; it is lenient
+// (options are skipped, fragments and bad checksums are reported by
+// accessors). ipv4_repr::parse is strict: it refuses what a host would
+// discard. ipv4_repr::emit writes the 20-byte header, checksum included;
+// the payload goes after it.
+#pragma once
+
+#include <l4/core/bytes.hpp>
+#include <l4/core/error.hpp>
+#include <l4/wire/ip_protocol.hpp>
+#include <l4/wire/layout.hpp>
+
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace l4::wire {
+
+// An IPv4 address in network byte order, with its dotted-quad text form.
+struct ipv4_address {
+    std::array<std::uint8_t, 4> octets{};
+
+    constexpr ipv4_address() noexcept = default;
+    constexpr ipv4_address(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) noexcept
+        : octets{a, b, c, d} {}
+    constexpr explicit ipv4_address(const std::array<std::uint8_t, 4>& o) noexcept : octets{o} {}
+
+    [[nodiscard]] static constexpr ipv4_address from_u32(std::uint32_t v) noexcept {
+        ipv4_address a;
+        store_be32(a.octets.data(), v);
+        return a;
+    }
+    [[nodiscard]] constexpr std::uint32_t to_u32() const noexcept { return load_be32(octets.data()); }
+
+    // Strict dotted quad: four decimal numbers 0-255 and nothing else. A
+    // leading zero is refused because inet_aton reads "010" as octal 8 and
+    // other parsers as decimal 10 (RFC 6943 §3.1.1).
+    [[nodiscard]] static constexpr std::optional<ipv4_address> from_string(std::string_view text) noexcept {
+        ipv4_address a;
+        std::size_t i = 0;
+        for (std::size_t part = 0; part < 4; ++part) {
+            if (part > 0) {
+                if (i >= text.size() || text[i] != '.') return std::nullopt;
+                ++i;
+            }
+            const std::size_t start = i;
+            unsigned value = 0;
+            while (i < text.size() && i - start < 4 && text[i] >= '0' && text[i] <= '9')
+                value = value * 10 + static_cast<unsigned>(text[i++] - '0');
+            const std::size_t digits = i - start;
+            if (digits == 0 || digits > 3 || value > 255) return std::nullopt;
+            if (digits > 1 && text[start] == '0') return std::nullopt;
+            a.octets[part] = static_cast<std::uint8_t>(value);
+        }
+        if (i != text.size()) return std::nullopt;
+        return a;
+    }
+
+    [[nodiscard]] std::string to_string() const {
+        std::string s;
+        for (std::size_t i = 0; i < octets.size(); ++i) {
+            if (i > 0) s += '.';
+            s += std::to_string(octets[i]);
+        }
+        return s;
+    }
+
+    friend constexpr auto operator<=>(const ipv4_address&, const ipv4_address&) noexcept = default;
+};
+
+inline std::ostream& operator<<(std::ostream& os, const ipv4_address& a) { return os << a.to_string(); }
+
+// RFC 791 §3.1, with the Type of Service byte split into DSCP (RFC 2474)
+// and ECN (RFC 3168), and the flags named: R reserved, D don't fragment,
+// M more fragments.
+//
+//  0                   1                   2                   3
+//  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |Version|  IHL  |   DSCP    |ECN|          Total Length         |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |         Identification        |R|D|M|     Fragment Offset     |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |  Time to Live |    Protocol   |         Header Checksum       |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |                       Source Address                          |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |                    Destination Address                        |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |                    Options                    |    Padding    |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+using ipv4_layout = layout<field<"version", 4>, field<"ihl", 4>, field<"dscp", 6>, field<"ecn", 2>,  //
+                           field<"total_length", 16>,                                              //
+                           field<"identification", 16>,                                            //
+                           field<"reserved", 1>, field<"df", 1>, field<"mf", 1>,                   //
+                           field<"fragment_offset", 13>,                                           //
+                           field<"ttl", 8>, field<"protocol", 8>, field<"header_checksum", 16>,    //
+                           field<"src", 32>,                                                       //
+                           field<"dst", 32>>;
+static_assert(ipv4_layout::size == 20, "RFC 791 §3.1: the IPv4 header without options is 20 bytes");
+static_assert(ipv4_layout::offset_of<"header_checksum"> == 10 * 8);
+
+inline constexpr std::size_t ipv4_min_header_len = ipv4_layout::size;
+inline constexpr std::size_t ipv4_max_header_len = 60;  // IHL is 4 bits of 32-bit words
+inline constexpr std::size_t ipv4_max_total_len = 0xFFFF;
+
+namespace detail {
+
+// RFC 1071 §4.1: the one's complement of the one's complement sum of the
+// 16-bit words. Computed here rather than with l4/checksum/ so that wire/
+// depends on core/ only; an IPv4 header is at most 60 bytes. Over a header
+// whose checksum field is right the result is 0.
+[[nodiscard]] constexpr std::uint16_t ipv4_header_sum(bytes header) noexcept {
+    std::uint64_t sum = 0;
+    for (std::size_t i = 0; i + 1 < header.size(); i += 2) sum += load_be16(header.data() + i);
+    if (header.size() % 2 != 0) sum += std::uint64_t{header.back()} << 8;
+    while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
+    return static_cast<std::uint16_t>(~sum);
+}
+
+}  // namespace detail
+
+// An IPv4 datagram over bytes it does not own. check() validates the version
+// and the two length fields once, so no accessor can read out of bounds
+// afterwards; the header checksum and fragmentation are left to the caller
+// (verify_header_checksum, is_fragment) or to ipv4_repr::parse.
+class ipv4_view {
+public:
+    // Errors, in the order checked: truncated (under 20 bytes),
+    // unsupported_version, bad_header_length (IHL < 5), truncated (IHL past
+    // the bytes), length_mismatch (Total Length shorter than the header),
+    // truncated (Total Length past the bytes).
+    [[nodiscard]] static constexpr result<ipv4_view> check(bytes datagram) noexcept {
+        if (datagram.size() < ipv4_min_header_len) return errc::truncated;
+        const view<ipv4_layout> h{datagram.data()};
+        if (h.get<"version">() != 4) return errc::unsupported_version;
+        // RFC 791 §3.1: IHL counts 32-bit words; the minimum for a correct header is 5.
+        const std::size_t hlen = std::size_t{h.get<"ihl">()} * 4;
+        if (hlen < ipv4_min_header_len) return errc::bad_header_length;
+        if (hlen > datagram.size()) return errc::truncated;
+        const std::size_t total = h.get<"total_length">();
+        if (total < hlen) return errc::length_mismatch;
+        if (total > datagram.size()) return errc::truncated;
+        // Bytes past Total Length are link padding (Ethernet pads frames to 60 bytes).
+        return ipv4_view{datagram.first(total)};
+    }
+
+    [[nodiscard]] constexpr view<ipv4_layout> header() const noexcept { return view<ipv4_layout>{dgram_.data()}; }
+
+    [[nodiscard]] constexpr std::uint8_t version() const noexcept { return header().get<"version">(); }
+    [[nodiscard]] constexpr std::uint8_t ihl() const noexcept { return header().get<"ihl">(); }
+    [[nodiscard]] constexpr std::size_t header_len() const noexcept { return std::size_t{ihl()} * 4; }
+    [[nodiscard]] constexpr std::uint8_t dscp() const noexcept { return header().get<"dscp">(); }
+    [[nodiscard]] constexpr std::uint8_t ecn() const noexcept { return header().get<"ecn">(); }
+    [[nodiscard]] constexpr std::uint16_t total_length() const noexcept { return header().get<"total_length">(); }
+    [[nodiscard]] constexpr std::uint16_t identification() const noexcept {
+        return header().get<"identification">();
+    }
+    // RFC 791 §3.1: "Bit 0: reserved, must be zero".
+    [[nodiscard]] constexpr bool reserved_flag() const noexcept { return header().get<"reserved">() != 0; }
+    [[nodiscard]] constexpr bool dont_fragment() const noexcept { return header().get<"df">() != 0; }
+    [[nodiscard]] constexpr bool more_fragments() const noexcept { return header().get<"mf">() != 0; }
+    // In units of 8 octets (RFC 791 §3.1).
+    [[nodiscard]] constexpr std::uint16_t fragment_offset() const noexcept {
+        return header().get<"fragment_offset">();
+    }
+    [[nodiscard]] constexpr std::uint8_t ttl() const noexcept { return header().get<"ttl">(); }
+    [[nodiscard]] constexpr std::uint8_t protocol() const noexcept { return header().get<"protocol">(); }
+    [[nodiscard]] constexpr std::uint16_t header_checksum() const noexcept {
+        return header().get<"header_checksum">();
+    }
+    [[nodiscard]] constexpr ipv4_address src() const noexcept { return ipv4_address::from_u32(header().get<"src">()); }
+    [[nodiscard]] constexpr ipv4_address dst() const noexcept { return ipv4_address::from_u32(header().get<"dst">()); }
+
+    // RFC 791 §2.3: a datagram is a fragment unless it is the first (offset
+    // 0) and the last (MF clear) fragment of itself.
+    [[nodiscard]] constexpr bool is_fragment() const noexcept { return more_fragments() || fragment_offset() != 0; }
+
+    // The whole header, options included: what the header checksum covers.
+    [[nodiscard]] constexpr bytes header_bytes() const noexcept { return dgram_.first(header_len()); }
+    [[nodiscard]] constexpr bytes options() const noexcept {
+        return dgram_.subspan(ipv4_min_header_len, header_len() - ipv4_min_header_len);
+    }
+    // Bytes [IHL * 4, Total Length).
+    [[nodiscard]] constexpr bytes payload() const noexcept { return dgram_.subspan(header_len()); }
+    [[nodiscard]] constexpr bytes datagram() const noexcept { return dgram_; }
+
+    [[nodiscard]] constexpr bool verify_header_checksum() const noexcept {
+        return detail::ipv4_header_sum(header_bytes()) == 0;
+    }
+
+private:
+    constexpr explicit ipv4_view(bytes datagram) noexcept : dgram_{datagram} {}
+    bytes dgram_;  // exactly Total Length bytes
+};
+
+// The header as a host sends and receives it: no options, no fragments.
+struct ipv4_repr {
+    ipv4_address src;
+    ipv4_address dst;
+    std::uint8_t protocol = 0;   // ip_protocol::tcp, ip_protocol::udp, ...
+    std::uint8_t ttl = 64;
+    std::uint16_t identification = 0;
+    bool dont_fragment = true;
+    std::uint8_t dscp = 0;       // 6 bits
+    std::uint8_t ecn = 0;        // 2 bits
+    std::uint16_t payload_len = 0;
+
+    // Errors: those of ipv4_view::check, then bad_checksum and fragment.
+    // Options are skipped (RFC 1122 §3.2.1.8: a host interprets the options
+    // it understands "and silently ignore[s] the others"), and so is the
+    // reserved flag.
+    [[nodiscard]] static constexpr result<ipv4_repr> parse(bytes datagram) noexcept {
+        auto v = ipv4_view::check(datagram);
+        if (!v) return v.error();
+        // RFC 1122 §3.2.1.2: a host MUST verify the header checksum and discard on failure.
+        if (!v->verify_header_checksum()) return errc::bad_checksum;
+        // A repr is a whole datagram; reassembly is not the wire layer's business.
+        if (v->is_fragment()) return errc::fragment;
+        ipv4_repr r;
+        r.src = v->src();
+        r.dst = v->dst();
+        r.protocol = v->protocol();
+        r.ttl = v->ttl();
+        r.identification = v->identification();
+        r.dont_fragment = v->dont_fragment();
+        r.dscp = v->dscp();
+        r.ecn = v->ecn();
+        r.payload_len = static_cast<std::uint16_t>(v->payload().size());
+        return r;
+    }
+
+    [[nodiscard]] constexpr std::size_t header_len() const noexcept { return ipv4_min_header_len; }
+    [[nodiscard]] constexpr std::size_t buffer_len() const noexcept { return header_len() + payload_len; }
+
+    // Writes the 20-byte header, checksum filled, at the start of `out` and
+    // returns 20; the payload goes after it. Errors: value_out_of_range (DSCP
+    // over 6 bits, ECN over 2, or a total length over 65535),
+    // buffer_too_small.
+    [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out) const noexcept {
+        if (dscp > 0x3F || ecn > 0x3 || buffer_len() > ipv4_max_total_len) return errc::value_out_of_range;
+        if (out.size() < header_len()) return errc::buffer_too_small;
+        const mut_view<ipv4_layout> h{out.data()};
+        h.set<"version">(4);
+        h.set<"ihl">(static_cast<std::uint8_t>(header_len() / 4));
+        h.set<"dscp">(dscp);
+        h.set<"ecn">(ecn);
+        h.set<"total_length">(static_cast<std::uint16_t>(buffer_len()));
+        h.set<"identification">(identification);
+        h.set<"reserved">(0);
+        h.set<"df">(static_cast<std::uint8_t>(dont_fragment));
+        h.set<"mf">(0);
+        h.set<"fragment_offset">(0);
+        h.set<"ttl">(ttl);
+        h.set<"protocol">(protocol);
+        h.set<"header_checksum">(0);
+        h.set<"src">(src.to_u32());
+        h.set<"dst">(dst.to_u32());
+        h.set<"header_checksum">(detail::ipv4_header_sum(out.first(header_len())));
+        return header_len();
+    }
+
+    friend constexpr bool operator==(const ipv4_repr&, const ipv4_repr&) noexcept = default;
+};
+
+// After tcpdump -v: "192.0.2.1 > 192.0.2.2: IP (tos 0x0, ttl 64, id 49108, offset 0, flags [DF],
+// proto 17, length 39)"
+inline std::ostream& operator<<(std::ostream& os, const ipv4_view& v) {
+    os << v.src() << " > " << v.dst() << ": IP (tos 0x" << std::hex << ((v.dscp() << 2) | v.ecn()) << std::dec
+       << ", ttl " << unsigned{v.ttl()} << ", id " << v.identification() << ", offset " << v.fragment_offset() * 8
+       << ", flags [" << (v.reserved_flag() ? "rsvd" : "") << (v.dont_fragment() ? "DF" : "")
+       << (v.more_fragments() ? "+" : "") << "], proto " << unsigned{v.protocol()} << ", length "
+       << v.total_length();
+    if (v.header_len() > ipv4_min_header_len) os << ", options " << v.options().size() << " bytes";
+    return os << ')';
+}
+
+inline std::ostream& operator<<(std::ostream& os, const ipv4_repr& r) {
+    return os << r.src << " > " << r.dst << ": IP (dscp " << unsigned{r.dscp} << ", ecn " << unsigned{r.ecn}
+              << ", ttl " << unsigned{r.ttl} << ", id " << r.identification << ", flags ["
+              << (r.dont_fragment ? "DF" : "") << "], proto " << unsigned{r.protocol} << ", payload "
+              << r.payload_len << ')';
+}
+
+}  // namespace l4::wire

@@ -1,0 +1,127 @@
+// The pseudo-headers that TCP and UDP checksums cover besides the segment.
+//
+// Reading list
+//   RFC 768, RFC 9293 §3.1   the IPv4 pseudo-header of UDP and TCP
+//   RFC 8200 §8.1            the IPv6 pseudo-header of every upper layer
+//
+// A pseudo_header is a small value (at most 40 bytes, held inline, nothing
+// allocated) whose bytes() go to a checksum strategy before the segment, as
+// in tcp_repr::parse(segment, ph.bytes(), internet{}).
+#pragma once
+
+#include <l4/core/bytes.hpp>
+#include <l4/wire/ipv4.hpp>
+#include <l4/wire/ipv6.hpp>
+#include <l4/wire/layout.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace l4::wire {
+
+// RFC 9293 §3.1 (RFC 768 has the same, with the UDP length):
+//
+// +--------+--------+--------+--------+
+// |           Source Address          |
+// +--------+--------+--------+--------+
+// |         Destination Address       |
+// +--------+--------+--------+--------+
+// |  zero  |  PTCL  |    TCP Length   |
+// +--------+--------+--------+--------+
+using ipv4_pseudo_layout = layout<field<"src", 32>, field<"dst", 32>,  //
+                                  field<"zero", 8>, field<"protocol", 8>, field<"length", 16>>;
+static_assert(ipv4_pseudo_layout::size == 12, "RFC 9293 §3.1: the IPv4 pseudo-header is 96 bits");
+
+// RFC 8200 §8.1:
+//
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |                                                               |
+// +                                                               +
+// |                                                               |
+// +                         Source Address                        +
+// |                                                               |
+// +                                                               +
+// |                                                               |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |                                                               |
+// +                                                               +
+// |                                                               |
+// +                      Destination Address                      +
+// |                                                               |
+// +                                                               +
+// |                                                               |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |                   Upper-Layer Packet Length                   |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+// |                      zero                     |  Next Header  |
+// +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+using ipv6_pseudo_layout = layout<field<"src", 128>, field<"dst", 128>,  //
+                                  field<"upper_layer_length", 32>,       //
+                                  field<"zero", 24>, field<"next_header", 8>>;
+static_assert(ipv6_pseudo_layout::size == 40, "RFC 8200 §8.1: the IPv6 pseudo-header is 40 bytes");
+
+class pseudo_header {
+public:
+    static constexpr std::size_t max_size = ipv6_pseudo_layout::size;
+
+    // `length` is the transport header plus data (for UDP, its Length field).
+    [[nodiscard]] static constexpr pseudo_header ipv4(const ipv4_address& src, const ipv4_address& dst,
+                                                      std::uint8_t protocol, std::uint16_t length) noexcept {
+        pseudo_header p{ipv4_pseudo_layout::size};
+        const mut_view<ipv4_pseudo_layout> h{p.storage_.data()};
+        h.set<"src">(src.to_u32());
+        h.set<"dst">(dst.to_u32());
+        h.set<"zero">(0);
+        h.set<"protocol">(protocol);
+        h.set<"length">(length);
+        return p;
+    }
+
+    // RFC 8200 §8.1: `next_header` is the upper layer's protocol, which
+    // differs from the IPv6 header's Next Header when extension headers sit
+    // in between; `length` is the upper-layer header plus data.
+    [[nodiscard]] static constexpr pseudo_header ipv6(const ipv6_address& src, const ipv6_address& dst,
+                                                      std::uint8_t next_header, std::uint32_t length) noexcept {
+        pseudo_header p{ipv6_pseudo_layout::size};
+        const mut_view<ipv6_pseudo_layout> h{p.storage_.data()};
+        h.set<"src">(src.octets);
+        h.set<"dst">(dst.octets);
+        h.set<"upper_layer_length">(length);
+        h.set<"zero">(0);
+        h.set<"next_header">(next_header);
+        return p;
+    }
+
+    // For a received datagram: addresses and protocol from its header.
+    [[nodiscard]] static constexpr pseudo_header ipv4(const ipv4_view& ip, std::uint16_t transport_length) noexcept {
+        return ipv4(ip.src(), ip.dst(), ip.protocol(), transport_length);
+    }
+
+    // For a received packet. RFC 8200 §8.1: with a Routing header the
+    // pseudo-header holds the final destination, which at the recipient is
+    // the Destination Address of the IPv6 header, as used here.
+    [[nodiscard]] static constexpr pseudo_header ipv6(const ipv6_view& ip, std::uint8_t next_header,
+                                                      std::uint32_t transport_length) noexcept {
+        return ipv6(ip.src(), ip.dst(), next_header, transport_length);
+    }
+
+    // The same, with protocol and length from ipv6_view::upper_layer().
+    [[nodiscard]] static constexpr pseudo_header ipv6(const ipv6_view& ip, const ipv6_upper_layer& upper) noexcept {
+        return ipv6(ip, upper.protocol, static_cast<std::uint32_t>(upper.payload.size()));
+    }
+
+    // 12 bytes for IPv4, 40 for IPv6.
+    [[nodiscard]] constexpr l4::bytes bytes() const noexcept { return l4::bytes{storage_.data(), size_}; }
+    [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
+
+    friend constexpr bool operator==(const pseudo_header&, const pseudo_header&) noexcept = default;
+
+private:
+    constexpr explicit pseudo_header(std::size_t size) noexcept : size_{size} {}
+
+    std::array<std::uint8_t, max_size> storage_{};  // zero past size_, so == compares the bytes
+    std::size_t size_ = 0;
+};
+
+}  // namespace l4::wire
