@@ -14,6 +14,11 @@
 
 namespace l4::wire {
 
+// The TCP checksum field is 16 bits: a wider strategy (crc32c) needs a
+// custom layout with a field of its width (see layout.hpp).
+template <class S>
+concept tcp_checksum = S::width == 2;
+
 //  0                   1                   2                   3
 //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
@@ -111,7 +116,7 @@ public:
                flags().has(tcp_flags::fin);
     }
 
-    template <class Checksum>
+    template <tcp_checksum Checksum>
     [[nodiscard]] constexpr bool verify_checksum(bytes pseudo, Checksum = {}) const noexcept {
         return wire::verify_checksum<Checksum>(pseudo, seg_, tcp_checksum_offset);
     }
@@ -143,7 +148,7 @@ struct tcp_repr {
     }
 
     // Structure, options and the checksum over pseudo-header and segment.
-    template <class Checksum>
+    template <tcp_checksum Checksum>
     [[nodiscard]] static constexpr result<tcp_repr> parse(bytes segment, bytes pseudo, Checksum = {}) noexcept {
         auto v = tcp_view::check(segment);
         if (!v) return v.error();
@@ -188,7 +193,7 @@ struct tcp_repr {
     }
 
     // As emit, then fills the checksum over pseudo-header and segment.
-    template <class Checksum>
+    template <tcp_checksum Checksum>
     [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out, bytes pseudo, Checksum = {}) const noexcept {
         auto n = emit(out);
         if (n) fill_checksum<Checksum>(pseudo, out.first(*n), tcp_checksum_offset);

@@ -19,8 +19,15 @@ namespace l4::wire {
 template <std::size_t N>
 inline constexpr std::array<std::uint8_t, N> zeros{};
 
-// The strategy's value over pseudo-header and segment with the field zeroed.
-// The caller guarantees field_offset + S::width <= segment.size().
+// Whether `segment` holds the whole checksum field. Every function below
+// needs it; those that cannot report an error do nothing without it.
+template <class S>
+[[nodiscard]] constexpr bool has_field(bytes segment, std::size_t field_offset) noexcept {
+    return field_offset <= segment.size() && segment.size() - field_offset >= S::width;
+}
+
+// The strategy's state over pseudo-header and segment with the field zeroed.
+// Precondition: has_field<S>(segment, field_offset).
 template <class S>
 [[nodiscard]] constexpr typename S::state checksum_state(bytes pseudo, bytes segment,
                                                          std::size_t field_offset) noexcept {
@@ -30,12 +37,14 @@ template <class S>
     return S::update(st, segment.subspan(field_offset + S::width));
 }
 
+// Precondition: has_field<S>(segment, field_offset).
 template <class S>
 [[nodiscard]] constexpr typename S::value_type stored_checksum(bytes segment, std::size_t field_offset) noexcept {
     if constexpr (S::width == 4) return load_be32(segment.data() + field_offset);
     else return load_be16(segment.data() + field_offset);
 }
 
+// Precondition: has_field<S>(segment, field_offset).
 template <class S>
 [[nodiscard]] constexpr typename S::value_type compute_checksum(bytes pseudo, bytes segment,
                                                                 std::size_t field_offset) noexcept {
@@ -44,10 +53,11 @@ template <class S>
 
 template <class S>
 [[nodiscard]] constexpr bool verify_checksum(bytes pseudo, bytes segment, std::size_t field_offset) noexcept {
-    if (segment.size() < field_offset + S::width) return false;
+    if (!has_field<S>(segment, field_offset)) return false;
     return S::verify(checksum_state<S>(pseudo, segment, field_offset), stored_checksum<S>(segment, field_offset));
 }
 
+// Precondition: has_field<S>(segment, field_offset).
 template <class S>
 constexpr void store_checksum(mut_bytes segment, std::size_t field_offset, typename S::value_type v) noexcept {
     if constexpr (S::width == 4) store_be32(segment.data() + field_offset, v);
@@ -56,6 +66,7 @@ constexpr void store_checksum(mut_bytes segment, std::size_t field_offset, typen
 
 template <class S>
 constexpr void fill_checksum(bytes pseudo, mut_bytes segment, std::size_t field_offset) noexcept {
+    if (!has_field<S>(segment, field_offset)) return;
     store_checksum<S>(segment, field_offset, compute_checksum<S>(pseudo, segment, field_offset));
 }
 

@@ -12,6 +12,11 @@
 
 namespace l4::wire {
 
+// The UDP checksum field is 16 bits: a wider strategy (crc32c) needs a
+// custom layout with a field of its width (see layout.hpp).
+template <class S>
+concept udp_checksum = S::width == 2;
+
 //  0      7 8     15 16    23 24    31
 // +--------+--------+--------+--------+
 // |     Source      |   Destination   |
@@ -58,7 +63,7 @@ public:
     [[nodiscard]] constexpr bytes payload() const noexcept { return dgram_.subspan(udp_header_len); }
     [[nodiscard]] constexpr bytes datagram() const noexcept { return dgram_; }
 
-    template <class Checksum>
+    template <udp_checksum Checksum>
     [[nodiscard]] constexpr bool verify_checksum(bytes pseudo, udp_zero_checksum zero,
                                                  Checksum = {}) const noexcept {
         if (is_ones_complement<Checksum> && checksum() == 0) return zero == udp_zero_checksum::means_none;
@@ -83,7 +88,7 @@ struct udp_repr {
         return udp_repr{v->src_port(), v->dst_port(), v->payload()};
     }
 
-    template <class Checksum>
+    template <udp_checksum Checksum>
     [[nodiscard]] static constexpr result<udp_repr> parse(bytes datagram, bytes pseudo, udp_zero_checksum zero,
                                                           Checksum = {}) noexcept {
         auto r = parse(datagram);
@@ -109,7 +114,7 @@ struct udp_repr {
 
     // RFC 768: a computed ones'-complement zero is transmitted as all ones,
     // since a zero field would read as "no checksum".
-    template <class Checksum>
+    template <udp_checksum Checksum>
     [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out, bytes pseudo, Checksum = {}) const noexcept {
         auto n = emit(out);
         if (!n) return n;
