@@ -1,0 +1,220 @@
+// One direction of a link: a queue, a transmitter of fixed bit rate, the
+// impairments, then the propagation delay.
+//
+//   offered ─► [queue policy] ─► queue ─► wire (size·8/bandwidth)
+//                   │                         │
+//              dropped_queue        impairments (impairments.hpp)
+//                                             │
+//                                     propagation delay ─► delivered
+//
+// Time is exact. A frame of n bytes occupies the wire for n·8·10^9/bandwidth
+// nanoseconds, a rational number. The channel keeps when the wire becomes
+// free as whole nanoseconds plus a remainder in units of 1/bandwidth ns, so
+// back-to-back frames carry the fraction forward and the long-run rate is
+// exactly `bandwidth_bps`; the frame itself is released at the next whole
+// nanosecond at or after its last bit (rounded up: never early). Example:
+// 1500 B at 10 Mbit/s is exactly 1.2 ms; three 1-byte frames at 3 Mbit/s
+// leave at 2667, 5334 and 8000 ns (exact ends 2666.7, 5333.3, 8000).
+//
+// Events: a frame costs two per channel it crosses: its last bit leaving
+// the sender (tx_done), and its arrival at the far end. Frames in flight wait
+// in a FIFO "pipe" whose arrival times never decrease (jitter cannot reorder,
+// see impairments.hpp), so only the pipe's head is in the scheduler's heap;
+// the heap holds a few events per channel however long the pipe is. A
+// reordered frame leaves the pipe and gets a heap event of its own.
+#pragma once
+
+#include <l4/core/time.hpp>
+#include <l4/link/sim/impairments.hpp>
+#include <l4/link/sim/pool.hpp>
+#include <l4/link/sim/queue.hpp>
+#include <l4/link/sim/ring.hpp>
+#include <l4/link/sim/scheduler.hpp>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace l4::link::sim {
+
+using channel_id = std::uint32_t;
+
+struct channel_config {
+    std::uint64_t bandwidth_bps = 0;  // 0: no serialisation delay and no queue (frames go straight to propagation)
+    duration delay{};                 // one-way propagation delay
+    queue_config queue = drop_tail_packets{};
+    impairments_config impair{};
+};
+
+struct channel_counters {
+    std::uint64_t offered = 0;        // frames that reached the input
+    std::uint64_t queued = 0;         // taken by the queue (also those that went straight onto an idle wire)
+    std::uint64_t dropped_queue = 0;  // refused by the queue policy; offered = queued + dropped_queue
+    std::uint64_t lost = 0;           // loss impairment
+    std::uint64_t corrupted = 0;      // one bit flipped
+    std::uint64_t duplicated = 0;     // extra copies made
+    std::uint64_t reordered = 0;      // frames held back by the reordering impairment
+    std::uint64_t delivered = 0;      // frames out of the far end, copies included
+    std::uint64_t delivered_bytes = 0;
+    // Most frames and bytes ever waiting (the frame on the wire is not waiting).
+    std::size_t queue_hwm_packets = 0, queue_hwm_bytes = 0;
+};
+
+// What a channel's event means; packed with the channel's index into an
+// event's `target` word.
+enum class channel_event : std::uint32_t { tx_done = 0, pipe_head = 1, late_arrival = 2 };
+
+[[nodiscard]] constexpr std::uint32_t event_target(channel_id c, channel_event k) noexcept {
+    return (c << 2) | static_cast<std::uint32_t>(k);
+}
+
+class channel {
+public:
+    channel(channel_id id, const channel_config& cfg, std::uint64_t network_seed)
+        : id_{id},
+          cfg_{cfg},
+          queue_{cfg.queue, derive_seed(network_seed, id, stream::red), cfg.bandwidth_bps},
+          impair_{cfg.impair, network_seed, id},
+          impaired_{impair_.any()} {}
+
+    // A frame of `len` bytes arrives at the input at `now`: will the queue
+    // take it? Counted either way. Asked before the frame is copied, so a
+    // refused frame costs no copy.
+    [[nodiscard]] bool admit(std::uint32_t len, std::int64_t now) noexcept {
+        ++counters_.offered;
+        if (cfg_.bandwidth_bps == 0 || queue_.admit(len, busy_, now)) return true;
+        ++counters_.dropped_queue;
+        return false;
+    }
+
+    // The admitted frame, now in slot s: onto the wire or into the queue.
+    void accept(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
+        ++counters_.queued;
+        if (cfg_.bandwidth_bps == 0) {
+            propagate(s, len, now, sched, pool);
+        } else if (busy_) {
+            queue_.push({s, len, now});
+        } else {
+            start(s, len, now, 0, sched);
+        }
+    }
+
+    // Event: the last bit of the frame on the wire has left.
+    void on_tx_done(std::int64_t now, scheduler& sched, frame_pool& pool) {
+        const slot_id s = wire_slot_;
+        const std::uint32_t len = wire_len_;
+        busy_ = false;
+        propagate(s, len, now, sched, pool);
+        if (queue_.empty()) {
+            queue_.on_idle(now);
+            return;
+        }
+        // Back to back: the next frame starts at the exact end of this one
+        // (up to a nanosecond before `now`), or when it arrived if later.
+        const queued_frame f = queue_.pop();
+        if (f.since > end_ns_) start(f.slot, f.len, f.since, 0, sched);
+        else start(f.slot, f.len, end_ns_, end_frac_, sched);
+    }
+
+    // Event: the frame at the head of the pipe arrives at the far end.
+    [[nodiscard]] slot_id on_pipe_head(scheduler& sched, const frame_pool& pool) {
+        const in_flight f = pipe_.pop_front();
+        if (!pipe_.empty()) sched.push(pipe_.front().at, event_target(id_, channel_event::pipe_head), 0);
+        count_delivery(f.slot, pool);
+        return f.slot;
+    }
+    // Event: a reordered frame arrives.
+    void on_late_arrival(slot_id s, const frame_pool& pool) noexcept { count_delivery(s, pool); }
+
+    [[nodiscard]] channel_id id() const noexcept { return id_; }
+    [[nodiscard]] const channel_config& config() const noexcept { return cfg_; }
+    [[nodiscard]] channel_counters counters() const noexcept {
+        channel_counters c = counters_;
+        c.queue_hwm_packets = queue_.stats().hwm_packets;
+        c.queue_hwm_bytes = queue_.stats().hwm_bytes;
+        return c;
+    }
+    [[nodiscard]] const input_queue& queue() const noexcept { return queue_; }
+    [[nodiscard]] bool busy() const noexcept { return busy_; }
+    [[nodiscard]] std::size_t in_flight_frames() const noexcept { return pipe_.size(); }
+
+private:
+    struct in_flight {
+        std::int64_t at;
+        slot_id slot;
+    };
+
+    void start(slot_id s, std::uint32_t len, std::int64_t start_ns, std::uint64_t start_frac, scheduler& sched) {
+        busy_ = true;
+        wire_slot_ = s;
+        wire_len_ = len;
+        // Exact end = start + len·8·10^9 / bandwidth, kept as ns + frac/bandwidth.
+        const std::uint64_t num = start_frac + std::uint64_t{len} * 8 * 1'000'000'000;
+        end_ns_ = start_ns + static_cast<std::int64_t>(num / cfg_.bandwidth_bps);
+        end_frac_ = num % cfg_.bandwidth_bps;
+        sched.push(end_ns_ + (end_frac_ != 0 ? 1 : 0), event_target(id_, channel_event::tx_done), s);
+    }
+
+    // After the wire: impairments in the order impairments.hpp gives, then
+    // the propagation delay.
+    void propagate(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
+        std::int64_t at = now + cfg_.delay.count();
+        if (!impaired_) return enter_pipe(s, at, sched);
+        if (impair_.lose()) {
+            ++counters_.lost;
+            pool.release(s);
+            return;
+        }
+        if (const std::int64_t bit = impair_.corrupt_bit(len); bit >= 0) {
+            pool.data(s)[bit / 8] ^= static_cast<std::uint8_t>(0x80u >> (bit % 8));
+            ++counters_.corrupted;
+        }
+        slot_id copy = s;  // s itself means: no copy
+        if (impair_.duplicate()) {
+            copy = pool.clone(s);
+            ++counters_.duplicated;
+        }
+        at += impair_.jitter().count();
+        if (impair_.reorder()) {
+            // Outside the pipe: later frames may pass it.
+            ++counters_.reordered;
+            at += impair_.reorder_delay().count();
+            sched.push(at, event_target(id_, channel_event::late_arrival), s);
+            if (copy != s) sched.push(at, event_target(id_, channel_event::late_arrival), copy);
+            return;
+        }
+        enter_pipe(s, at, sched);
+        if (copy != s) enter_pipe(copy, at, sched);
+    }
+
+    void enter_pipe(slot_id s, std::int64_t at, scheduler& sched) {
+        // Jitter never reorders: not before the frame ahead of it.
+        at = std::max(at, last_arrival_);
+        last_arrival_ = at;
+        const bool was_empty = pipe_.empty();
+        pipe_.push_back({at, s});
+        if (was_empty) sched.push(at, event_target(id_, channel_event::pipe_head), 0);
+    }
+
+    void count_delivery(slot_id s, const frame_pool& pool) noexcept {
+        ++counters_.delivered;
+        counters_.delivered_bytes += pool.meta(s).len;
+    }
+
+    channel_id id_;
+    channel_config cfg_;
+    input_queue queue_;
+    impairments impair_;
+    bool impaired_;
+    // The transmitter.
+    bool busy_ = false;
+    slot_id wire_slot_ = 0;
+    std::uint32_t wire_len_ = 0;
+    std::int64_t end_ns_ = 0;
+    std::uint64_t end_frac_ = 0;
+    // Propagation.
+    ring<in_flight> pipe_;
+    std::int64_t last_arrival_ = 0;
+    channel_counters counters_;
+};
+
+}  // namespace l4::link::sim

@@ -1,0 +1,49 @@
+// A FIFO of small trivially copyable records (slot numbers with times) that
+// grows by doubling while the network warms up and then never allocates.
+// Used for the queue at a channel's input, the frames in flight on a
+// channel, and a port's received frames.
+#pragma once
+
+#include <cstddef>
+#include <type_traits>
+#include <vector>
+
+namespace l4::link::sim {
+
+template <class T>
+class ring {
+    static_assert(std::is_trivially_copyable_v<T>, "ring<T> holds plain records");
+
+public:
+    [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+
+    void push_back(const T& v) {
+        if (count_ == buf_.size()) grow();
+        buf_[(head_ + count_) & (buf_.size() - 1)] = v;
+        ++count_;
+    }
+    [[nodiscard]] T& front() noexcept { return buf_[head_]; }
+    [[nodiscard]] const T& front() const noexcept { return buf_[head_]; }
+    [[nodiscard]] const T& back() const noexcept { return buf_[(head_ + count_ - 1) & (buf_.size() - 1)]; }
+    T pop_front() noexcept {
+        const T v = buf_[head_];
+        head_ = (head_ + 1) & (buf_.size() - 1);
+        --count_;
+        return v;
+    }
+
+private:
+    void grow() {
+        // Capacity stays a power of two so positions wrap with a mask.
+        std::vector<T> bigger(buf_.empty() ? 16 : buf_.size() * 2);
+        for (std::size_t i = 0; i < count_; ++i) bigger[i] = buf_[(head_ + i) & (buf_.size() - 1)];
+        buf_.swap(bigger);
+        head_ = 0;
+    }
+
+    std::vector<T> buf_;
+    std::size_t head_ = 0, count_ = 0;
+};
+
+}  // namespace l4::link::sim

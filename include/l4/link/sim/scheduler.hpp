@@ -1,0 +1,95 @@
+// The simulator's event queue: a binary min-heap of 24-byte events ordered by
+// (time, insertion number).
+//
+// Determinism: two events at the same nanosecond run in the order they were
+// scheduled, because every event gets a fresh 64-bit insertion number and the
+// heap compares (at, seq) — a strict total order, so the heap's internal
+// layout never decides anything. The same inputs give the same sequence of
+// events on every platform.
+//
+// An event is plain data: a time and two 32-bit words the owner interprets
+// (the network packs a channel index and an event kind into `target`, and a
+// frame's slot into `arg`). No callbacks, no allocation once the heap's
+// vector has reached its working size.
+#pragma once
+
+#include <l4/core/time.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+#include <vector>
+
+namespace l4::link::sim {
+
+struct event {
+    std::int64_t at;      // nanoseconds of virtual time
+    std::uint64_t seq;    // insertion order; breaks ties first-in first-out
+    std::uint32_t target;
+    std::uint32_t arg;
+
+    [[nodiscard]] friend constexpr bool before(const event& a, const event& b) noexcept {
+        return a.at < b.at || (a.at == b.at && a.seq < b.seq);
+    }
+};
+static_assert(sizeof(event) == 24 && std::is_trivially_copyable_v<event>);
+
+[[nodiscard]] constexpr std::int64_t ns_of(instant t) noexcept { return t.time_since_epoch().count(); }
+[[nodiscard]] constexpr instant instant_of(std::int64_t ns) noexcept { return instant{duration{ns}}; }
+
+class scheduler {
+public:
+    [[nodiscard]] bool empty() const noexcept { return heap_.empty(); }
+    [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
+    [[nodiscard]] const event& top() const noexcept { return heap_.front(); }
+    [[nodiscard]] std::optional<instant> next_time() const noexcept {
+        if (heap_.empty()) return std::nullopt;
+        return instant_of(heap_.front().at);
+    }
+    // Events scheduled so far (also the next insertion number).
+    [[nodiscard]] std::uint64_t scheduled() const noexcept { return seq_; }
+
+    void push(std::int64_t at, std::uint32_t target, std::uint32_t arg) {
+        // Sift up from a hole at the end: move parents down until the new
+        // event's place is found, then write it once.
+        const event e{at, seq_++, target, arg};
+        std::size_t i = heap_.size();
+        heap_.push_back(e);
+        while (i > 0) {
+            const std::size_t parent = (i - 1) / 2;
+            if (!before(e, heap_[parent])) break;
+            heap_[i] = heap_[parent];
+            i = parent;
+        }
+        heap_[i] = e;
+    }
+
+    event pop() noexcept {
+        const event first = heap_.front();
+        const event last = heap_.back();
+        heap_.pop_back();
+        const std::size_t n = heap_.size();
+        if (n == 0) return first;
+        // Sift the last event down from the root's hole.
+        std::size_t i = 0;
+        for (;;) {
+            std::size_t child = 2 * i + 1;
+            if (child >= n) break;
+            if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+            if (!before(heap_[child], last)) break;
+            heap_[i] = heap_[child];
+            i = child;
+        }
+        heap_[i] = last;
+        return first;
+    }
+
+    void reserve(std::size_t n) { heap_.reserve(n); }
+
+private:
+    std::vector<event> heap_;
+    std::uint64_t seq_ = 0;
+};
+
+}  // namespace l4::link::sim
