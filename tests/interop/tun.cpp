@@ -398,7 +398,7 @@ TEST_CASE("tun: a UDP/IPv6 datagram to a kernel socket, and its reply back throu
     check_udp_checksum(*back, reply, udp_zero_checksum::invalid);
 }
 
-TEST_CASE("tun: frames over the MTU are refused; a short buffer keeps the packet", "[interop][tun]") {
+TEST_CASE("tun: frames over the MTU are refused, and a short buffer keeps the packet", "[interop][tun]") {
     L4_SKIP_UNLESS_ROOT_AND_TUN();
     kernel_side k;
     const l4::steady_clock clock;
