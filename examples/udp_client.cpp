@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
         auto sock = host.socket();
         const bool ok = ask(host, clock, sock, {parse_address(o.peer), server_port}, message,
                             clock.now() + seconds(o.timeout_s));
-        return ok ? 0 : 1;
+        return ok && report_checksums(host) ? 0 : 1;
     }
 
     // 1 % loss each way, as on a busy Wi-Fi: retry like an application would.

@@ -123,6 +123,14 @@ bool ask(Stack& host, Clock& clock, typename Stack::socket_id sock, endpoint ser
     return std::ranges::equal(reply, expected);
 }
 
+// Our side of "checksums verified on both sides": what the stack refused.
+template <class Stack>
+bool report_checksums(const Stack& host) {
+    const auto& u = host.udp_stats();
+    std::cout << "checksums: " << u.rx_delivered << " datagrams verified, " << u.rx_bad_checksum << " bad\n";
+    return u.rx_bad_checksum == 0;
+}
+
 inline l4::duration seconds(double s) {
     return std::chrono::duration_cast<l4::duration>(std::chrono::duration<double>{s});
 }

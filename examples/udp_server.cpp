@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
         std::cout << "The server is ready to receive on " << o.dev << '\n' << std::flush;
         for (int i = 0; i < o.count; ++i)
             if (!serve_one(host, clock, sock, clock.now() + seconds(o.timeout_s))) return 1;
-        return 0;
+        return report_checksums(host) ? 0 : 1;
     }
 
     // A 10 Mbit/s path with 20 ms of one-way delay, as a campus-to-cloud hop.
