@@ -53,16 +53,17 @@ TEST_CASE("serialisation rounds each frame up to the nanosecond and carries the 
 }
 
 TEST_CASE("the long-run rate is exactly the configured bandwidth", "[sim][channel]") {
-    // 30 000 frames of 100 B at 3 Mbit/s, all offered at once: the last one
-    // leaves at 30000·800/3e6 s = 8 s exactly, the sum of no rounding.
+    // 3000 frames of 1000 B at 3 Mbit/s, all offered at once: the last one
+    // leaves at 3000·8000/3e6 s = 8 s exactly, with no rounding piled up.
     network net;
-    auto link = point_to_point(net, {.bandwidth_bps = 3'000'000, .queue = drop_tail_packets{30'000}}, {});
-    const std::vector<std::uint8_t> frame(100);
-    for (int i = 0; i < 30'000; ++i) REQUIRE(link.a.transmit(frame, at(0ns)));
+    auto link = point_to_point(net, {.bandwidth_bps = 3'000'000, .queue = drop_tail_packets{3000}}, {});
+    const std::vector<std::uint8_t> frame(1000);
+    for (int i = 0; i < 3000; ++i) REQUIRE(link.a.transmit(frame, at(0ns)));
     const auto got = send_periodic(net, link.a, link.b, 0, 1, 1ns);
-    REQUIRE(got.size() == 30'000);
+    REQUIRE(got.size() == 3000);
     CHECK(got.back().at_ns == 8'000'000'000);
-    CHECK(got[1].at_ns == 533'334);  // 2·266 666.67, rounded up
+    CHECK(got[0].at_ns == 2'666'667);  // 2 666 666.67, rounded up
+    CHECK(got[1].at_ns == 5'333'334);  // 5 333 333.33, rounded up
 }
 
 TEST_CASE("drop-tail by packets: a burst fills the queue to its limit, the rest is refused", "[sim][queue]") {

@@ -60,9 +60,9 @@ TEST_CASE("the pool stops growing once the network is warm", "[sim][pool]") {
     network net;
     auto link = point_to_point(net, {.bandwidth_bps = 100'000'000, .delay = 1ms, .queue = drop_tail_packets{50}},
                                {.delay = 1ms});
-    (void)send_periodic(net, link.a, link.b, 20'000, 1500, 100us);
+    (void)send_periodic(net, link.a, link.b, 5'000, 1500, 100us);
     const auto warm = net.pool().capacity();
-    (void)send_periodic(net, link.a, link.b, 100'000, 1500, 100us);
+    (void)send_periodic(net, link.a, link.b, 30'000, 1500, 100us);
     CHECK(net.pool().capacity() == warm);
     CHECK(net.pool().in_use() == 0);
 }
@@ -134,7 +134,7 @@ TEST_CASE("same seed, same delivery trace; another seed, another trace", "[sim][
     CHECK(first.frames == again.frames);
     CHECK(first.hash != other.hash);
     // Pinned: g++ and clang builds (and every run) agree to the bit.
-    CHECK(first.hash == 0xce5c3d4a047602c6ull);
+    CHECK(first.hash == 0x04bda8585b9c5c14ull);
     CHECK(first.events == 11170u);
 }
 
