@@ -36,9 +36,8 @@
 #include <l4/link/concept.hpp>
 
 #include <fcntl.h>
-#include <linux/if.h>
 #include <linux/if_tun.h>
-#include <linux/sockios.h>
+#include <net/if.h>  // glibc's ifreq: a user's later <linux/if.h> still compiles, the reverse would not
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>

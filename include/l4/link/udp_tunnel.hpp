@@ -244,7 +244,8 @@ public:
         return std::pair<udp_tunnel, udp_tunnel>{std::move(*a), std::move(*b)};
     }
 
-    // Sets (or changes) the peer. Held frames go to the old peer first.
+    // Sets (or changes) the peer. Held frames are sent first, to the old
+    // peer; with none, they wait and go to the new one.
     [[nodiscard]] result<void> connect(const udp_endpoint& remote) noexcept {
         if (!fd_.valid()) return errc::link_closed;
         if (remote.family() != local_.family()) return system_error(EAFNOSUPPORT);
