@@ -203,3 +203,30 @@ TEST_CASE("RED on a channel drops early, keeping the queue short, where drop-tai
     CHECK(tail.queue_hwm_packets == 100);
     CHECK(tail_stats.overflow == tail.dropped_queue);
 }
+
+TEST_CASE("RED's physical limit holds a burst its slow average lets through", "[sim][queue][red]") {
+    // With w_q = 0.002 the average barely moves during a burst: RED admits,
+    // the buffer of 10 packets refuses the rest.
+    network net;
+    auto link = point_to_point(net, {.bandwidth_bps = 10'000'000, .queue = red_config{.limit = 10}}, {});
+    const std::vector<std::uint8_t> frame(1000);
+    int taken = 0;
+    for (int i = 0; i < 100; ++i) taken += link.a.transmit(frame, at(0ns)) ? 1 : 0;
+    CHECK(taken == 11);
+    const auto& q = net.channel_at(link.a_to_b).queue();
+    CHECK(q.stats().overflow == 89);
+    CHECK(q.stats().red_early + q.stats().red_forced == 0);
+    CHECK(q.stats().hwm_packets == 10);
+}
+
+TEST_CASE("a channel without a bit rate has no queue: a burst arrives whole, in order, at once", "[sim][channel]") {
+    network net;
+    auto link = point_to_point(net, {.delay = 2ms, .queue = drop_tail_packets{0}}, {});
+    for (std::uint64_t i = 0; i < 1000; ++i) REQUIRE(link.a.transmit(numbered_frame(i, 64), at(0ns)));
+    const auto got = send_periodic(net, link.a, link.b, 0, 1, 1ns);
+    REQUIRE(got.size() == 1000);
+    for (std::uint64_t i = 0; i < 1000; ++i) {
+        CHECK(got[i].number == i);
+        CHECK(got[i].at_ns == ns(2ms));
+    }
+}

@@ -139,8 +139,11 @@ private:
         if (avg_ >= c.min_th) {
             ++count_;
             // §7: p_b grows linearly from 0 at min_th to max_p at max_th;
-            // p_a = p_b / (1 − count·p_b) spreads the drops evenly (the gap
-            // between drops is uniform on 1 .. 1/p_b) instead of geometric.
+            // p_a = p_b / (1 − count·p_b) spreads the drops evenly instead
+            // of geometrically. With Fig. 2's order (count incremented
+            // first, reset to 0 on a drop) the gap between drops is uniform
+            // on 1 .. 1/p_b − 1, so about one arrival in 1/(2·p_b) is
+            // dropped (§7's analysis counts from 0: 1 .. 1/p_b).
             const double p_b = c.max_p * (avg_ - c.min_th) / (c.max_th - c.min_th);
             const double rest = std::fma(-static_cast<double>(count_), p_b, 1.0);
             const double p_a = rest <= p_b ? 1.0 : p_b / rest;
