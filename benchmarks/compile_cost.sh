@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Compile cost of a typical l4kit translation unit (benchmarks/compile_cost/
+# all_formats.cpp: every format and checksum strategy instantiated), with g++
+# and clang++-14 at -std=c++20 -O2. Prints a markdown table of wall time
+# (best of L4_COMPILE_RUNS, default 3) and peak memory (largest of the runs).
+# Exits non-zero when g++ exceeds the budget: 2 s and 600 MB.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+src=benchmarks/compile_cost/all_formats.cpp
+runs=${L4_COMPILE_RUNS:-3}
+budget_s=2
+budget_mb=600
+
+if [[ ! -x /usr/bin/time ]]; then
+    if ((EUID == 0)); then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends time >/dev/null
+    else
+        echo "compile_cost.sh: /usr/bin/time is missing: apt-get install time" >&2
+        exit 1
+    fi
+fi
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# measure <compiler>: prints "<best wall s> <peak MB>", or fails if it does not compile.
+measure() {
+    local best="" peak=0 i wall kb
+    for ((i = 0; i < runs; i++)); do
+        if ! /usr/bin/time -f "%e %M" -o "$out/time" \
+            "$1" -std=c++20 -O2 -Iinclude -c "$src" -o "$out/all_formats.o" 2>"$out/err"; then
+            head -n 40 "$out/err" >&2
+            return 1
+        fi
+        read -r wall kb <"$out/time"
+        if [[ -z $best ]] || awk -v a="$wall" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$wall; fi
+        ((kb / 1024 > peak)) && peak=$((kb / 1024))
+    done
+    echo "$best $peak"
+}
+
+status=0
+echo "Compile cost of $src (-std=c++20 -O2, best of $runs), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+echo
+echo "| compiler | wall (s) | peak memory (MB) | budget (${budget_s} s, ${budget_mb} MB) |"
+echo "|---|---:|---:|---|"
+for cxx in g++ clang++-14; do
+    if ! command -v "$cxx" >/dev/null; then
+        echo "| $cxx | – | – | not installed |"
+        continue
+    fi
+    version=$("$cxx" --version | head -n 1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1)
+    if ! result=$(measure "$cxx"); then
+        echo "| $cxx $version | – | – | does not compile |"
+        status=1
+        continue
+    fi
+    read -r wall mb <<<"$result"
+    verdict="within"
+    if awk -v w="$wall" -v b="$budget_s" 'BEGIN { exit !(w > b) }' || ((mb > budget_mb)); then
+        verdict="over"
+        # The budget is g++'s; clang's row is for comparison.
+        [[ $cxx == g++ ]] && status=1
+    fi
+    echo "| $cxx $version | $wall | $mb | $verdict |"
+done
+exit $status
