@@ -124,6 +124,15 @@ TEST_CASE("tcp: emit refuses a buffer that is too small and options that do not 
     CHECK(r.emit(big).error() == l4::errc::options_too_long);
 }
 
+TEST_CASE("tcp: a segment without options prints no options list", "[tcp]") {
+    // The RST+ACK a closed port sends (tcp_rst_closed_port.pcap frame 4).
+    constexpr std::array<std::uint8_t, 20> rst{0xc3, 0xb3, 0x9b, 0xea, 0x00, 0x00, 0x00, 0x00, 0x3e, 0xcc,
+                                               0x1f, 0x9d, 0x50, 0x14, 0x00, 0x00, 0x6d, 0xc5, 0x00, 0x00};
+    std::ostringstream os;
+    os << *tcp_view::check(rst);
+    CHECK(os.str() == "50099 > 39914: Flags [R.], seq 0, ack 1053564829, win 0, length 0");
+}
+
 TEST_CASE("tcp: a view prints as one tcpdump-like line", "[tcp]") {
     std::ostringstream os;
     os << *tcp_view::check(syn_bytes);

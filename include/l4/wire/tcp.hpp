@@ -216,8 +216,11 @@ inline std::ostream& print_summary(std::ostream& os, const tcp_view& v) {
     if (v.flags().has(tcp_flags::ack)) os << ", ack " << v.ack_number();
     os << ", win " << v.window();
     if (auto opts = tcp_options::parse(v.options())) {
-        const char* sep = ", options [";
-        auto item = [&] { os << sep; sep = ","; };
+        bool any = false;
+        auto item = [&] {
+            os << (any ? "," : ", options [");
+            any = true;
+        };
         if (opts->mss) { item(); os << "mss " << *opts->mss; }
         if (opts->sack_permitted) { item(); os << "sackOK"; }
         if (opts->ts) { item(); os << "TS val " << opts->ts->tsval << " ecr " << opts->ts->tsecr; }
@@ -227,7 +230,7 @@ inline std::ostream& print_summary(std::ostream& os, const tcp_view& v) {
             os << "sack " << unsigned{opts->sack_count};
             for (const auto& b : opts->sack_blocks()) os << " {" << b.left << ':' << b.right << '}';
         }
-        if (*sep == ',') os << ']';
+        if (any) os << ']';
     } else {
         os << ", options [" << opts.error().message() << ']';
     }
