@@ -1,7 +1,7 @@
 // l4kit: everything in one include.
 //
-// Each layer adds its umbrella header (or its headers) here as it lands;
-// include the individual headers instead where compile time matters.
+// Include the individual headers instead where compile time matters (see
+// benchmarks/compile_cost.sh for what each layer costs).
 #pragma once
 
 #include <l4/core/bytes.hpp>
@@ -10,3 +10,38 @@
 #include <l4/core/ports.hpp>
 #include <l4/core/seq32.hpp>
 #include <l4/core/time.hpp>
+
+#include <l4/checksum.hpp>
+
+#include <l4/wire/ethernet.hpp>
+#include <l4/wire/ip_protocol.hpp>
+#include <l4/wire/ipv4.hpp>
+#include <l4/wire/ipv6.hpp>
+#include <l4/wire/layout.hpp>
+#include <l4/wire/layout_repr.hpp>
+#include <l4/wire/packet.hpp>
+#include <l4/wire/pcap.hpp>
+#include <l4/wire/pseudo_header.hpp>
+#include <l4/wire/tcp.hpp>
+#include <l4/wire/tcp_options.hpp>
+#include <l4/wire/transport_checksum.hpp>
+#include <l4/wire/udp.hpp>
+
+#include <l4/link/concept.hpp>
+#include <l4/link/fault.hpp>
+#include <l4/link/memory.hpp>
+#include <l4/link/pcap_tap.hpp>
+#include <l4/link/sim.hpp>
+#if defined(__linux__)
+#include <l4/link/tun.hpp>
+#include <l4/link/udp_tunnel.hpp>
+#endif
+
+#include <l4/policy.hpp>
+#include <l4/udp/endpoint.hpp>
+#include <l4/udp/socket_table.hpp>
+
+#include <l4/net/address.hpp>
+#include <l4/net/drive.hpp>
+#include <l4/net/ip.hpp>
+#include <l4/net/stack.hpp>
