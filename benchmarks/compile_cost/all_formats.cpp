@@ -7,7 +7,12 @@
 // `formats()`, using `view_and_repr` when it has the usual check/parse/emit
 // shape; a new checksum strategy is one line in `strategies()`. Headers that
 // have not landed yet are skipped by their guards.
-#include <l4/l4.hpp>
+// The wire and checksum layers only (the budget is for them), not
+// l4/l4.hpp, which also brings links, sockets and the simulator.
+#include <l4/core/bytes.hpp>
+#include <l4/core/error.hpp>
+#include <l4/core/ports.hpp>
+#include <l4/core/seq32.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -254,7 +254,7 @@ TEST_CASE("udp: bad datagrams are dropped and counted per reason, good ones stil
 
     auto good = host_and_wire::frame(1234, 50000, "Hello World");
     auto bad_sum = good;
-    bad_sum.back() ^= 0x01;
+    bad_sum[20 + 8] ^= 0x01;  // first payload byte
     auto bad_len = good;
     bad_len[20 + 5] += 1;  // UDP length one past the datagram
     auto no_socket = host_and_wire::frame(1234, 50001, "anyone?");
