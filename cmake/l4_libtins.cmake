@@ -2,7 +2,13 @@
 # differential fuzz targets and the side-by-side benchmarks. Debian ships no
 # CMake package for it, so look for the library and its pcap dependency by
 # hand. Sets L4_HAVE_LIBTINS. Build tree only: not part of the installed package.
-include_guard(GLOBAL)
+# Included from fuzz/ and benchmarks/: the imported target is global, but
+# L4_HAVE_LIBTINS is a directory variable, so each includer gets it set.
+include_guard(DIRECTORY)
+if(TARGET l4::libtins)
+    set(L4_HAVE_LIBTINS TRUE)
+    return()
+endif()
 
 find_library(L4_TINS_LIBRARY NAMES tins)
 find_library(L4_PCAP_LIBRARY NAMES pcap)

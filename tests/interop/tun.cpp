@@ -13,6 +13,7 @@
 // poll() with a timeout.
 #include <l4/checksum/internet.hpp>
 #include <l4/link/tun.hpp>
+#include <l4/link/unique_fd.hpp>
 #include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/ipv4.hpp>
 #include <l4/wire/ipv6.hpp>
@@ -57,6 +58,7 @@ namespace {
 
 using namespace l4::wire;
 using l4::link::tun;
+using l4::link::unique_fd;
 
 // Every test here starts with this: skips, loudly, where it cannot run.
 #define L4_SKIP_UNLESS_ROOT_AND_TUN()                                                  \
@@ -81,24 +83,6 @@ constexpr std::uint16_t kernel_port = 50000, our_port = 40000;
 constexpr int wait_ms = 5000;
 
 l4::bytes as_bytes(const std::string& s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
-
-class unique_fd {
-public:
-    unique_fd() noexcept = default;
-    explicit unique_fd(int fd) noexcept : fd_{fd} {}
-    unique_fd(unique_fd&& o) noexcept : fd_{std::exchange(o.fd_, -1)} {}
-    unique_fd& operator=(unique_fd&& o) noexcept {
-        std::swap(fd_, o.fd_);
-        return *this;
-    }
-    ~unique_fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    [[nodiscard]] int get() const noexcept { return fd_; }
-
-private:
-    int fd_ = -1;
-};
 
 bool wait_readable(int fd, int ms) {
     pollfd p{fd, POLLIN, 0};

@@ -53,6 +53,7 @@
 #include <l4/core/error.hpp>
 #include <l4/core/time.hpp>
 #include <l4/link/concept.hpp>
+#include <l4/link/unique_fd.hpp>
 #include <l4/wire/ipv4.hpp>
 #include <l4/wire/ipv6.hpp>
 
@@ -406,30 +407,6 @@ public:
     static constexpr std::size_t max_batch = 1024;
 
 private:
-    class unique_fd {
-    public:
-        unique_fd() noexcept = default;
-        explicit unique_fd(int fd) noexcept : fd_{fd} {}
-        unique_fd(unique_fd&& o) noexcept : fd_{std::exchange(o.fd_, -1)} {}
-        unique_fd& operator=(unique_fd&& o) noexcept {
-            if (this != &o) {
-                reset();
-                fd_ = std::exchange(o.fd_, -1);
-            }
-            return *this;
-        }
-        ~unique_fd() { reset(); }
-        void reset() noexcept {
-            if (fd_ >= 0) ::close(fd_);
-            fd_ = -1;
-        }
-        [[nodiscard]] int get() const noexcept { return fd_; }
-        [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
-
-    private:
-        int fd_ = -1;
-    };
-
     // `batch` slots of `mtu` bytes and the scatter lists that point into
     // them, made once. Moving the vectors keeps their buffers, so the
     // pointers stay right when the tunnel moves.
