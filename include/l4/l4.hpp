@@ -34,6 +34,7 @@
 #include <l4/link/sim.hpp>
 #if defined(__linux__)
 #include <l4/link/tun.hpp>
+#include <l4/link/udp_endpoint.hpp>
 #include <l4/link/udp_tunnel.hpp>
 #endif
 

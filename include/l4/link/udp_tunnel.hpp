@@ -53,6 +53,7 @@
 #include <l4/core/error.hpp>
 #include <l4/core/time.hpp>
 #include <l4/link/concept.hpp>
+#include <l4/link/udp_endpoint.hpp>
 #include <l4/link/unique_fd.hpp>
 #include <l4/wire/ipv4.hpp>
 #include <l4/wire/ipv6.hpp>
@@ -75,112 +76,6 @@
 #include <vector>
 
 namespace l4::link {
-
-// An IPv4 or IPv6 address and a UDP port, or nothing (default-constructed).
-class udp_endpoint {
-public:
-    constexpr udp_endpoint() noexcept = default;
-
-    udp_endpoint(const wire::ipv4_address& address, std::uint16_t port) noexcept {
-        sockaddr_in sa{};
-        sa.sin_family = AF_INET;
-        sa.sin_port = htons(port);
-        std::memcpy(&sa.sin_addr, address.octets.data(), 4);
-        std::memcpy(&storage_, &sa, sizeof sa);
-        size_ = sizeof sa;
-    }
-
-    udp_endpoint(const wire::ipv6_address& address, std::uint16_t port, std::uint32_t scope_id = 0) noexcept {
-        sockaddr_in6 sa{};
-        sa.sin6_family = AF_INET6;
-        sa.sin6_port = htons(port);
-        sa.sin6_scope_id = scope_id;
-        std::memcpy(&sa.sin6_addr, address.octets.data(), 16);
-        std::memcpy(&storage_, &sa, sizeof sa);
-        size_ = sizeof sa;
-    }
-
-    [[nodiscard]] static udp_endpoint loopback_v4(std::uint16_t port = 0) noexcept {
-        return {wire::ipv4_address{127, 0, 0, 1}, port};
-    }
-    [[nodiscard]] static udp_endpoint loopback_v6(std::uint16_t port = 0) noexcept {
-        wire::ipv6_address a;
-        a.octets[15] = 1;
-        return {a, port};
-    }
-
-    // What getsockname and recvfrom hand back; nothing for other families.
-    [[nodiscard]] static udp_endpoint from_sockaddr(const sockaddr* sa, socklen_t len) noexcept {
-        udp_endpoint e;
-        if (sa == nullptr) return e;
-        if ((sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) ||
-            (sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6)))) {
-            e.size_ = sa->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-            std::memcpy(&e.storage_, sa, e.size_);
-        }
-        return e;
-    }
-
-    // "192.0.2.1:9000" or "[2001:db8::1]:9000", strictly: the address forms of
-    // wire::ipv4_address and wire::ipv6_address, and a decimal port.
-    [[nodiscard]] static std::optional<udp_endpoint> from_string(std::string_view text) noexcept {
-        const auto colon = text.rfind(':');
-        if (colon == std::string_view::npos) return std::nullopt;
-        const std::string_view host = text.substr(0, colon), port_text = text.substr(colon + 1);
-        std::uint16_t port = 0;
-        const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-        if (ec != std::errc{} || end != port_text.data() + port_text.size() || port_text.empty()) return std::nullopt;
-        if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-            auto a = wire::ipv6_address::from_string(host.substr(1, host.size() - 2));
-            if (!a) return std::nullopt;
-            return udp_endpoint{*a, port};
-        }
-        auto a = wire::ipv4_address::from_string(host);
-        if (!a) return std::nullopt;
-        return udp_endpoint{*a, port};
-    }
-
-    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
-    [[nodiscard]] int family() const noexcept { return empty() ? AF_UNSPEC : storage_.ss_family; }
-    [[nodiscard]] std::uint16_t port() const noexcept {
-        if (family() == AF_INET) return ntohs(as<sockaddr_in>().sin_port);
-        if (family() == AF_INET6) return ntohs(as<sockaddr_in6>().sin6_port);
-        return 0;
-    }
-    [[nodiscard]] const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
-    [[nodiscard]] socklen_t size() const noexcept { return size_; }
-
-    [[nodiscard]] std::string to_string() const {
-        if (family() == AF_INET) {
-            wire::ipv4_address a;
-            const auto sa = as<sockaddr_in>();
-            std::memcpy(a.octets.data(), &sa.sin_addr, 4);
-            return a.to_string() + ':' + std::to_string(port());
-        }
-        if (family() == AF_INET6) {
-            wire::ipv6_address a;
-            const auto sa = as<sockaddr_in6>();
-            std::memcpy(a.octets.data(), &sa.sin6_addr, 16);
-            return '[' + a.to_string() + "]:" + std::to_string(port());
-        }
-        return "(none)";
-    }
-
-    friend bool operator==(const udp_endpoint& a, const udp_endpoint& b) noexcept {
-        return a.size_ == b.size_ && std::memcmp(&a.storage_, &b.storage_, a.size_) == 0;
-    }
-
-private:
-    template <class T>
-    [[nodiscard]] T as() const noexcept {
-        T t;
-        std::memcpy(&t, &storage_, sizeof t);
-        return t;
-    }
-
-    sockaddr_storage storage_{};
-    socklen_t size_ = 0;
-};
 
 struct udp_tunnel_config {
     // The largest frame, 1 to 65507 bytes (the largest UDP payload over IPv4).
