@@ -7,7 +7,6 @@
 #include "udp_course.hpp"
 
 #include <l4/link/sim.hpp>
-#include <l4/link/tun.hpp>
 
 int main(int argc, char** argv) {
     using namespace course;
@@ -16,13 +15,10 @@ int main(int argc, char** argv) {
     const auto message = payload_of(o);
 
     if (o.tun) {
-        auto dev = l4::link::tun::open(o.dev);
-        if (!dev) {
-            std::cerr << "tun " << o.dev << ": " << dev.error().message() << '\n';
-            return 1;
-        }
+        auto tun = tun_host(o);
+        if (!tun) return 1;
+        auto& host = *tun;
         l4::steady_clock clock;
-        l4::net::stack host{std::move(*dev), {.addresses = {parse_address(o.address)}}};
         auto sock = host.socket();
         const bool ok = ask(host, clock, sock, {parse_address(o.peer), server_port}, message,
                             clock.now() + seconds(o.timeout_s));

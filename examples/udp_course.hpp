@@ -6,6 +6,7 @@
 
 #include <l4/core/time.hpp>
 #include <l4/net/drive.hpp>
+#include <l4/link/tun.hpp>
 #include <l4/net/stack.hpp>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -129,6 +131,17 @@ bool report_checksums(const Stack& host) {
     const auto& u = host.udp_stats();
     std::cout << "checksums: " << u.rx_delivered << " datagrams verified, " << u.rx_bad_checksum << " bad\n";
     return u.rx_bad_checksum == 0;
+}
+
+// A host at --address behind the TUN device --tun, or nothing (and why, on stderr).
+inline std::optional<l4::net::stack<l4::link::tun>> tun_host(const options& o) {
+    auto dev = l4::link::tun::open(o.dev);
+    if (!dev) {
+        std::cerr << "tun " << o.dev << ": " << dev.error().message() << '\n';
+        return std::nullopt;
+    }
+    return std::optional<l4::net::stack<l4::link::tun>>{std::in_place, std::move(*dev),
+                                                         l4::net::stack_config{.addresses = {parse_address(o.address)}}};
 }
 
 inline l4::duration seconds(double s) {

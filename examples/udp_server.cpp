@@ -6,20 +6,16 @@
 #include "udp_course.hpp"
 
 #include <l4/link/sim.hpp>
-#include <l4/link/tun.hpp>
 
 int main(int argc, char** argv) {
     using namespace course;
     const options o = parse_options(argc, argv, "[--tun DEV --address A [--count N] [--timeout S]]");
 
     if (o.tun) {
-        auto dev = l4::link::tun::open(o.dev);
-        if (!dev) {
-            std::cerr << "tun " << o.dev << ": " << dev.error().message() << '\n';
-            return 1;
-        }
+        auto tun = tun_host(o);
+        if (!tun) return 1;
+        auto& host = *tun;
         l4::steady_clock clock;
-        l4::net::stack host{std::move(*dev), {.addresses = {parse_address(o.address)}}};
         auto sock = host.socket();
         const ip_address any = parse_address(o.address).is_v4() ? ip_address::any_v4() : ip_address::any_v6();
         if (auto b = host.bind(sock, {any, server_port}); !b) return std::cerr << b.error().message() << '\n', 1;
