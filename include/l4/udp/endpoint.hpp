@@ -74,10 +74,9 @@ public:
         h.template set<"dst_port">(dst_port);
         h.template set<"length">(static_cast<typename layout::template field_t<"length">::value_type>(n));
         std::copy(payload.begin(), payload.end(), out.begin() + header_len);
-        auto sum = wire::compute_checksum<checksum_type>(pseudo, out.first(n), checksum_offset);
-        // RFC 768: a computed zero goes out as all ones; zero means "none".
-        if (wire::is_ones_complement<checksum_type> && sum == 0) sum = static_cast<decltype(sum)>(~sum);
-        wire::store_checksum<checksum_type>(out.first(n), checksum_offset, sum);
+        const auto sum = wire::compute_checksum<checksum_type>(pseudo, out.first(n), checksum_offset);
+        wire::store_checksum<checksum_type>(out.first(n), checksum_offset,
+                                            wire::udp_transmitted_checksum<checksum_type>(sum));
         return n;
     }
 
@@ -92,7 +91,8 @@ public:
         if (len > transport.size()) return errc::truncated;
         const bytes d = transport.first(len);
         const auto stored = wire::stored_checksum<checksum_type>(d, checksum_offset);
-        const bool skip = wire::is_ones_complement<checksum_type> && stored == 0 && ip_version == 4;
+        const auto zero = ip_version == 4 ? wire::udp_zero_checksum::means_none : wire::udp_zero_checksum::invalid;
+        const bool skip = wire::udp_checksum_absent<checksum_type>(stored, zero);
         if (!skip && !wire::verify_checksum<checksum_type>(pseudo, d, checksum_offset)) return errc::bad_checksum;
         return datagram{static_cast<std::uint16_t>(v->template get<"src_port">()),
                         static_cast<std::uint16_t>(v->template get<"dst_port">()), d.subspan(header_len)};

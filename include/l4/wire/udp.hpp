@@ -44,6 +44,21 @@ enum class udp_zero_checksum { means_none, invalid };
 template <class S>
 inline constexpr bool is_ones_complement = requires { requires S::ones_complement; };
 
+// RFC 768: a computed ones'-complement zero is transmitted as all ones,
+// since a zero field would read as "no checksum".
+template <class S>
+[[nodiscard]] constexpr typename S::value_type udp_transmitted_checksum(typename S::value_type sum) noexcept {
+    if (is_ones_complement<S> && sum == 0) return static_cast<typename S::value_type>(~sum);
+    return sum;
+}
+
+// Whether a received checksum field says "none computed" (and so is not
+// verified). Only a ones'-complement zero over IPv4 means that.
+template <class S>
+[[nodiscard]] constexpr bool udp_checksum_absent(typename S::value_type stored, udp_zero_checksum zero) noexcept {
+    return is_ones_complement<S> && stored == 0 && zero == udp_zero_checksum::means_none;
+}
+
 class udp_view {
 public:
     [[nodiscard]] static constexpr result<udp_view> check(bytes datagram) noexcept {
@@ -66,7 +81,8 @@ public:
     template <udp_checksum Checksum>
     [[nodiscard]] constexpr bool verify_checksum(bytes pseudo, udp_zero_checksum zero,
                                                  Checksum = {}) const noexcept {
-        if (is_ones_complement<Checksum> && checksum() == 0) return zero == udp_zero_checksum::means_none;
+        if (udp_checksum_absent<Checksum>(checksum(), zero)) return true;
+        if (is_ones_complement<Checksum> && checksum() == 0) return false;  // RFC 8200 §8.1: zero is invalid
         return wire::verify_checksum<Checksum>(pseudo, dgram_, udp_checksum_offset);
     }
 
@@ -118,9 +134,8 @@ struct udp_repr {
     [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out, bytes pseudo, Checksum = {}) const noexcept {
         auto n = emit(out);
         if (!n) return n;
-        auto sum = compute_checksum<Checksum>(pseudo, out.first(*n), udp_checksum_offset);
-        if (is_ones_complement<Checksum> && sum == 0) sum = static_cast<decltype(sum)>(~sum);
-        store_checksum<Checksum>(out.first(*n), udp_checksum_offset, sum);
+        const auto sum = compute_checksum<Checksum>(pseudo, out.first(*n), udp_checksum_offset);
+        store_checksum<Checksum>(out.first(*n), udp_checksum_offset, udp_transmitted_checksum<Checksum>(sum));
         return n;
     }
 
