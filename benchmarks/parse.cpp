@@ -112,11 +112,11 @@ std::string load(corpus& c) {
     for (const auto& path : files) {
         std::ifstream in{path, std::ios::binary};
         auto reader = wire::pcap::stream_reader::open(in);
-        if (!reader) return path.string() + ": " + reader.error().message();
+        if (!reader) return path.string() + ": " + l4::describe(reader.error());
         const auto link = reader->header().link;
         while (true) {
             auto rec = reader->next();
-            if (!rec) return path.string() + ": " + rec.error().message();
+            if (!rec) return path.string() + ": " + l4::describe(rec.error());
             if (!*rec) break;
             ++c.frames;
             auto ip = wire::ip_payload_of_frame(link, (*rec)->data);
@@ -140,7 +140,7 @@ std::string load(corpus& c) {
     for (std::size_t i = 0; i < found.size(); ++i) {
         const l4::bytes tcp{base + found[i].offset, found[i].size};
         auto v = wire::tcp_view::check(tcp);
-        if (!v) return "a captured TCP segment fails tcp_view::check: " + v.error().message();
+        if (!v) return std::string{"a captured TCP segment fails tcp_view::check: "} + l4::describe(v.error());
         const segment s{tcp, &c.pseudo[i]};
         c.all.push_back(s);
         c.by_kind[static_cast<std::size_t>(classify(*v))].push_back(s);

@@ -35,7 +35,7 @@ int main() {
     hdr.get<"ack">() = 1;
     hdr.get<"length_words">() = datagram.size() / 2;
     if (auto n = hdr.emit(datagram); !n) {
-        std::cerr << "emit: " << n.error().message() << '\n';
+        std::cerr << "emit: " << l4::describe(n.error()) << '\n';
         return 1;
     }
     std::memcpy(datagram.data() + 14, "payload of 16 B.", 16);

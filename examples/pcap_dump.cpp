@@ -51,7 +51,7 @@ void dump_frame(wire::pcap::link_type link, const wire::pcap::record& rec, tally
         auto seg = wire::tcp_view::check(ip->transport);
         if (!seg) {
             ++t.malformed;
-            if (!quiet) std::cout << "TCP malformed: " << seg.error().message() << '\n';
+            if (!quiet) std::cout << "TCP malformed: " << l4::describe(seg.error()) << '\n';
             return;
         }
         const bool ok = seg->verify_checksum<l4::checksum::internet>(ip->pseudo.bytes());
@@ -66,7 +66,7 @@ void dump_frame(wire::pcap::link_type link, const wire::pcap::record& rec, tally
         auto dgram = wire::udp_view::check(ip->transport);
         if (!dgram) {
             ++t.malformed;
-            if (!quiet) std::cout << "UDP malformed: " << dgram.error().message() << '\n';
+            if (!quiet) std::cout << "UDP malformed: " << l4::describe(dgram.error()) << '\n';
             return;
         }
         const auto zero = v4 ? wire::udp_zero_checksum::means_none : wire::udp_zero_checksum::invalid;
@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
         std::ifstream in{argv[i], std::ios::binary};
         auto reader = wire::pcap::stream_reader::open(in);
         if (!reader) {
-            std::cerr << argv[i] << ": " << reader.error().message() << '\n';
+            std::cerr << argv[i] << ": " << l4::describe(reader.error()) << '\n';
             status = 1;
             continue;
         }
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
         while (true) {
             auto rec = reader->next();
             if (!rec) {
-                std::cerr << argv[i] << ": " << rec.error().message() << '\n';
+                std::cerr << argv[i] << ": " << l4::describe(rec.error()) << '\n';
                 status = 1;
                 break;
             }

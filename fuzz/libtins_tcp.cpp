@@ -42,6 +42,7 @@
 #include <tins/rawpdu.h>
 #include <tins/tcp.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>

@@ -6,6 +6,7 @@
 
 #include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
+#include <l4/core/error_code.hpp>
 #include <l4/core/frame_queue.hpp>
 #include <l4/core/ports.hpp>
 #include <l4/core/seq32.hpp>

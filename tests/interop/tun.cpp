@@ -260,7 +260,7 @@ std::optional<std::vector<std::uint8_t>> await_udp(tun& link, int version, std::
             }
             std::ostringstream s;
             if (ip) s << *ip << " protocol " << unsigned{ip->protocol};
-            else s << *n << " bytes: " << ip.error().message();
+            else s << *n << " bytes: " << l4::describe(ip.error());
             others += s.str() + "; ";
         }
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock.now()).count();
@@ -298,7 +298,7 @@ void check_udp_checksum(const std::vector<std::uint8_t>& frame, const std::strin
     REQUIRE(view);
     CHECK(view->checksum() != 0);  // the kernel filled it in
     auto udp = udp_repr::parse(ip->transport, ip->pseudo.bytes(), zero, l4::checksum::internet{});
-    INFO("udp_repr::parse: " << (udp ? "ok" : udp.error().message()));
+    INFO("udp_repr::parse: " << (udp ? "ok" : l4::describe(udp.error())));
     REQUIRE(udp);
     CHECK(udp->src_port == kernel_port);
     CHECK(udp->dst_port == our_port);

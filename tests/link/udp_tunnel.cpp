@@ -46,7 +46,7 @@ bool wait_readable(int fd, int ms) {
 }
 
 // Receives one frame, waiting on poll_fd() up to `ms` when none is there.
-l4::result<std::size_t> receive_within(udp_tunnel& t, l4::mut_bytes buffer, int ms) {
+l4::io_result<std::size_t> receive_within(udp_tunnel& t, l4::mut_bytes buffer, int ms) {
     auto r = t.receive(buffer, instant{});
     if (r || r.error() != errc::would_block) return r;
     if (!wait_readable(t.poll_fd(), ms)) return errc::would_block;

@@ -103,6 +103,37 @@ TEST_CASE("layout: differences are named field by field", "[layout]") {
     CHECK(diff == std::vector<std::string>{"src_port", "ack"});
 }
 
+// Printing and comparing walk the run-time field table; typed access is
+// compiled per field. Both must read the same bits.
+TEST_CASE("layout: printing agrees with the typed visitor on random bytes", "[layout][property]") {
+    rc::prop("print_fields == for_each_field, for a layout with unaligned fields", [] {
+        const auto bytes = *rc::gen::container<std::vector<std::uint8_t>>(wide_udp::size, rc::gen::arbitrary<std::uint8_t>());
+        std::ostringstream printed, visited;
+        print_fields(printed, view<wide_udp>{bytes.data()});
+        bool first = true;
+        for_each_field(view<wide_udp>{bytes.data()}, [&](std::string_view name, auto value) {
+            visited << (first ? "" : " ") << name << '=' << std::uint64_t{value};
+            first = false;
+        });
+        RC_ASSERT(printed.str() == visited.str());
+    });
+}
+
+TEST_CASE("layout: a difference in any single bit names exactly its field", "[layout][property]") {
+    rc::prop("flipping bit k differs only in the field holding bit k", [] {
+        const auto k = *rc::gen::inRange<std::size_t>(0, wide_udp::bits);
+        std::array<std::uint8_t, wide_udp::size> x{}, y{};
+        y[k / 8] ^= static_cast<std::uint8_t>(0x80u >> (k % 8));
+        std::vector<std::string_view> diff;
+        for_each_difference(view<wide_udp>{x.data()}, view<wide_udp>{y.data()},
+                            [&](std::string_view name) { diff.push_back(name); });
+        RC_ASSERT(diff.size() == 1u);
+        std::size_t i = 0;
+        while (!(wide_udp::bit_offsets[i] <= k && k < wide_udp::bit_offsets[i] + wide_udp::infos[i].bits)) ++i;
+        RC_ASSERT(diff[0] == wide_udp::names[i]);
+    });
+}
+
 TEST_CASE("layout repr: a custom layout round-trips through parse and emit", "[layout]") {
     layout_repr<wide_udp> r;
     r.get<"src_port">() = 70000;

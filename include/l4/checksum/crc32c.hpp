@@ -38,10 +38,6 @@
 #include <string_view>
 #include <type_traits>
 
-#if L4_CHECKSUM_X86
-#include <immintrin.h>
-#endif
-
 namespace l4::checksum {
 
 namespace detail {
@@ -89,10 +85,10 @@ __attribute__((target("sse4.2"))) inline std::uint32_t crc32c_sse42_kernel(std::
     for (; n >= 8; p += 8, n -= 8) {
         std::uint64_t word;
         std::memcpy(&word, p, 8);  // x86 is little-endian, as the CRC wants
-        c = _mm_crc32_u64(c, word);
+        c = __builtin_ia32_crc32di(c, word);  // crc32 r64, r/m64
     }
     auto c32 = static_cast<std::uint32_t>(c);
-    for (; n > 0; ++p, --n) c32 = _mm_crc32_u8(c32, *p);
+    for (; n > 0; ++p, --n) c32 = __builtin_ia32_crc32qi(c32, *p);
     return c32;
 }
 #endif

@@ -42,7 +42,6 @@
 #include <l4/checksum/internet.hpp>
 #include <l4/core/bytes.hpp>
 
-#include <algorithm>
 #include <cstdint>
 #include <string_view>
 
@@ -76,7 +75,7 @@ struct incremental : internet {
     // shorter were padded with zeros.
     [[nodiscard]] static constexpr std::uint16_t update(std::uint16_t hc, l4::bytes old_field,
                                                         l4::bytes new_field) noexcept {
-        if (std::ranges::equal(old_field, new_field)) return hc;  // RFC 1624 erratum 4782
+        if (equal_bytes(old_field, new_field)) return hc;  // RFC 1624 erratum 4782
         return apply(hc, complement(field_sum(old_field)), field_sum(new_field));
     }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <type_traits>
 
 namespace l4 {
 
@@ -51,6 +52,27 @@ constexpr void store_le16(std::uint8_t* p, std::uint16_t v) noexcept {
 constexpr void store_le32(std::uint8_t* p, std::uint32_t v) noexcept {
     store_le16(p, static_cast<std::uint16_t>(v));
     store_le16(p + 2, static_cast<std::uint16_t>(v >> 16));
+}
+
+// Byte-wise equality and copying for the wire layer, which does without
+// <algorithm> to keep its compile cost down (benchmarks/compile_cost.sh).
+[[nodiscard]] constexpr bool equal_bytes(bytes a, bytes b) noexcept {
+    if (a.size() != b.size()) return false;
+    if (std::is_constant_evaluated()) {
+        for (std::size_t i = 0; i < a.size(); ++i)
+            if (a[i] != b[i]) return false;
+        return true;
+    }
+    return a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// Copies `from` to `to`, which has room for from.size() bytes.
+constexpr void copy_bytes(bytes from, std::uint8_t* to) noexcept {
+    if (std::is_constant_evaluated()) {
+        for (std::size_t i = 0; i < from.size(); ++i) to[i] = from[i];
+    } else if (!from.empty()) {
+        std::memcpy(to, from.data(), from.size());
+    }
 }
 
 }  // namespace l4

@@ -1,15 +1,21 @@
-// Error codes of l4kit, a boost::system error category, and result<T>.
+// Error codes of l4kit and result<T, E>, the return type of everything that
+// can fail.
 //
 // Every parser and emitter reports failure as one of these codes, never by
-// throwing and never by reading outside its input.
+// throwing and never by reading outside its input. `result<T>` holds a T or
+// an errc; operations that reach the operating system (links, sockets)
+// return `io_result<T>` (core/error_code.hpp), whose error is a
+// boost::system::error_code that can also carry an errno. An errc converts
+// to it implicitly, so `return r.error();` works across the two.
+//
+// This header stays free of boost::system and <string>: the wire and
+// checksum layers include it, and their compile cost is budgeted.
 #pragma once
 
-#include <boost/system/error_category.hpp>
-#include <boost/system/error_code.hpp>
-#include <boost/system/result.hpp>
-#include <cstdint>
-#include <string>
+#include <exception>
+#include <optional>
 #include <type_traits>
+#include <utility>
 
 namespace l4 {
 
@@ -43,63 +49,153 @@ enum class errc {
     no_route,             // no address of this stack can reach the destination's family
     invalid_argument,     // an argument no call could accept (port 0 as destination, ...)
     timed_out,            // a blocking call reached its deadline
+    io_error,             // a stream or file failed to read or write
+    out_of_memory,        // an allocation failed
 };
 
-class error_category final : public boost::system::error_category {
-public:
-    constexpr error_category() noexcept : boost::system::error_category(0x6c346b6974ull) {}
-    const char* name() const noexcept override { return "l4"; }
-    std::string message(int ev) const override { return describe(static_cast<errc>(ev)); }
-
-    static const char* describe(errc e) noexcept {
-        switch (e) {
-        case errc::ok: return "success";
-        case errc::truncated: return "truncated";
-        case errc::bad_data_offset: return "bad TCP data offset";
-        case errc::bad_header_length: return "bad IP header length";
-        case errc::bad_option_length: return "bad option length";
-        case errc::length_mismatch: return "length field mismatch";
-        case errc::bad_checksum: return "bad checksum";
-        case errc::unsupported_version: return "unsupported version";
-        case errc::unsupported_link_type: return "unsupported link type";
-        case errc::bad_magic: return "bad magic number";
-        case errc::buffer_too_small: return "buffer too small";
-        case errc::options_too_long: return "options too long";
-        case errc::fragment: return "IP fragment";
-        case errc::unknown_protocol: return "unknown protocol";
-        case errc::value_out_of_range: return "value out of range for its field";
-        case errc::would_block: return "would block";
-        case errc::queue_full: return "transmit queue full";
-        case errc::frame_too_large: return "frame larger than the MTU";
-        case errc::link_closed: return "link closed";
-        case errc::address_in_use: return "address in use";
-        case errc::permission_denied: return "permission denied: reserved port";
-        case errc::address_not_available: return "address not available on this stack";
-        case errc::no_ports_available: return "no ephemeral ports available";
-        case errc::bad_socket: return "not an open socket";
-        case errc::not_connected: return "socket not connected";
-        case errc::message_too_long: return "message too long for the MTU";
-        case errc::no_route: return "no route to the destination";
-        case errc::invalid_argument: return "invalid argument";
-        case errc::timed_out: return "timed out";
-        }
-        return "unknown l4 error";
+[[nodiscard]] constexpr const char* describe(errc e) noexcept {
+    switch (e) {
+    case errc::ok: return "success";
+    case errc::truncated: return "truncated";
+    case errc::bad_data_offset: return "bad TCP data offset";
+    case errc::bad_header_length: return "bad IP header length";
+    case errc::bad_option_length: return "bad option length";
+    case errc::length_mismatch: return "length field mismatch";
+    case errc::bad_checksum: return "bad checksum";
+    case errc::unsupported_version: return "unsupported version";
+    case errc::unsupported_link_type: return "unsupported link type";
+    case errc::bad_magic: return "bad magic number";
+    case errc::buffer_too_small: return "buffer too small";
+    case errc::options_too_long: return "options too long";
+    case errc::fragment: return "IP fragment";
+    case errc::unknown_protocol: return "unknown protocol";
+    case errc::value_out_of_range: return "value out of range for its field";
+    case errc::would_block: return "would block";
+    case errc::queue_full: return "transmit queue full";
+    case errc::frame_too_large: return "frame larger than the MTU";
+    case errc::link_closed: return "link closed";
+    case errc::address_in_use: return "address in use";
+    case errc::permission_denied: return "permission denied: reserved port";
+    case errc::address_not_available: return "address not available on this stack";
+    case errc::no_ports_available: return "no ephemeral ports available";
+    case errc::bad_socket: return "not an open socket";
+    case errc::not_connected: return "socket not connected";
+    case errc::message_too_long: return "message too long for the MTU";
+    case errc::no_route: return "no route to the destination";
+    case errc::invalid_argument: return "invalid argument";
+    case errc::timed_out: return "timed out";
+    case errc::io_error: return "input/output error";
+    case errc::out_of_memory: return "out of memory";
     }
+    return "unknown l4 error";
+}
+
+// Thrown by value() on a result that holds an error.
+template <class E>
+class bad_result_access : public std::exception {
+public:
+    explicit bad_result_access(E e) : error_{std::move(e)} {}
+    [[nodiscard]] const char* what() const noexcept override { return "l4::result: value() of an error"; }
+    [[nodiscard]] const E& error() const noexcept { return error_; }
+
+private:
+    E error_;
 };
 
-inline const boost::system::error_category& l4_category() noexcept {
-    static constexpr error_category instance;
-    return instance;
-}
+// A T or an error E, in the manner of C++23's std::expected. Converts
+// implicitly from either; error() is E{} when a value is held.
+template <class T, class E = errc>
+class [[nodiscard]] result {
+public:
+    using value_type = T;
+    using error_type = E;
 
-inline boost::system::error_code make_error_code(errc e) noexcept {
-    return {static_cast<int>(e), l4_category()};
-}
+    constexpr result() requires std::is_default_constructible_v<T> : value_{std::in_place} {}
 
-template <class T>
-using result = boost::system::result<T, boost::system::error_code>;
+    template <class U = T>
+        requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::remove_cvref_t<U>, result>)
+    constexpr result(U&& v) : value_{std::in_place, std::forward<U>(v)} {}
+
+    template <class G>
+        requires(std::is_convertible_v<G &&, E> && !std::is_constructible_v<T, G &&>)
+    constexpr result(G&& e) : error_(std::forward<G>(e)) {}
+
+    // From a result of other types: result<tcp_view> into io_result<tcp_view>.
+    template <class U, class G>
+        requires(!std::is_same_v<result<U, G>, result> && std::is_convertible_v<U &&, T> &&
+                 std::is_convertible_v<G, E>)
+    constexpr result(result<U, G> o) {
+        if (o) value_.emplace(std::move(*o));
+        else error_ = E(o.error());
+    }
+
+    [[nodiscard]] constexpr bool has_value() const noexcept { return value_.has_value(); }
+    [[nodiscard]] constexpr bool has_error() const noexcept { return !value_.has_value(); }
+    constexpr explicit operator bool() const noexcept { return value_.has_value(); }
+
+    [[nodiscard]] constexpr T& operator*() & noexcept { return *value_; }
+    [[nodiscard]] constexpr const T& operator*() const& noexcept { return *value_; }
+    [[nodiscard]] constexpr T&& operator*() && noexcept { return std::move(*value_); }
+    [[nodiscard]] constexpr T* operator->() noexcept { return &*value_; }
+    [[nodiscard]] constexpr const T* operator->() const noexcept { return &*value_; }
+
+    [[nodiscard]] constexpr T& value() & { return check(), *value_; }
+    [[nodiscard]] constexpr const T& value() const& { return check(), *value_; }
+    [[nodiscard]] constexpr T&& value() && { return check(), std::move(*value_); }
+
+    [[nodiscard]] constexpr E error() const noexcept { return error_; }
+
+    // r == errc::truncated: holds that error.
+    template <class G>
+        requires(std::is_same_v<G, E> || std::is_enum_v<G>)
+    friend constexpr bool operator==(const result& r, const G& g) {
+        return r.has_error() && r.error() == g;
+    }
+
+private:
+    constexpr void check() const {
+        if (!value_) throw bad_result_access<E>{error_};
+    }
+
+    std::optional<T> value_;
+    E error_{};
+};
+
+// Success, or an error E.
+template <class E>
+class [[nodiscard]] result<void, E> {
+public:
+    using value_type = void;
+    using error_type = E;
+
+    constexpr result() noexcept = default;
+
+    template <class G>
+        requires std::is_convertible_v<G &&, E>
+    constexpr result(G&& e) : error_(std::forward<G>(e)), failed_{true} {}
+
+    template <class G>
+        requires(!std::is_same_v<G, E> && std::is_convertible_v<G, E>)
+    constexpr result(const result<void, G>& o) : error_(o.error()), failed_{!o} {}
+
+    [[nodiscard]] constexpr bool has_value() const noexcept { return !failed_; }
+    [[nodiscard]] constexpr bool has_error() const noexcept { return failed_; }
+    constexpr explicit operator bool() const noexcept { return !failed_; }
+
+    constexpr void value() const {
+        if (failed_) throw bad_result_access<E>{error_};
+    }
+    [[nodiscard]] constexpr E error() const noexcept { return error_; }
+
+    template <class G>
+        requires(std::is_same_v<G, E> || std::is_enum_v<G>)
+    friend constexpr bool operator==(const result& r, const G& g) {
+        return r.has_error() && r.error() == g;
+    }
+
+private:
+    E error_{};
+    bool failed_ = false;
+};
 
 }  // namespace l4
-
-template <>
-struct boost::system::is_error_code_enum<l4::errc> : std::true_type {};

@@ -5,10 +5,10 @@
 // into every call and learns from the link when to come back.
 //
 // Minimal complete definition
-//   l.transmit(frame, now)  -> result<void>
+//   l.transmit(frame, now)  -> io_result<void>
 //       Takes a copy of one datagram. Errors: frame_too_large (over mtu()),
 //       queue_full (the frame was not taken; the link counts it), link_closed.
-//   l.receive(buffer, now)  -> result<std::size_t>
+//   l.receive(buffer, now)  -> io_result<std::size_t>
 //       Copies the next datagram due by `now` into `buffer` and returns its
 //       length; would_block when none is due. Never blocks. A buffer of mtu()
 //       bytes always suffices; a shorter one gives buffer_too_small and the
@@ -31,7 +31,7 @@
 #pragma once
 
 #include <l4/core/bytes.hpp>
-#include <l4/core/error.hpp>
+#include <l4/core/error_code.hpp>
 #include <l4/core/time.hpp>
 
 #include <concepts>
@@ -42,8 +42,8 @@ namespace l4::link {
 
 template <class L>
 concept link = requires(L& l, const L& cl, bytes frame, mut_bytes buffer, instant now) {
-    { l.transmit(frame, now) } -> std::same_as<result<void>>;
-    { l.receive(buffer, now) } -> std::same_as<result<std::size_t>>;
+    { l.transmit(frame, now) } -> std::same_as<io_result<void>>;
+    { l.receive(buffer, now) } -> std::same_as<io_result<std::size_t>>;
     { cl.mtu() } -> std::convertible_to<std::size_t>;
     { cl.next_deadline() } -> std::same_as<std::optional<instant>>;
     { cl.poll_fd() } -> std::convertible_to<int>;
@@ -53,11 +53,11 @@ concept link = requires(L& l, const L& cl, bytes frame, mut_bytes buffer, instan
 template <class L>
 consteval bool check_link() {
     static_assert(requires(L& l, bytes f, instant t) {
-        { l.transmit(f, t) } -> std::same_as<result<void>>;
-    }, "a link needs result<void> transmit(l4::bytes frame, l4::instant now)");
+        { l.transmit(f, t) } -> std::same_as<io_result<void>>;
+    }, "a link needs io_result<void> transmit(l4::bytes frame, l4::instant now)");
     static_assert(requires(L& l, mut_bytes b, instant t) {
-        { l.receive(b, t) } -> std::same_as<result<std::size_t>>;
-    }, "a link needs result<std::size_t> receive(l4::mut_bytes buffer, l4::instant now)");
+        { l.receive(b, t) } -> std::same_as<io_result<std::size_t>>;
+    }, "a link needs io_result<std::size_t> receive(l4::mut_bytes buffer, l4::instant now)");
     static_assert(requires(const L& l) {
         { l.mtu() } -> std::convertible_to<std::size_t>;
     }, "a link needs std::size_t mtu() const");

@@ -46,7 +46,7 @@ public:
           scratch_(inner_.mtu()),
           pending_(inner_.mtu()) {}
 
-    [[nodiscard]] result<void> transmit(bytes frame, instant now) {
+    [[nodiscard]] io_result<void> transmit(bytes frame, instant now) {
         if (frame.size() > inner_.mtu()) return inner_.transmit(frame, now);  // the inner link's own error
         if (tx_.drop(tx_.g)) {
             ++counters_.tx_dropped;
@@ -64,7 +64,7 @@ public:
         return r;
     }
 
-    [[nodiscard]] result<std::size_t> receive(mut_bytes buffer, instant now) {
+    [[nodiscard]] io_result<std::size_t> receive(mut_bytes buffer, instant now) {
         if (pending_len_) {
             if (buffer.size() < *pending_len_) return errc::buffer_too_small;
             std::copy_n(pending_.begin(), *pending_len_, buffer.begin());

@@ -20,7 +20,7 @@ struct memory_config {
 
 class memory_end {
 public:
-    [[nodiscard]] result<void> transmit(bytes frame, instant now) noexcept {
+    [[nodiscard]] io_result<void> transmit(bytes frame, instant now) noexcept {
         auto r = out_->push(frame, now);
         if (r) {
             ++counters_.tx_frames;
@@ -33,7 +33,7 @@ public:
         return r;
     }
 
-    [[nodiscard]] result<std::size_t> receive(mut_bytes buffer, instant now) noexcept {
+    [[nodiscard]] io_result<std::size_t> receive(mut_bytes buffer, instant now) noexcept {
         auto n = in_->pop_into(buffer, now);
         if (n) {
             ++counters_.rx_frames;

@@ -24,13 +24,13 @@ public:
     pcap_tap(Inner inner, std::ostream& out)
         : inner_{std::move(inner)}, writer_{out, wire::pcap::link_type::raw, wire::pcap::precision::nano} {}
 
-    [[nodiscard]] result<void> transmit(bytes frame, instant now) {
+    [[nodiscard]] io_result<void> transmit(bytes frame, instant now) {
         auto r = inner_.transmit(frame, now);
         if (r) record(frame, now);
         return r;
     }
 
-    [[nodiscard]] result<std::size_t> receive(mut_bytes buffer, instant now) {
+    [[nodiscard]] io_result<std::size_t> receive(mut_bytes buffer, instant now) {
         auto n = inner_.receive(buffer, now);
         if (n) record(buffer.first(*n), now);
         return n;
@@ -40,15 +40,15 @@ public:
     [[nodiscard]] std::optional<instant> next_deadline() const { return inner_.next_deadline(); }
     [[nodiscard]] int poll_fd() const { return inner_.poll_fd(); }
 
-    [[nodiscard]] boost::system::error_code capture_status() const noexcept { return writer_.status(); }
-    [[nodiscard]] result<void> flush() noexcept { return writer_.flush(); }
+    [[nodiscard]] errc capture_status() const noexcept { return writer_.status(); }
+    [[nodiscard]] io_result<void> flush() noexcept { return writer_.flush(); }
 
     [[nodiscard]] Inner& inner() noexcept { return inner_; }
     [[nodiscard]] const Inner& inner() const noexcept { return inner_; }
 
 private:
     void record(bytes frame, instant now) noexcept {
-        if (!writer_.status()) (void)writer_.write(to_ns(now), frame);
+        if (writer_.status() == errc::ok) (void)writer_.write(to_ns(now), frame);
     }
 
     Inner inner_;

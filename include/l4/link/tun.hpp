@@ -31,7 +31,7 @@
 #if defined(__linux__)
 
 #include <l4/core/bytes.hpp>
-#include <l4/core/error.hpp>
+#include <l4/core/error_code.hpp>
 #include <l4/core/time.hpp>
 #include <l4/link/concept.hpp>
 #include <l4/link/unique_fd.hpp>
@@ -110,7 +110,7 @@ class tun {
 public:
     // Creates the device `name` ("" or a pattern such as "l4tun%d": the
     // kernel picks; see name()) in the calling thread's network namespace.
-    [[nodiscard]] static result<tun> open(std::string_view name = {}, const tun_config& config = {}) {
+    [[nodiscard]] static io_result<tun> open(std::string_view name = {}, const tun_config& config = {}) {
         if (config.mtu < 68 || config.mtu > 65535) return errc::value_out_of_range;
         if (name.size() >= IFNAMSIZ || name.find_first_of("/ :") != std::string_view::npos)
             return tun_errc::bad_name;
@@ -133,7 +133,7 @@ public:
     ~tun() = default;
 
     // One write(2): the kernel takes the packet at once, or refuses it.
-    [[nodiscard]] result<void> transmit(bytes frame, instant) noexcept {
+    [[nodiscard]] io_result<void> transmit(bytes frame, instant) noexcept {
         if (!fd_.valid()) return errc::link_closed;
         if (frame.size() > config_.mtu) {
             ++counters_.tx_dropped_too_big;
@@ -158,7 +158,7 @@ public:
     // One read(2), straight into `buffer` when it can hold any packet;
     // otherwise through a scratch buffer, so that a short buffer gets
     // buffer_too_small and keeps the packet for the next call.
-    [[nodiscard]] result<std::size_t> receive(mut_bytes buffer, instant now) noexcept {
+    [[nodiscard]] io_result<std::size_t> receive(mut_bytes buffer, instant now) noexcept {
         if (!fd_.valid()) return errc::link_closed;
         if (pending_len_ == 0) {
             const bool direct = buffer.size() >= max_packet;
@@ -219,7 +219,7 @@ private:
     }
 
     // SIOCSIFMTU goes through any socket of the device's namespace.
-    [[nodiscard]] result<void> set_device_mtu(std::size_t mtu) noexcept {
+    [[nodiscard]] io_result<void> set_device_mtu(std::size_t mtu) noexcept {
         const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (s < 0) return system_error(errno);
         const unique_fd sock{s};
@@ -232,7 +232,7 @@ private:
         return {};
     }
 
-    [[nodiscard]] result<std::size_t> delivered(std::size_t len) noexcept {
+    [[nodiscard]] io_result<std::size_t> delivered(std::size_t len) noexcept {
         ++counters_.rx_frames;
         counters_.rx_bytes += len;
         return len;

@@ -50,7 +50,7 @@
 #if defined(__linux__)
 
 #include <l4/core/bytes.hpp>
-#include <l4/core/error.hpp>
+#include <l4/core/error_code.hpp>
 #include <l4/core/time.hpp>
 #include <l4/link/concept.hpp>
 #include <l4/link/udp_endpoint.hpp>
@@ -103,7 +103,7 @@ public:
     // so that only the peer's datagrams are received. Errors:
     // value_out_of_range (config), EAFNOSUPPORT (local empty, or remote of
     // another family), and those of socket, bind and connect.
-    [[nodiscard]] static result<udp_tunnel> open(const udp_endpoint& local, const udp_endpoint& remote = {},
+    [[nodiscard]] static io_result<udp_tunnel> open(const udp_endpoint& local, const udp_endpoint& remote = {},
                                                  const udp_tunnel_config& config = {}) {
         if (config.mtu == 0 || config.mtu > max_mtu || config.batch == 0 || config.batch > max_batch ||
             config.socket_buffer < 0)
@@ -130,7 +130,7 @@ public:
 
     // Two ends on `host`, on ports the kernel picks, connected to each other:
     // the tunnel's version of memory_pair.
-    [[nodiscard]] static result<std::pair<udp_tunnel, udp_tunnel>> open_pair(
+    [[nodiscard]] static io_result<std::pair<udp_tunnel, udp_tunnel>> open_pair(
         const udp_endpoint& host = udp_endpoint::loopback_v4(), const udp_tunnel_config& config = {}) {
         auto a = open(host, {}, config);
         if (!a) return a.error();
@@ -142,7 +142,7 @@ public:
 
     // Sets (or changes) the peer. Held frames are sent first, to the old
     // peer; with none, they wait and go to the new one.
-    [[nodiscard]] result<void> connect(const udp_endpoint& remote) noexcept {
+    [[nodiscard]] io_result<void> connect(const udp_endpoint& remote) noexcept {
         if (!fd_.valid()) return errc::link_closed;
         if (remote.family() != local_.family()) return system_error(EAFNOSUPPORT);
         (void)flush();
@@ -159,7 +159,7 @@ public:
 
     // Sends the frame now, or holds it while corked (see the batching rule
     // above). A frame held behind earlier held frames leaves after them.
-    [[nodiscard]] result<void> transmit(bytes frame, instant now) noexcept {
+    [[nodiscard]] io_result<void> transmit(bytes frame, instant now) noexcept {
         if (!fd_.valid()) return errc::link_closed;
         if (frame.size() > config_.mtu) {
             ++counters_.tx_dropped_too_big;
@@ -192,7 +192,7 @@ public:
     }
 
     // Returns the next frame. Sends held frames first (see above).
-    [[nodiscard]] result<std::size_t> receive(mut_bytes buffer, instant now) noexcept {
+    [[nodiscard]] io_result<std::size_t> receive(mut_bytes buffer, instant now) noexcept {
         if (!fd_.valid()) return errc::link_closed;
         if (tx_count_ > 0) (void)flush();  // their errors come back from the next transmit or flush
         if (rx_count_ == 0) {
@@ -215,7 +215,7 @@ public:
     // next receive(). Corks do not nest.
     void cork() noexcept { corked_ = true; }
     // Ends the cork and sends what it held.
-    [[nodiscard]] result<void> uncork() noexcept {
+    [[nodiscard]] io_result<void> uncork() noexcept {
         corked_ = false;
         return flush();
     }
@@ -238,7 +238,7 @@ public:
     // Sends every held frame, in order, in as few sendmmsg calls as the
     // socket takes. queue_full: the socket's buffer is full; what did not
     // leave stays held, in order, for the next try.
-    [[nodiscard]] result<void> flush() noexcept {
+    [[nodiscard]] io_result<void> flush() noexcept {
         if (!fd_.valid()) return errc::link_closed;
         bool retried_refused = false;
         while (tx_count_ > 0) {
@@ -330,7 +330,7 @@ private:
     }
 
     // One recvmmsg into the empty ring.
-    [[nodiscard]] result<void> fill(instant now) noexcept {
+    [[nodiscard]] io_result<void> fill(instant now) noexcept {
         rx_head_ = 0;
         bool retried_refused = false;
         for (;;) {

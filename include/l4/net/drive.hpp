@@ -7,7 +7,7 @@
 // the deadline.
 #pragma once
 
-#include <l4/core/error.hpp>
+#include <l4/core/error_code.hpp>
 #include <l4/core/time.hpp>
 #include <l4/net/address.hpp>
 
@@ -26,7 +26,7 @@ concept steerable_clock = clock<C> && requires(C& c, instant t) { c.advance_to(t
 
 // Polls `s` until `ready()` or `deadline`. Errors: timed_out.
 template <class Stack, clock Clock, class Ready>
-[[nodiscard]] result<void> drive_until(Stack& s, Clock& clk, instant deadline, Ready&& ready) {
+[[nodiscard]] io_result<void> drive_until(Stack& s, Clock& clk, instant deadline, Ready&& ready) {
     // Each round either makes progress or moves time forward; the bound only
     // guards against a link whose deadline never advances.
     for (std::uint64_t round = 0; round < 100'000'000u; ++round) {
@@ -57,7 +57,7 @@ template <class Stack, clock Clock, class Ready>
 // recvfrom that waits: drives the stack until a datagram is queued on `sock`.
 template <class Stack, clock Clock>
 [[nodiscard]] auto recvfrom_until(Stack& s, Clock& clk, typename Stack::socket_id sock, mut_bytes buffer,
-                                  instant deadline) -> result<typename Stack::received> {
+                                  instant deadline) -> io_result<typename Stack::received> {
     if (auto r = drive_until(s, clk, deadline, [&] { return s.readable(sock); }); !r) return r.error();
     return s.recvfrom(sock, buffer);
 }

@@ -16,6 +16,7 @@
 //     auto r = host.recvfrom(s, buffer);
 #pragma once
 
+#include <l4/core/error_code.hpp>
 #include <l4/core/time.hpp>
 #include <l4/link/concept.hpp>
 #include <l4/net/address.hpp>
@@ -65,22 +66,22 @@ public:
 
     [[nodiscard]] socket_id socket() { return udp_.open(); }
 
-    [[nodiscard]] result<endpoint> bind(socket_id s, endpoint local) {
+    [[nodiscard]] io_result<endpoint> bind(socket_id s, endpoint local) {
         return udp_.bind(s, local, [this](const ip_address& a) { return ip_.is_local(a); });
     }
 
-    [[nodiscard]] result<void> connect(socket_id s, endpoint peer) {
+    [[nodiscard]] io_result<void> connect(socket_id s, endpoint peer) {
         if (!udp_.is_open(s)) return errc::bad_socket;
         if (auto r = ensure_bound(s, peer.address); !r) return r.error();
         return udp_.connect(s, peer);
     }
 
-    [[nodiscard]] result<void> close(socket_id s) { return udp_.close(s); }
+    [[nodiscard]] io_result<void> close(socket_id s) { return udp_.close(s); }
 
     // Sends one datagram. Errors: bad_socket, invalid_argument (port 0),
     // message_too_long (over the MTU: no fragmentation), no_route, and the
     // link's queue_full.
-    [[nodiscard]] result<std::size_t> sendto(socket_id s, bytes payload, endpoint to, instant now) {
+    [[nodiscard]] io_result<std::size_t> sendto(socket_id s, bytes payload, endpoint to, instant now) {
         if (!udp_.is_open(s)) return errc::bad_socket;
         if (to.port == 0 || to.address.is_unspecified()) return errc::invalid_argument;
         if (payload.size() > max_udp_payload(to.address)) return errc::message_too_long;
@@ -106,7 +107,7 @@ public:
         return payload.size();
     }
 
-    [[nodiscard]] result<std::size_t> send(socket_id s, bytes payload, instant now) {
+    [[nodiscard]] io_result<std::size_t> send(socket_id s, bytes payload, instant now) {
         auto peer = udp_.peer(s);
         if (!udp_.is_open(s)) return errc::bad_socket;
         if (!peer) return errc::not_connected;
@@ -116,9 +117,9 @@ public:
     // The next queued datagram; would_block if none. A buffer shorter than
     // the datagram gets its first bytes and `truncated` (the rest is gone,
     // as with recvfrom(2)).
-    [[nodiscard]] result<received> recvfrom(socket_id s, mut_bytes buffer) { return udp_.receive(s, buffer); }
+    [[nodiscard]] io_result<received> recvfrom(socket_id s, mut_bytes buffer) { return udp_.receive(s, buffer); }
 
-    [[nodiscard]] result<std::size_t> recv(socket_id s, mut_bytes buffer) {
+    [[nodiscard]] io_result<std::size_t> recv(socket_id s, mut_bytes buffer) {
         if (!udp_.is_open(s)) return errc::bad_socket;
         if (!udp_.peer(s)) return errc::not_connected;
         auto r = udp_.receive(s, buffer);
@@ -184,7 +185,7 @@ private:
     }
 
     // sendto/connect on an unbound socket binds it to an ephemeral port on the wildcard of the peer's family.
-    [[nodiscard]] result<endpoint> ensure_bound(socket_id s, const ip_address& peer) {
+    [[nodiscard]] io_result<endpoint> ensure_bound(socket_id s, const ip_address& peer) {
         if (auto local = udp_.local(s)) return *local;
         return bind(s, endpoint{peer.is_v4() ? ip_address::any_v4() : ip_address::any_v6(), 0});
     }

@@ -20,7 +20,6 @@
 #include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -76,7 +75,7 @@ private:
 
     [[nodiscard]] mac_address mac_at(std::size_t offset) const noexcept {
         mac_address m{};
-        std::copy_n(frame_.data() + offset, m.size(), m.begin());
+        copy_bytes(frame_.subspan(offset, m.size()), m.data());
         return m;
     }
 
@@ -104,8 +103,8 @@ struct header {
     [[nodiscard]] result<std::size_t> emit(mut_bytes out) const noexcept {
         if (out.size() < length()) return errc::buffer_too_small;
         std::uint8_t* p = out.data();
-        std::copy(destination.begin(), destination.end(), p);
-        std::copy(source.begin(), source.end(), p + 6);
+        copy_bytes(destination, p);
+        copy_bytes(source, p + 6);
         if (vlan_tci) {
             store_be16(p + 12, ethertype_vlan);
             store_be16(p + 14, *vlan_tci);

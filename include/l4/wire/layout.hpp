@@ -11,28 +11,31 @@
 // for uniqueness; field widths from 1 to 64 bits are read and written at any
 // bit offset, wider fields (IPv6 addresses) as byte arrays. A `basic_view`
 // reads and writes the fields of a layout in place over a byte buffer, and
-// `for_each_field` visits any view generically: printing, comparing and
-// the generic repr in layout_repr.hpp are written once for every layout.
+// `for_each_field` visits any view generically with typed values.
+//
+// Printing and comparing need no typed values: they walk the layout's
+// `infos`, a constexpr table of (name, bit offset, width), in one ordinary
+// loop compiled once for every layout. Per-field templates are instantiated
+// only where a typed value is needed, which keeps a layout cheap to compile.
 #pragma once
 
 #include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
 
-#include <boost/hana/for_each.hpp>
 #include <boost/hana/at.hpp>
 #include <boost/hana/integral_constant.hpp>
-#include <boost/hana/range.hpp>
 #include <boost/hana/tuple.hpp>
 #include <boost/hana/type.hpp>
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <ostream>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 namespace l4::wire {
 
@@ -42,7 +45,9 @@ namespace hana = boost::hana;
 template <std::size_t N>
 struct fixed_string {
     char chars[N]{};
-    constexpr fixed_string(const char (&s)[N]) noexcept { std::copy_n(s, N, chars); }
+    constexpr fixed_string(const char (&s)[N]) noexcept {
+        for (std::size_t i = 0; i < N; ++i) chars[i] = s[i];
+    }
     [[nodiscard]] constexpr std::string_view view() const noexcept { return {chars, N - 1}; }
 };
 
@@ -78,7 +83,7 @@ template <std::size_t Offset, std::size_t Bits>
     if constexpr (Bits > 64) {
         static_assert(Offset % 8 == 0, "byte-array fields must start on a byte boundary");
         T out{};
-        std::copy_n(p + first, Bits / 8, out.begin());
+        for (std::size_t i = 0; i < Bits / 8; ++i) out[i] = p[first + i];
         return out;
     } else if constexpr (Offset % 8 == 0 && Bits == 8) {
         return p[first];
@@ -103,7 +108,7 @@ template <std::size_t Offset, std::size_t Bits>
 constexpr void write_bits(std::uint8_t* p, field_value_t<Bits> v) noexcept {
     constexpr std::size_t first = Offset / 8;
     if constexpr (Bits > 64) {
-        std::copy(v.begin(), v.end(), p + first);
+        for (std::size_t i = 0; i < Bits / 8; ++i) p[first + i] = v[i];
     } else if constexpr (Offset % 8 == 0 && Bits == 8) {
         p[first] = v;
     } else if constexpr (Offset % 8 == 0 && Bits == 16) {
@@ -145,7 +150,21 @@ constexpr bool names_unique(const std::array<std::string_view, N>& names) noexce
     return true;
 }
 
+template <std::size_t N>
+constexpr std::size_t find_name(const std::array<std::string_view, N>& names, std::string_view name) noexcept {
+    std::size_t i = 0;
+    while (i < N && names[i] != name) ++i;
+    return i;
+}
+
 }  // namespace detail
+
+// One field as the run-time loops see it.
+struct field_info {
+    std::string_view name;
+    std::size_t bit_offset;
+    std::size_t bits;
+};
 
 template <class... Fields>
 struct layout {
@@ -161,14 +180,19 @@ struct layout {
     static constexpr std::array<std::string_view, sizeof...(Fields)> names{Fields::name...};
     static_assert(detail::names_unique(names), "field names in a layout must be unique");
 
-    template <fixed_string Name>
-    static constexpr std::size_t index_of = [] {
-        constexpr auto at = std::find(names.begin(), names.end(), Name.view()) - names.begin();
-        static_assert(at < static_cast<std::ptrdiff_t>(sizeof...(Fields)), "no field of that name in this layout");
-        return static_cast<std::size_t>(at);
+    static constexpr std::array<field_info, sizeof...(Fields)> infos = [] {
+        constexpr std::array<std::size_t, sizeof...(Fields)> widths{Fields::bits...};
+        std::array<field_info, sizeof...(Fields)> out{};
+        for (std::size_t i = 0; i < out.size(); ++i) out[i] = {names[i], bit_offsets[i], widths[i]};
+        return out;
     }();
 
-    using value_tuple = std::tuple<typename Fields::value_type...>;
+    template <fixed_string Name>
+    static constexpr std::size_t index_of = [] {
+        constexpr std::size_t at = detail::find_name(names, Name.view());
+        static_assert(at < sizeof...(Fields), "no field of that name in this layout");
+        return at;
+    }();
 
     template <std::size_t I>
     using field_at = typename decltype(+hana::at_c<I>(fields))::type;
@@ -245,10 +269,13 @@ using mut_view = basic_view<L, std::uint8_t>;
 // Call f(index) with a hana::size_t for every field index of L, in wire order.
 template <layout_type L, class F>
 constexpr void for_each_index(F&& f) {
-    hana::for_each(hana::make_range(hana::size_c<0>, hana::size_c<L::field_count>), f);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (f(hana::size_c<I>), ...);
+    }(std::make_index_sequence<L::field_count>{});
 }
 
-// Call f(name, value) for every field of the view, in wire order.
+// Call f(name, value) for every field of the view, in wire order, with the
+// field's own value type.
 template <layout_type L, class Byte, class F>
 constexpr void for_each_field(basic_view<L, Byte> v, F&& f) {
     for_each_index<L>([&](auto i) {
@@ -258,39 +285,60 @@ constexpr void for_each_field(basic_view<L, Byte> v, F&& f) {
 }
 
 namespace detail {
-template <class T>
-void print_value(std::ostream& os, const T& value) {
-    if constexpr (is_byte_array<T>) {
-        static constexpr char hex[] = "0123456789abcdef";
-        for (auto b : value) os << hex[b >> 4] << hex[b & 15];
-    } else {
-        os << static_cast<std::uint64_t>(value);
+
+// A field of up to 64 bits at any bit offset, located at run time: the
+// loops below run over L::infos instead of being instantiated per field.
+[[nodiscard]] constexpr std::uint64_t read_field(const std::uint8_t* p, const field_info& f) noexcept {
+    std::uint64_t v = 0;
+    for (std::size_t bit = f.bit_offset; bit < f.bit_offset + f.bits; ++bit)
+        v = (v << 1) | ((p[bit / 8] >> (7 - bit % 8)) & 1u);
+    return v;
+}
+
+[[nodiscard]] constexpr bool field_equal(const std::uint8_t* a, const std::uint8_t* b, const field_info& f) noexcept {
+    if (f.bits > 64) {  // whole bytes, byte-aligned
+        for (std::size_t i = f.bit_offset / 8; i < (f.bit_offset + f.bits) / 8; ++i)
+            if (a[i] != b[i]) return false;
+        return true;
+    }
+    return read_field(a, f) == read_field(b, f);
+}
+
+inline void print_value(std::ostream& os, std::uint64_t value) { os << value; }
+
+inline void print_value(std::ostream& os, std::span<const std::uint8_t> bytes) {
+    static constexpr char hex[] = "0123456789abcdef";
+    for (auto b : bytes) os << hex[b >> 4] << hex[b & 15];
+}
+
+template <std::size_t N>
+void print_value(std::ostream& os, const std::array<std::uint8_t, N>& bytes) {
+    print_value(os, std::span<const std::uint8_t>{bytes});
+}
+
+// "name=value name=value ...", integers in decimal, byte arrays in hex.
+inline void print_fields(std::ostream& os, const std::uint8_t* p, std::span<const field_info> fields) {
+    for (const field_info& f : fields) {
+        os << (&f == fields.data() ? "" : " ") << f.name << '=';
+        if (f.bits > 64) print_value(os, std::span<const std::uint8_t>{p + f.bit_offset / 8, f.bits / 8});
+        else print_value(os, read_field(p, f));
     }
 }
+
 }  // namespace detail
 
 // "src_port=80 dst_port=443 ..." for any layout.
 template <layout_type L, class Byte>
 std::ostream& print_fields(std::ostream& os, basic_view<L, Byte> v) {
-    bool first = true;
-    for_each_field(v, [&](std::string_view name, const auto& value) {
-        os << (first ? "" : " ") << name << '=';
-        detail::print_value(os, value);
-        first = false;
-    });
+    detail::print_fields(os, v.data(), L::infos);
     return os;
 }
 
 // Call f(name) for every field where a and b differ, in wire order.
 template <layout_type L, class B1, class B2, class F>
 constexpr void for_each_difference(basic_view<L, B1> a, basic_view<L, B2> b, F&& f) {
-    for_each_index<L>([&](auto i) {
-        constexpr std::size_t k = decltype(i)::value;
-        using Field = typename L::template field_at<k>;
-        if (detail::read_bits<L::bit_offsets[k], Field::bits>(a.data()) !=
-            detail::read_bits<L::bit_offsets[k], Field::bits>(b.data()))
-            f(Field::name);
-    });
+    for (const field_info& info : L::infos)
+        if (!detail::field_equal(a.data(), b.data(), info)) f(info.name);
 }
 
 }  // namespace l4::wire

@@ -10,23 +10,51 @@
 #include <l4/core/error.hpp>
 #include <l4/wire/layout.hpp>
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <ostream>
 #include <tuple>
+#include <utility>
 
 namespace l4::wire {
 
-template <layout_type L>
-struct layout_repr {
-    typename L::value_tuple values{};
+namespace detail {
 
+// One member per field, reached by index. Plain bases instead of std::tuple:
+// a tuple of twenty elements instantiates twenty nested classes per layout.
+template <std::size_t I, class T>
+struct slot {
+    T value{};
+    friend constexpr bool operator==(const slot&, const slot&) noexcept = default;
+};
+
+template <class Fields, class Indices>
+struct slots;
+template <class... Fields, std::size_t... I>
+struct slots<std::tuple<Fields...>, std::index_sequence<I...>> : slot<I, typename Fields::value_type>... {
+    friend constexpr bool operator==(const slots&, const slots&) noexcept = default;
+};
+
+template <class L>
+struct layout_slots;
+template <class... Fields>
+struct layout_slots<layout<Fields...>> {
+    using type = slots<std::tuple<Fields...>, std::index_sequence_for<Fields...>>;
+};
+
+}  // namespace detail
+
+template <layout_type L>
+class layout_repr {
+public:
     template <fixed_string Name>
     [[nodiscard]] constexpr auto& get() noexcept {
-        return std::get<L::template index_of<Name>>(values);
+        return at<L::template index_of<Name>>();
     }
     template <fixed_string Name>
     [[nodiscard]] constexpr const auto& get() const noexcept {
-        return std::get<L::template index_of<Name>>(values);
+        return at<L::template index_of<Name>>();
     }
 
     [[nodiscard]] static constexpr result<layout_repr> parse(bytes in) noexcept {
@@ -38,49 +66,66 @@ struct layout_repr {
     template <class Byte>
     [[nodiscard]] static constexpr layout_repr from_view(basic_view<L, Byte> v) noexcept {
         layout_repr r;
-        for_each_index<L>([&](auto i) {
-            constexpr std::size_t k = decltype(i)::value;
-            std::get<k>(r.values) = detail::read_bits<L::bit_offsets[k], L::template field_at<k>::bits>(v.data());
-        });
+        r.load(v.data(), indices{});
         return r;
     }
 
     [[nodiscard]] static constexpr std::size_t buffer_len() noexcept { return L::size; }
 
-    [[nodiscard]] constexpr bool fits() const noexcept {
-        bool ok = true;
-        for_each_index<L>([&](auto i) {
-            constexpr std::size_t k = decltype(i)::value;
-            constexpr std::size_t bits = L::template field_at<k>::bits;
-            if constexpr (bits < 64 && !detail::is_byte_array<field_value_t<bits>>)
-                ok = ok && (std::uint64_t{std::get<k>(values)} >> bits) == 0;
-        });
-        return ok;
-    }
+    // Every value fits its field's width.
+    [[nodiscard]] constexpr bool fits() const noexcept { return fits(indices{}); }
 
     [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out) const noexcept {
         if (out.size() < L::size) return errc::buffer_too_small;
         if (!fits()) return errc::value_out_of_range;
-        for_each_index<L>([&](auto i) {
-            constexpr std::size_t k = decltype(i)::value;
-            detail::write_bits<L::bit_offsets[k], L::template field_at<k>::bits>(out.data(), std::get<k>(values));
-        });
+        store(out.data(), indices{});
         return L::size;
     }
 
     friend constexpr bool operator==(const layout_repr&, const layout_repr&) noexcept = default;
-};
 
-template <layout_type L>
-std::ostream& operator<<(std::ostream& os, const layout_repr<L>& r) {
-    bool first = true;
-    for_each_index<L>([&](auto i) {
-        constexpr std::size_t k = decltype(i)::value;
-        os << (first ? "" : " ") << L::template field_at<k>::name << '=';
-        detail::print_value(os, std::get<k>(r.values));
-        first = false;
-    });
-    return os;
-}
+    friend std::ostream& operator<<(std::ostream& os, const layout_repr& r) {
+        r.print(os, indices{});
+        return os;
+    }
+
+private:
+    using indices = std::make_index_sequence<L::field_count>;
+
+    template <std::size_t I>
+    [[nodiscard]] constexpr auto& at() noexcept {
+        return static_cast<detail::slot<I, typename L::template field_at<I>::value_type>&>(values_).value;
+    }
+    template <std::size_t I>
+    [[nodiscard]] constexpr const auto& at() const noexcept {
+        return static_cast<const detail::slot<I, typename L::template field_at<I>::value_type>&>(values_).value;
+    }
+
+    template <std::size_t I>
+    static constexpr std::size_t bits_of = L::infos[I].bits;
+
+    static constexpr bool fits_bits(std::uint64_t v, std::size_t bits) noexcept { return bits >= 64 || v >> bits == 0; }
+    template <std::size_t N>
+    static constexpr bool fits_bits(const std::array<std::uint8_t, N>&, std::size_t) noexcept { return true; }
+
+    template <std::size_t... I>
+    constexpr void load(const std::uint8_t* p, std::index_sequence<I...>) noexcept {
+        ((at<I>() = detail::read_bits<L::bit_offsets[I], bits_of<I>>(p)), ...);
+    }
+    template <std::size_t... I>
+    constexpr void store(std::uint8_t* p, std::index_sequence<I...>) const noexcept {
+        (detail::write_bits<L::bit_offsets[I], bits_of<I>>(p, at<I>()), ...);
+    }
+    template <std::size_t... I>
+    constexpr bool fits(std::index_sequence<I...>) const noexcept {
+        return (fits_bits(at<I>(), bits_of<I>) && ...);
+    }
+    template <std::size_t... I>
+    void print(std::ostream& os, std::index_sequence<I...>) const {
+        ((os << (I == 0 ? "" : " ") << L::infos[I].name << '=', detail::print_value(os, at<I>())), ...);
+    }
+
+    typename detail::layout_slots<L>::type values_{};
+};
 
 }  // namespace l4::wire

@@ -108,10 +108,6 @@ namespace detail {
     return false;
 }
 
-[[nodiscard]] inline boost::system::error_code io_error() noexcept {
-    return boost::system::errc::make_error_code(boost::system::errc::io_error);
-}
-
 }  // namespace detail
 
 // Reads the 24-byte global header. Errors: truncated, bad_magic,
@@ -203,12 +199,12 @@ private:
 // A record's data points into a buffer the reader reuses: it grows to the
 // largest record seen and is not reallocated after that. The stream is read
 // only through read(); if its exceptions are enabled they are caught, and a
-// stream that goes bad reports boost::system::errc::io_error. After an error,
+// stream that goes bad reports errc::io_error. After an error,
 // next() keeps returning the same error.
 class stream_reader {
 public:
     [[nodiscard]] static result<stream_reader> open(std::istream& in) noexcept {
-        if (in.fail()) return detail::io_error();  // e.g. an ifstream that did not open
+        if (in.fail()) return errc::io_error;  // e.g. an ifstream that did not open
         std::array<std::uint8_t, file_header_size> raw{};
         auto got = read_up_to(in, raw.data(), raw.size());
         if (!got) return got.error();
@@ -222,7 +218,7 @@ public:
     // The next record; an empty optional at the end of the stream, which must
     // fall on a record boundary (anything else is errc::truncated).
     [[nodiscard]] result<std::optional<record>> next() noexcept {
-        if (failed_) return failed_;
+        if (failed_ != errc::ok) return failed_;
         auto r = read_record();
         if (!r) failed_ = r.error();
         return r;
@@ -241,7 +237,7 @@ private:
         } catch (...) {
             // exceptions() asked for a throw; the state bits say what happened.
         }
-        if (in.bad()) return detail::io_error();
+        if (in.bad()) return errc::io_error;
         return static_cast<std::size_t>(in.gcount());
     }
 
@@ -257,7 +253,7 @@ private:
             try {
                 buffer_.resize(h->incl_len);
             } catch (...) {
-                return boost::system::errc::make_error_code(boost::system::errc::not_enough_memory);
+                return errc::out_of_memory;
             }
         }
         got = read_up_to(*in_, buffer_.data(), h->incl_len);
@@ -270,7 +266,7 @@ private:
     std::istream* in_;
     file_header header_;
     std::vector<std::uint8_t> buffer_;
-    boost::system::error_code failed_;
+    errc failed_ = errc::ok;
     std::uint64_t offset_ = file_header_size;
 };
 
@@ -283,18 +279,18 @@ private:
 // max_record_size.
 //
 // Errors are returned, never thrown (a stream with exceptions enabled is
-// caught). A failed stream (boost::system::errc::io_error) or a link type
-// outside link_type (errc::unsupported_link_type) fails every later write().
-// A bad argument fails only that call and writes nothing:
-// message_size (frame above max_record_size), invalid_argument
-// (original_len below the frame's size), value_too_large (a timestamp past
-// 2106, the end of the 32-bit seconds field).
+// caught). A failed stream (errc::io_error) or a link type outside link_type
+// (errc::unsupported_link_type) fails every later write(). A bad argument
+// fails only that call and writes nothing: frame_too_large (frame above
+// max_record_size), invalid_argument (original_len below the frame's size),
+// value_out_of_range (a timestamp past 2106, the end of the 32-bit seconds
+// field).
 class writer {
 public:
     writer(std::ostream& out, link_type link, precision ts_precision) noexcept
         : out_{&out}, precision_{ts_precision} {
         if (!detail::is_supported_link(static_cast<std::uint32_t>(link))) {
-            status_ = make_error_code(errc::unsupported_link_type);
+            status_ = errc::unsupported_link_type;
             return;
         }
         std::array<std::uint8_t, file_header_size> h{};
@@ -308,20 +304,19 @@ public:
 
     // A record whose captured bytes are the whole frame.
     [[nodiscard]] result<void> write(std::uint64_t timestamp_ns, bytes frame) noexcept {
-        if (frame.size() > max_record_size) return too_long();
+        if (frame.size() > max_record_size) return errc::frame_too_large;
         return write(timestamp_ns, frame, static_cast<std::uint32_t>(frame.size()));
     }
 
     // A record of `frame`, cut from an `original_len`-byte packet on the wire.
     [[nodiscard]] result<void> write(std::uint64_t timestamp_ns, bytes frame,
                                      std::uint32_t original_len) noexcept {
-        using boost::system::errc::make_error_code;
-        if (status_) return status_;
-        if (frame.size() > max_record_size) return too_long();
-        if (original_len < frame.size()) return make_error_code(boost::system::errc::invalid_argument);
+        if (status_ != errc::ok) return status_;
+        if (frame.size() > max_record_size) return errc::frame_too_large;
+        if (original_len < frame.size()) return errc::invalid_argument;
         const std::uint64_t sec = timestamp_ns / 1'000'000'000u;
         const std::uint64_t ns = timestamp_ns % 1'000'000'000u;
-        if (sec > UINT32_MAX) return make_error_code(boost::system::errc::value_too_large);
+        if (sec > UINT32_MAX) return errc::value_out_of_range;
 
         std::array<std::uint8_t, record_header_size> h{};
         store_le32(h.data(), static_cast<std::uint32_t>(sec));
@@ -330,45 +325,41 @@ public:
         store_le32(h.data() + 8, static_cast<std::uint32_t>(frame.size()));
         store_le32(h.data() + 12, original_len);
         status_ = put(h);
-        if (!status_) status_ = put(frame);
-        if (status_) return status_;
+        if (status_ == errc::ok) status_ = put(frame);
+        if (status_ != errc::ok) return status_;
         return {};
     }
 
     [[nodiscard]] result<void> flush() noexcept {
-        if (status_) return status_;
+        if (status_ != errc::ok) return status_;
         try {
             out_->flush();
         } catch (...) {
             // The state bits say what happened.
         }
-        if (out_->fail()) status_ = detail::io_error();
-        if (status_) return status_;
+        if (out_->fail()) status_ = errc::io_error;
+        if (status_ != errc::ok) return status_;
         return {};
     }
 
-    // The first stream or link-type error, or success.
-    [[nodiscard]] boost::system::error_code status() const noexcept { return status_; }
+    // The first stream or link-type error, or errc::ok.
+    [[nodiscard]] errc status() const noexcept { return status_; }
 
 private:
-    static boost::system::error_code too_long() noexcept {
-        return boost::system::errc::make_error_code(boost::system::errc::message_size);
-    }
-
-    boost::system::error_code put(bytes b) noexcept {
-        if (b.empty()) return {};
+    errc put(bytes b) noexcept {
+        if (b.empty()) return errc::ok;
         try {
             out_->write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
         } catch (...) {
             // The state bits say what happened.
         }
-        if (out_->fail()) return detail::io_error();
-        return {};
+        if (out_->fail()) return errc::io_error;
+        return errc::ok;
     }
 
     std::ostream* out_;
     precision precision_;
-    boost::system::error_code status_;
+    errc status_ = errc::ok;
 };
 
 }  // namespace l4::wire::pcap

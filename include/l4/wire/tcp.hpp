@@ -188,7 +188,7 @@ struct tcp_repr {
         h.set<"checksum">(0);
         h.set<"urgent_pointer">(urgent_pointer);
         if (auto n = options.emit(out.subspan(tcp_header_len)); !n) return n.error();
-        std::copy(payload.begin(), payload.end(), out.begin() + static_cast<std::ptrdiff_t>(hlen));
+        copy_bytes(payload, out.data() + hlen);
         return hlen + payload.size();
     }
 
@@ -204,7 +204,7 @@ struct tcp_repr {
         return a.src_port == b.src_port && a.dst_port == b.dst_port && a.seq_number == b.seq_number &&
                a.ack_number == b.ack_number && a.flags == b.flags && a.window == b.window &&
                a.urgent_pointer == b.urgent_pointer && a.options == b.options &&
-               std::ranges::equal(a.payload, b.payload);
+               equal_bytes(a.payload, b.payload);
     }
 };
 
@@ -232,7 +232,7 @@ inline std::ostream& print_summary(std::ostream& os, const tcp_view& v) {
         }
         if (any) os << ']';
     } else {
-        os << ", options [" << opts.error().message() << ']';
+        os << ", options [" << describe(opts.error()) << ']';
     }
     return os << ", length " << v.payload().size();
 }

@@ -13,7 +13,6 @@
 #include <l4/core/error.hpp>
 #include <l4/core/seq32.hpp>
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -101,8 +100,8 @@ struct tcp_options {
     // Only the used parts of the fixed-capacity arrays take part.
     friend constexpr bool operator==(const tcp_options& a, const tcp_options& b) noexcept {
         return a.mss == b.mss && a.window_scale == b.window_scale && a.sack_permitted == b.sack_permitted &&
-               a.ts == b.ts && std::ranges::equal(a.sack_blocks(), b.sack_blocks()) &&
-               std::ranges::equal(a.unknown(), b.unknown());
+               a.ts == b.ts && a.sack_count == b.sack_count && a.unknown_count == b.unknown_count &&
+               same_prefix(a.sack, b.sack, a.sack_count) && same_prefix(a.unknown_kinds, b.unknown_kinds, a.unknown_count);
     }
 
     [[nodiscard]] constexpr std::span<const sack_block> sack_blocks() const noexcept {
@@ -215,6 +214,14 @@ struct tcp_options {
             }
         }
         return n;
+    }
+
+private:
+    template <class T, std::size_t N>
+    static constexpr bool same_prefix(const std::array<T, N>& a, const std::array<T, N>& b, std::size_t n) noexcept {
+        for (std::size_t i = 0; i < n; ++i)
+            if (!(a[i] == b[i])) return false;
+        return true;
     }
 };
 

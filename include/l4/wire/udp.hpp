@@ -6,7 +6,6 @@
 #include <l4/wire/layout.hpp>
 #include <l4/wire/transport_checksum.hpp>
 
-#include <algorithm>
 #include <cstdint>
 #include <ostream>
 
@@ -124,7 +123,7 @@ struct udp_repr {
         h.set<"dst_port">(dst_port);
         h.set<"length">(static_cast<std::uint16_t>(n));
         h.set<"checksum">(0);
-        std::copy(payload.begin(), payload.end(), out.begin() + udp_header_len);
+        copy_bytes(payload, out.data() + udp_header_len);
         return n;
     }
 
@@ -140,7 +139,7 @@ struct udp_repr {
     }
 
     friend constexpr bool operator==(const udp_repr& a, const udp_repr& b) noexcept {
-        return a.src_port == b.src_port && a.dst_port == b.dst_port && std::ranges::equal(a.payload, b.payload);
+        return a.src_port == b.src_port && a.dst_port == b.dst_port && equal_bytes(a.payload, b.payload);
     }
 };
 

@@ -27,7 +27,7 @@
 // give the same events, bit for bit, on every compiler and run.
 #pragma once
 
-#include <l4/core/error.hpp>
+#include <l4/core/error_code.hpp>
 #include <l4/core/time.hpp>
 #include <l4/link/concept.hpp>
 #include <l4/link/sim/channel.hpp>
@@ -84,8 +84,8 @@ class network;
 // again (a spurious wake-up does nothing).
 class port {
 public:
-    [[nodiscard]] result<void> transmit(bytes frame, instant now);
-    [[nodiscard]] result<std::size_t> receive(mut_bytes buffer, instant now);
+    [[nodiscard]] io_result<void> transmit(bytes frame, instant now);
+    [[nodiscard]] io_result<std::size_t> receive(mut_bytes buffer, instant now);
     [[nodiscard]] std::size_t mtu() const noexcept;
     [[nodiscard]] std::optional<instant> next_deadline() const noexcept;
     [[nodiscard]] int poll_fd() const noexcept { return -1; }
@@ -220,7 +220,7 @@ private:
     std::uint64_t events_ = 0;
 };
 
-inline result<void> port::transmit(bytes frame, instant now) {
+inline io_result<void> port::transmit(bytes frame, instant now) {
     network& n = *net_;
     n.run_until(now);
     network::port_state& self = n.ports_[id_];
@@ -244,7 +244,7 @@ inline result<void> port::transmit(bytes frame, instant now) {
     return {};
 }
 
-inline result<std::size_t> port::receive(mut_bytes buffer, instant now) {
+inline io_result<std::size_t> port::receive(mut_bytes buffer, instant now) {
     network& n = *net_;
     n.run_until(now);
     network::port_state& self = n.ports_[id_];
