@@ -10,6 +10,7 @@
 #include <l4/core/frame_queue.hpp>
 #include <l4/core/ports.hpp>
 #include <l4/core/seq32.hpp>
+#include <l4/core/short_text.hpp>
 #include <l4/core/time.hpp>
 
 #include <l4/checksum.hpp>

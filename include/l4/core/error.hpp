@@ -13,7 +13,7 @@
 #pragma once
 
 #include <exception>
-#include <optional>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -102,6 +102,70 @@ private:
     E error_;
 };
 
+namespace detail {
+
+// A result's value: a union member, so that an error constructs no T.
+// Trivially copyable values (views, spans, numbers, most reprs) leave the
+// result trivially copyable; others get their special members spelled out.
+// Hand-written rather than std::optional: a few members per result type
+// instead of dozens keeps the wire layer cheap to compile.
+template <class T, bool = std::is_trivially_copyable_v<T>&& std::is_trivially_destructible_v<T>>
+struct result_storage {
+    union {
+        T value;
+    };
+    bool has_value = false;
+
+    constexpr result_storage() noexcept {}
+    template <class... Args>
+    constexpr explicit result_storage(std::in_place_t, Args&&... args)
+        : value(std::forward<Args>(args)...), has_value{true} {}
+};
+
+template <class T>
+struct result_storage<T, false> {
+    union {
+        T value;
+    };
+    bool has_value = false;
+
+    result_storage() noexcept {}
+    template <class... Args>
+    explicit result_storage(std::in_place_t, Args&&... args) : value(std::forward<Args>(args)...), has_value{true} {}
+
+    result_storage(const result_storage& o) : has_value{o.has_value} {
+        if (has_value) ::new (static_cast<void*>(&value)) T(o.value);
+    }
+    result_storage(result_storage&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : has_value{o.has_value} {
+        if (has_value) ::new (static_cast<void*>(&value)) T(std::move(o.value));
+    }
+    result_storage& operator=(const result_storage& o) {
+        if (this != &o) {
+            reset();
+            if (o.has_value) ::new (static_cast<void*>(&value)) T(o.value);
+            has_value = o.has_value;
+        }
+        return *this;
+    }
+    result_storage& operator=(result_storage&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+        if (this != &o) {
+            reset();
+            if (o.has_value) ::new (static_cast<void*>(&value)) T(std::move(o.value));
+            has_value = o.has_value;
+        }
+        return *this;
+    }
+    ~result_storage() { reset(); }
+
+private:
+    void reset() noexcept {
+        if (has_value) value.~T();
+        has_value = false;
+    }
+};
+
+}  // namespace detail
+
 // A T or an error E, in the manner of C++23's std::expected. Converts
 // implicitly from either; error() is E{} when a value is held.
 template <class T, class E = errc>
@@ -110,11 +174,11 @@ public:
     using value_type = T;
     using error_type = E;
 
-    constexpr result() requires std::is_default_constructible_v<T> : value_{std::in_place} {}
+    constexpr result() requires std::is_default_constructible_v<T> : storage_{std::in_place} {}
 
     template <class U = T>
         requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::remove_cvref_t<U>, result>)
-    constexpr result(U&& v) : value_{std::in_place, std::forward<U>(v)} {}
+    constexpr result(U&& v) : storage_{std::in_place, std::forward<U>(v)} {}
 
     template <class G>
         requires(std::is_convertible_v<G &&, E> && !std::is_constructible_v<T, G &&>)
@@ -124,24 +188,22 @@ public:
     template <class U, class G>
         requires(!std::is_same_v<result<U, G>, result> && std::is_convertible_v<U &&, T> &&
                  std::is_convertible_v<G, E>)
-    constexpr result(result<U, G> o) {
-        if (o) value_.emplace(std::move(*o));
-        else error_ = E(o.error());
-    }
+    constexpr result(result<U, G> o)
+        : storage_{o ? storage{std::in_place, std::move(*o)} : storage{}}, error_(o ? E{} : E(o.error())) {}
 
-    [[nodiscard]] constexpr bool has_value() const noexcept { return value_.has_value(); }
-    [[nodiscard]] constexpr bool has_error() const noexcept { return !value_.has_value(); }
-    constexpr explicit operator bool() const noexcept { return value_.has_value(); }
+    [[nodiscard]] constexpr bool has_value() const noexcept { return storage_.has_value; }
+    [[nodiscard]] constexpr bool has_error() const noexcept { return !storage_.has_value; }
+    constexpr explicit operator bool() const noexcept { return storage_.has_value; }
 
-    [[nodiscard]] constexpr T& operator*() & noexcept { return *value_; }
-    [[nodiscard]] constexpr const T& operator*() const& noexcept { return *value_; }
-    [[nodiscard]] constexpr T&& operator*() && noexcept { return std::move(*value_); }
-    [[nodiscard]] constexpr T* operator->() noexcept { return &*value_; }
-    [[nodiscard]] constexpr const T* operator->() const noexcept { return &*value_; }
+    [[nodiscard]] constexpr T& operator*() & noexcept { return storage_.value; }
+    [[nodiscard]] constexpr const T& operator*() const& noexcept { return storage_.value; }
+    [[nodiscard]] constexpr T&& operator*() && noexcept { return std::move(storage_.value); }
+    [[nodiscard]] constexpr T* operator->() noexcept { return &storage_.value; }
+    [[nodiscard]] constexpr const T* operator->() const noexcept { return &storage_.value; }
 
-    [[nodiscard]] constexpr T& value() & { return check(), *value_; }
-    [[nodiscard]] constexpr const T& value() const& { return check(), *value_; }
-    [[nodiscard]] constexpr T&& value() && { return check(), std::move(*value_); }
+    [[nodiscard]] constexpr T& value() & { return check(), storage_.value; }
+    [[nodiscard]] constexpr const T& value() const& { return check(), storage_.value; }
+    [[nodiscard]] constexpr T&& value() && { return check(), std::move(storage_.value); }
 
     [[nodiscard]] constexpr E error() const noexcept { return error_; }
 
@@ -153,11 +215,13 @@ public:
     }
 
 private:
+    using storage = detail::result_storage<T>;
+
     constexpr void check() const {
-        if (!value_) throw bad_result_access<E>{error_};
+        if (!storage_.has_value) throw bad_result_access<E>{error_};
     }
 
-    std::optional<T> value_;
+    storage storage_;
     E error_{};
 };
 

@@ -16,6 +16,7 @@
 
 #include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
+#include <l4/core/short_text.hpp>
 #include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/layout.hpp>
 
@@ -70,19 +71,20 @@ struct ipv4_address {
         return a;
     }
 
-    [[nodiscard]] std::string to_string() const {
-        std::string s;
+    [[nodiscard]] constexpr short_text<15> text() const noexcept {
+        short_text<15> s;
         for (std::size_t i = 0; i < octets.size(); ++i) {
-            if (i > 0) s += '.';
-            s += std::to_string(octets[i]);
+            if (i > 0) s.push_back('.');
+            s.append_decimal(octets[i]);
         }
         return s;
     }
+    [[nodiscard]] std::string to_string() const { return std::string{text().view()}; }
 
     friend constexpr auto operator<=>(const ipv4_address&, const ipv4_address&) noexcept = default;
 };
 
-inline std::ostream& operator<<(std::ostream& os, const ipv4_address& a) { return os << a.to_string(); }
+inline std::ostream& operator<<(std::ostream& os, const ipv4_address& a) { return os << a.text().view(); }
 
 // RFC 791 §3.1, with the Type of Service byte split into DSCP (RFC 2474)
 // and ECN (RFC 3168), and the flags named: R reserved, D don't fragment,

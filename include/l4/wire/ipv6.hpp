@@ -17,6 +17,7 @@
 
 #include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
+#include <l4/core/short_text.hpp>
 #include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/ipv4.hpp>
 #include <l4/wire/layout.hpp>
@@ -110,10 +111,16 @@ struct ipv6_address {
     }
 
     // The RFC 5952 canonical form.
-    [[nodiscard]] std::string to_string() const {
+    // RFC 5952 text, at most 45 characters ("::ffff:" and a dotted quad, or
+    // eight groups of four).
+    [[nodiscard]] constexpr short_text<45> text() const noexcept {
+        short_text<45> s;
         // RFC 5952 §5: IPv4-mapped addresses end in a dotted quad.
-        if (is_ipv4_mapped())
-            return "::ffff:" + ipv4_address{octets[12], octets[13], octets[14], octets[15]}.to_string();
+        if (is_ipv4_mapped()) {
+            s.append("::ffff:");
+            s.append(ipv4_address{octets[12], octets[13], octets[14], octets[15]}.text().view());
+            return s;
+        }
         // RFC 5952 §4.2.1-§4.2.3: "::" replaces the longest run of zero
         // groups, the first of equal runs, and never a single zero group.
         std::size_t run_at = 8, run_len = 1;
@@ -126,22 +133,22 @@ struct ipv6_address {
             }
             i = j == i ? i + 1 : j;
         }
-        static constexpr char hex[] = "0123456789abcdef";  // RFC 5952 §4.3: lower case
-        std::string s;
+        constexpr std::string_view hex = "0123456789abcdef";  // RFC 5952 §4.3: lower case
         for (std::size_t i = 0; i < 8; ++i) {
             if (i == run_at) {
-                s += "::";
+                s.append("::");
                 i += run_len - 1;
                 continue;
             }
-            if (!s.empty() && s.back() != ':') s += ':';
+            if (!s.empty() && s.back() != ':') s.push_back(':');
             // RFC 5952 §4.1: leading zeros are suppressed.
             const unsigned g = group(i);
             for (int shift = 12; shift >= 0; shift -= 4)
-                if ((g >> shift) != 0 || shift == 0) s += hex[(g >> shift) & 0xF];
+                if ((g >> shift) != 0 || shift == 0) s.push_back(hex[(g >> shift) & 0xF]);
         }
         return s;
     }
+    [[nodiscard]] std::string to_string() const { return std::string{text().view()}; }
 
     friend constexpr auto operator<=>(const ipv6_address&, const ipv6_address&) noexcept = default;
 
@@ -154,7 +161,7 @@ private:
     }
 };
 
-inline std::ostream& operator<<(std::ostream& os, const ipv6_address& a) { return os << a.to_string(); }
+inline std::ostream& operator<<(std::ostream& os, const ipv6_address& a) { return os << a.text().view(); }
 
 // RFC 8200 §3:
 //

@@ -60,8 +60,16 @@ using field_value_t = std::conditional_t<
                                           std::conditional_t<(Bits <= 64), std::uint64_t,
                                                              std::array<std::uint8_t, Bits / 8>>>>>;
 
+namespace detail {
+// A field name as a type, so that finding and comparing names is type
+// identity rather than constexpr string comparison (cheaper to compile).
+template <fixed_string Name>
+struct name_tag {};
+}  // namespace detail
+
 template <fixed_string Name, std::size_t Bits>
 struct field {
+    using tag = detail::name_tag<Name>;
     static_assert(Bits > 0, "a field has at least one bit");
     static_assert(Bits <= 64 || Bits % 8 == 0, "fields wider than 64 bits must be whole bytes");
     static constexpr std::string_view name = Name.view();
@@ -142,19 +150,23 @@ constexpr std::array<std::size_t, sizeof...(Bits)> prefix_offsets() noexcept {
     return out;
 }
 
-template <std::size_t N>
-constexpr bool names_unique(const std::array<std::string_view, N>& names) noexcept {
-    for (std::size_t i = 0; i < names.size(); ++i)
-        for (std::size_t j = i + 1; j < names.size(); ++j)
-            if (names[i] == names[j]) return false;
-    return true;
+// The index of Tag among Tags, or sizeof...(Tags) when it is not there.
+template <class Tag, class... Tags>
+constexpr std::size_t index_of_tag() noexcept {
+    constexpr bool match[] = {std::is_same_v<Tag, Tags>..., false};
+    std::size_t i = 0;
+    while (i < sizeof...(Tags) && !match[i]) ++i;
+    return i;
 }
 
-template <std::size_t N>
-constexpr std::size_t find_name(const std::array<std::string_view, N>& names, std::string_view name) noexcept {
-    std::size_t i = 0;
-    while (i < N && names[i] != name) ++i;
-    return i;
+template <class Tag, class... Tags>
+constexpr std::size_t count_tag() noexcept {
+    return (std::size_t{std::is_same_v<Tag, Tags>} + ... + 0);
+}
+
+template <class... Tags>
+constexpr bool tags_unique() noexcept {
+    return ((count_tag<Tags, Tags...>() == 1) && ...);
 }
 
 }  // namespace detail
@@ -178,7 +190,7 @@ struct layout {
     static_assert(bits % 8 == 0, "a layout must end on a byte boundary");
 
     static constexpr std::array<std::string_view, sizeof...(Fields)> names{Fields::name...};
-    static_assert(detail::names_unique(names), "field names in a layout must be unique");
+    static_assert(detail::tags_unique<typename Fields::tag...>(), "field names in a layout must be unique");
 
     static constexpr std::array<field_info, sizeof...(Fields)> infos = [] {
         constexpr std::array<std::size_t, sizeof...(Fields)> widths{Fields::bits...};
@@ -189,7 +201,7 @@ struct layout {
 
     template <fixed_string Name>
     static constexpr std::size_t index_of = [] {
-        constexpr std::size_t at = detail::find_name(names, Name.view());
+        constexpr std::size_t at = detail::index_of_tag<detail::name_tag<Name>, typename Fields::tag...>();
         static_assert(at < sizeof...(Fields), "no field of that name in this layout");
         return at;
     }();
@@ -231,18 +243,17 @@ public:
 
     template <fixed_string Name>
     [[nodiscard]] constexpr auto get() const noexcept {
-        using F = typename L::template field_t<Name>;
-        return detail::read_bits<L::template offset_of<Name>, F::bits>(p_);
+        constexpr std::size_t i = L::template index_of<Name>;
+        return detail::read_bits<L::bit_offsets[i], L::infos[i].bits>(p_);
     }
 
     // Values wider than the field are truncated to its width; repr emit
     // functions check ranges before they get here.
-    template <fixed_string Name>
-    constexpr void set(typename L::template field_t<Name>::value_type v) const noexcept
+    template <fixed_string Name, std::size_t I = L::template index_of<Name>>
+    constexpr void set(field_value_t<L::infos[I].bits> v) const noexcept
         requires is_mutable
     {
-        using F = typename L::template field_t<Name>;
-        detail::write_bits<L::template offset_of<Name>, F::bits>(p_, v);
+        detail::write_bits<L::bit_offsets[I], L::infos[I].bits>(p_, v);
     }
 
     [[nodiscard]] constexpr Byte* data() const noexcept { return p_; }

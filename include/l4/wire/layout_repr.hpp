@@ -94,11 +94,11 @@ private:
 
     template <std::size_t I>
     [[nodiscard]] constexpr auto& at() noexcept {
-        return static_cast<detail::slot<I, typename L::template field_at<I>::value_type>&>(values_).value;
+        return static_cast<detail::slot<I, field_value_t<L::infos[I].bits>>&>(values_).value;
     }
     template <std::size_t I>
     [[nodiscard]] constexpr const auto& at() const noexcept {
-        return static_cast<const detail::slot<I, typename L::template field_at<I>::value_type>&>(values_).value;
+        return static_cast<const detail::slot<I, field_value_t<L::infos[I].bits>>&>(values_).value;
     }
 
     template <std::size_t I>

@@ -73,8 +73,8 @@ struct ip_packet {
 }
 
 inline std::ostream& operator<<(std::ostream& os, const ip_packet& p) {
-    if (p.v4) return os << p.v4->src().to_string() << " > " << p.v4->dst().to_string();
-    return os << p.v6->src().to_string() << " > " << p.v6->dst().to_string();
+    if (p.v4) return os << p.v4->src() << " > " << p.v4->dst();
+    return os << p.v6->src() << " > " << p.v6->dst();
 }
 
 }  // namespace l4::wire

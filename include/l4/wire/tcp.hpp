@@ -4,6 +4,7 @@
 #include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
 #include <l4/core/seq32.hpp>
+#include <l4/core/short_text.hpp>
 #include <l4/wire/layout.hpp>
 #include <l4/wire/tcp_options.hpp>
 #include <l4/wire/transport_checksum.hpp>
@@ -58,18 +59,20 @@ struct tcp_flags {
     friend constexpr bool operator==(tcp_flags, tcp_flags) noexcept = default;
 
     // tcpdump's spelling: S F P R U E W and '.' for ACK, e.g. "S." for SYN-ACK.
-    [[nodiscard]] std::string to_string() const {
-        std::string s;
-        if (has(syn)) s += 'S';
-        if (has(fin)) s += 'F';
-        if (has(psh)) s += 'P';
-        if (has(rst)) s += 'R';
-        if (has(urg)) s += 'U';
-        if (has(ece)) s += 'E';
-        if (has(cwr)) s += 'W';
-        if (has(ack)) s += '.';
-        return s.empty() ? "none" : s;
+    [[nodiscard]] constexpr short_text<8> text() const noexcept {
+        short_text<8> s;
+        if (has(syn)) s.push_back('S');
+        if (has(fin)) s.push_back('F');
+        if (has(psh)) s.push_back('P');
+        if (has(rst)) s.push_back('R');
+        if (has(urg)) s.push_back('U');
+        if (has(ece)) s.push_back('E');
+        if (has(cwr)) s.push_back('W');
+        if (has(ack)) s.push_back('.');
+        if (s.empty()) s.append("none");
+        return s;
     }
+    [[nodiscard]] std::string to_string() const { return std::string{text().view()}; }
 };
 
 // A TCP segment over bytes it does not own. `check` is the only way in from
@@ -211,7 +214,7 @@ struct tcp_repr {
 // What tcpdump prints after the addresses: "Flags [S.], seq 1, ack 2, win
 // 64240, options [mss 1460,...], length 0".
 inline std::ostream& print_summary(std::ostream& os, const tcp_view& v) {
-    os << "Flags [" << v.flags().to_string() << "], seq " << v.seq_number();
+    os << "Flags [" << v.flags().text().view() << "], seq " << v.seq_number();
     if (!v.payload().empty()) os << ':' << (v.seq_number() + static_cast<std::uint32_t>(v.payload().size()));
     if (v.flags().has(tcp_flags::ack)) os << ", ack " << v.ack_number();
     os << ", win " << v.window();
