@@ -38,7 +38,7 @@ void dump_frame(wire::pcap::link_type link, const wire::pcap::record& rec, tally
     }
     const bool v4 = ip->version() == 4;
     auto endpoint = [&](const auto& addr, std::uint16_t port) {
-        std::cout << addr.to_string() << '.' << port;
+        std::cout << addr << '.' << port;
     };
     auto addresses = [&](std::uint16_t sport, std::uint16_t dport) {
         std::cout << (v4 ? "IP " : "IP6 ");

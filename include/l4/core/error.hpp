@@ -180,9 +180,12 @@ public:
         requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::remove_cvref_t<U>, result>)
     constexpr result(U&& v) : storage_{std::in_place, std::forward<U>(v)} {}
 
+    constexpr result(E e) noexcept(std::is_nothrow_copy_constructible_v<E>) : error_(std::move(e)) {}
+
+    // Another error enum that converts to E: errc into an io_result.
     template <class G>
-        requires(std::is_convertible_v<G &&, E> && !std::is_constructible_v<T, G &&>)
-    constexpr result(G&& e) : error_(std::forward<G>(e)) {}
+        requires(std::is_enum_v<G> && !std::is_same_v<G, E> && std::is_convertible_v<G, E>)
+    constexpr result(G e) : error_(e) {}
 
     // From a result of other types: result<tcp_view> into io_result<tcp_view>.
     template <class U, class G>
@@ -234,9 +237,11 @@ public:
 
     constexpr result() noexcept = default;
 
+    constexpr result(E e) noexcept(std::is_nothrow_copy_constructible_v<E>) : error_(std::move(e)), failed_{true} {}
+
     template <class G>
-        requires std::is_convertible_v<G &&, E>
-    constexpr result(G&& e) : error_(std::forward<G>(e)), failed_{true} {}
+        requires(std::is_enum_v<G> && !std::is_same_v<G, E> && std::is_convertible_v<G, E>)
+    constexpr result(G e) : error_(e), failed_{true} {}
 
     template <class G>
         requires(!std::is_same_v<G, E> && std::is_convertible_v<G, E>)

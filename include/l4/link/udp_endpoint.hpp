@@ -99,13 +99,13 @@ public:
             wire::ipv4_address a;
             const auto sa = as<sockaddr_in>();
             std::memcpy(a.octets.data(), &sa.sin_addr, 4);
-            return a.to_string() + ':' + std::to_string(port());
+            return std::string{a.text().view()} + ':' + std::to_string(port());
         }
         if (family() == AF_INET6) {
             wire::ipv6_address a;
             const auto sa = as<sockaddr_in6>();
             std::memcpy(a.octets.data(), &sa.sin6_addr, 16);
-            return '[' + a.to_string() + "]:" + std::to_string(port());
+            return "[" + std::string{a.text().view()} + "]:" + std::to_string(port());
         }
         return "(none)";
     }

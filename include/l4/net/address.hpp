@@ -45,7 +45,7 @@ public:
         return is_v4() ? v4() == ipv4_address{} : v6() == ipv6_address{};
     }
 
-    [[nodiscard]] std::string to_string() const { return is_v4() ? v4().to_string() : v6().to_string(); }
+    [[nodiscard]] std::string to_string() const { return std::string{is_v4() ? v4().text().view() : v6().text().view()}; }
 
     friend constexpr auto operator<=>(const ip_address&, const ip_address&) noexcept = default;
     friend constexpr bool operator==(const ip_address&, const ip_address&) noexcept = default;

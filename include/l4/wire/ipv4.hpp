@@ -26,7 +26,6 @@
 #include <cstdint>
 #include <optional>
 #include <ostream>
-#include <string>
 #include <string_view>
 
 namespace l4::wire {
@@ -79,7 +78,6 @@ struct ipv4_address {
         }
         return s;
     }
-    [[nodiscard]] std::string to_string() const { return std::string{text().view()}; }
 
     friend constexpr auto operator<=>(const ipv4_address&, const ipv4_address&) noexcept = default;
 };

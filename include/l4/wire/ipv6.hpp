@@ -28,7 +28,6 @@
 #include <cstdint>
 #include <optional>
 #include <ostream>
-#include <string>
 #include <string_view>
 
 namespace l4::wire {
@@ -148,7 +147,6 @@ struct ipv6_address {
         }
         return s;
     }
-    [[nodiscard]] std::string to_string() const { return std::string{text().view()}; }
 
     friend constexpr auto operator<=>(const ipv6_address&, const ipv6_address&) noexcept = default;
 

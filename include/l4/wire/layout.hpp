@@ -33,7 +33,6 @@
 #include <cstring>
 #include <ostream>
 #include <string_view>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -159,14 +158,11 @@ constexpr std::size_t index_of_tag() noexcept {
     return i;
 }
 
-template <class Tag, class... Tags>
-constexpr std::size_t count_tag() noexcept {
-    return (std::size_t{std::is_same_v<Tag, Tags>} + ... + 0);
-}
-
-template <class... Tags>
-constexpr bool tags_unique() noexcept {
-    return ((count_tag<Tags, Tags...>() == 1) && ...);
+// Each name is found at its own index, so no name appears twice. The
+// look-ups are the ones get<"name"> makes anyway.
+template <class... Tags, std::size_t... I>
+constexpr bool tags_unique(std::index_sequence<I...>) noexcept {
+    return ((index_of_tag<Tags, Tags...>() == I) && ...);
 }
 
 }  // namespace detail
@@ -190,7 +186,8 @@ struct layout {
     static_assert(bits % 8 == 0, "a layout must end on a byte boundary");
 
     static constexpr std::array<std::string_view, sizeof...(Fields)> names{Fields::name...};
-    static_assert(detail::tags_unique<typename Fields::tag...>(), "field names in a layout must be unique");
+    static_assert(detail::tags_unique<typename Fields::tag...>(std::index_sequence_for<Fields...>{}),
+                  "field names in a layout must be unique");
 
     static constexpr std::array<field_info, sizeof...(Fields)> infos = [] {
         constexpr std::array<std::size_t, sizeof...(Fields)> widths{Fields::bits...};

@@ -14,7 +14,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <ostream>
-#include <tuple>
 #include <utility>
 
 namespace l4::wire {
@@ -29,10 +28,13 @@ struct slot {
     friend constexpr bool operator==(const slot&, const slot&) noexcept = default;
 };
 
+template <class... Fields>
+struct type_list {};
+
 template <class Fields, class Indices>
 struct slots;
 template <class... Fields, std::size_t... I>
-struct slots<std::tuple<Fields...>, std::index_sequence<I...>> : slot<I, typename Fields::value_type>... {
+struct slots<type_list<Fields...>, std::index_sequence<I...>> : slot<I, typename Fields::value_type>... {
     friend constexpr bool operator==(const slots&, const slots&) noexcept = default;
 };
 
@@ -40,7 +42,7 @@ template <class L>
 struct layout_slots;
 template <class... Fields>
 struct layout_slots<layout<Fields...>> {
-    using type = slots<std::tuple<Fields...>, std::index_sequence_for<Fields...>>;
+    using type = slots<type_list<Fields...>, std::index_sequence_for<Fields...>>;
 };
 
 }  // namespace detail

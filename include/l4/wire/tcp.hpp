@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <ostream>
-#include <string>
 
 namespace l4::wire {
 
@@ -72,7 +71,6 @@ struct tcp_flags {
         if (s.empty()) s.append("none");
         return s;
     }
-    [[nodiscard]] std::string to_string() const { return std::string{text().view()}; }
 };
 
 // A TCP segment over bytes it does not own. `check` is the only way in from
