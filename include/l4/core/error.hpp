@@ -104,63 +104,76 @@ private:
 
 namespace detail {
 
-// A result's value: a union member, so that an error constructs no T.
-// Trivially copyable values (views, spans, numbers, most reprs) leave the
-// result trivially copyable; others get their special members spelled out.
-// Hand-written rather than std::optional: a few members per result type
-// instead of dozens keeps the wire layer cheap to compile.
-template <class T, bool = std::is_trivially_copyable_v<T>&& std::is_trivially_destructible_v<T>>
+// A result's value or its error, in one union (the layout of C++23's
+// std::expected). When both are trivially copyable (views, spans, numbers,
+// most reprs, errc) so is the result; otherwise the special members are
+// spelled out. Hand-written rather than std::variant or std::optional: a
+// few members per result type instead of dozens keeps the wire layer cheap
+// to compile.
+template <class T, class E,
+          bool = std::is_trivially_copyable_v<T>&& std::is_trivially_destructible_v<T>&&
+              std::is_trivially_copyable_v<E>&& std::is_trivially_destructible_v<E>>
 struct result_storage {
     union {
         T value;
+        E error;
     };
-    bool has_value = false;
+    bool has_value;
 
-    constexpr result_storage() noexcept {}
     template <class... Args>
     constexpr explicit result_storage(std::in_place_t, Args&&... args)
         : value(std::forward<Args>(args)...), has_value{true} {}
+    template <class G>
+    constexpr explicit result_storage(std::in_place_index_t<1>, G&& e) : error(std::forward<G>(e)), has_value{false} {}
 };
 
-template <class T>
-struct result_storage<T, false> {
+template <class T, class E>
+struct result_storage<T, E, false> {
     union {
         T value;
+        E error;
     };
-    bool has_value = false;
+    bool has_value;
 
-    result_storage() noexcept {}
     template <class... Args>
     explicit result_storage(std::in_place_t, Args&&... args) : value(std::forward<Args>(args)...), has_value{true} {}
+    template <class G>
+    explicit result_storage(std::in_place_index_t<1>, G&& e) : error(std::forward<G>(e)), has_value{false} {}
 
-    result_storage(const result_storage& o) : has_value{o.has_value} {
-        if (has_value) ::new (static_cast<void*>(&value)) T(o.value);
-    }
-    result_storage(result_storage&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : has_value{o.has_value} {
-        if (has_value) ::new (static_cast<void*>(&value)) T(std::move(o.value));
+    result_storage(const result_storage& o) : has_value{o.has_value} { construct_from(o); }
+    result_storage(result_storage&& o) noexcept(std::is_nothrow_move_constructible_v<T> &&
+                                                std::is_nothrow_move_constructible_v<E>)
+        : has_value{o.has_value} {
+        construct_from(std::move(o));
     }
     result_storage& operator=(const result_storage& o) {
         if (this != &o) {
-            reset();
-            if (o.has_value) ::new (static_cast<void*>(&value)) T(o.value);
+            destroy();
             has_value = o.has_value;
+            construct_from(o);
         }
         return *this;
     }
-    result_storage& operator=(result_storage&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    result_storage& operator=(result_storage&& o) noexcept(std::is_nothrow_move_constructible_v<T> &&
+                                                           std::is_nothrow_move_constructible_v<E>) {
         if (this != &o) {
-            reset();
-            if (o.has_value) ::new (static_cast<void*>(&value)) T(std::move(o.value));
+            destroy();
             has_value = o.has_value;
+            construct_from(std::move(o));
         }
         return *this;
     }
-    ~result_storage() { reset(); }
+    ~result_storage() { destroy(); }
 
 private:
-    void reset() noexcept {
+    template <class Other>
+    void construct_from(Other&& o) {
+        if (has_value) ::new (static_cast<void*>(&value)) T(std::forward<Other>(o).value);
+        else ::new (static_cast<void*>(&error)) E(std::forward<Other>(o).error);
+    }
+    void destroy() noexcept {
         if (has_value) value.~T();
-        has_value = false;
+        else error.~E();
     }
 };
 
@@ -180,19 +193,25 @@ public:
         requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::remove_cvref_t<U>, result>)
     constexpr result(U&& v) : storage_{std::in_place, std::forward<U>(v)} {}
 
-    constexpr result(E e) noexcept(std::is_nothrow_copy_constructible_v<E>) : error_(std::move(e)) {}
+    constexpr result(E e) noexcept(std::is_nothrow_move_constructible_v<E>)
+        : storage_{std::in_place_index<1>, std::move(e)} {}
 
     // Another error enum that converts to E: errc into an io_result.
     template <class G>
         requires(std::is_enum_v<G> && !std::is_same_v<G, E> && std::is_convertible_v<G, E>)
-    constexpr result(G e) : error_(e) {}
+    constexpr result(G e) : storage_{std::in_place_index<1>, E(e)} {}
 
     // From a result of other types: result<tcp_view> into io_result<tcp_view>.
     template <class U, class G>
         requires(!std::is_same_v<result<U, G>, result> && std::is_convertible_v<U &&, T> &&
                  std::is_convertible_v<G, E>)
-    constexpr result(result<U, G> o)
-        : storage_{o ? storage{std::in_place, std::move(*o)} : storage{}}, error_(o ? E{} : E(o.error())) {}
+    constexpr result(result<U, G>&& o)
+        : storage_{o ? storage{std::in_place, std::move(*o)} : storage{std::in_place_index<1>, E(o.error())}} {}
+    template <class U, class G>
+        requires(!std::is_same_v<result<U, G>, result> && std::is_convertible_v<const U&, T> &&
+                 std::is_convertible_v<G, E>)
+    constexpr result(const result<U, G>& o)
+        : storage_{o ? storage{std::in_place, *o} : storage{std::in_place_index<1>, E(o.error())}} {}
 
     [[nodiscard]] constexpr bool has_value() const noexcept { return storage_.has_value; }
     [[nodiscard]] constexpr bool has_error() const noexcept { return !storage_.has_value; }
@@ -208,36 +227,38 @@ public:
     [[nodiscard]] constexpr const T& value() const& { return check(), storage_.value; }
     [[nodiscard]] constexpr T&& value() && { return check(), std::move(storage_.value); }
 
-    [[nodiscard]] constexpr E error() const noexcept { return error_; }
+    [[nodiscard]] constexpr E error() const noexcept { return storage_.has_value ? E{} : storage_.error; }
 
     // r == errc::truncated: holds that error.
     template <class G>
         requires(std::is_same_v<G, E> || std::is_enum_v<G>)
     friend constexpr bool operator==(const result& r, const G& g) {
-        return r.has_error() && r.error() == g;
+        return r.has_error() && r.storage_.error == g;
     }
 
 private:
-    using storage = detail::result_storage<T>;
+    using storage = detail::result_storage<T, E>;
 
     constexpr void check() const {
-        if (!storage_.has_value) throw bad_result_access<E>{error_};
+        if (!storage_.has_value) throw bad_result_access<E>{storage_.error};
     }
 
     storage storage_;
-    E error_{};
 };
 
-// Success, or an error E.
+// Success, or an error E. Success stores nothing but the flag.
 template <class E>
 class [[nodiscard]] result<void, E> {
+    static_assert(std::is_trivially_copyable_v<E> && std::is_trivially_destructible_v<E>,
+                  "result<void, E> keeps E in a union: E must be trivially copyable");
+
 public:
     using value_type = void;
     using error_type = E;
 
-    constexpr result() noexcept = default;
+    constexpr result() noexcept {}
 
-    constexpr result(E e) noexcept(std::is_nothrow_copy_constructible_v<E>) : error_(std::move(e)), failed_{true} {}
+    constexpr result(E e) noexcept : error_(e), failed_{true} {}
 
     template <class G>
         requires(std::is_enum_v<G> && !std::is_same_v<G, E> && std::is_convertible_v<G, E>)
@@ -245,7 +266,9 @@ public:
 
     template <class G>
         requires(!std::is_same_v<G, E> && std::is_convertible_v<G, E>)
-    constexpr result(const result<void, G>& o) : error_(o.error()), failed_{!o} {}
+    constexpr result(const result<void, G>& o) {
+        if (!o) *this = result{E(o.error())};
+    }
 
     [[nodiscard]] constexpr bool has_value() const noexcept { return !failed_; }
     [[nodiscard]] constexpr bool has_error() const noexcept { return failed_; }
@@ -254,16 +277,18 @@ public:
     constexpr void value() const {
         if (failed_) throw bad_result_access<E>{error_};
     }
-    [[nodiscard]] constexpr E error() const noexcept { return error_; }
+    [[nodiscard]] constexpr E error() const noexcept { return failed_ ? error_ : E{}; }
 
     template <class G>
         requires(std::is_same_v<G, E> || std::is_enum_v<G>)
     friend constexpr bool operator==(const result& r, const G& g) {
-        return r.has_error() && r.error() == g;
+        return r.failed_ && r.error_ == g;
     }
 
 private:
-    E error_{};
+    union {
+        E error_;
+    };
     bool failed_ = false;
 };
 
