@@ -181,6 +181,25 @@ TEST_CASE("ipv4: the header checksum of a captured SYN verifies, and any flipped
     }
 }
 
+// The header the fuzzer found: its words sum to 0xFFFF without the checksum,
+// so the checksum is 0x0000, and 0xFFFF (one's-complement minus zero) is as good.
+TEST_CASE("ipv4: a checksum of 0xFFFF where 0x0000 is computed verifies, and re-emits as 0x0000", "[ipv4][checksum]") {
+    const byte_vector minus_zero{0x45, 0x64, 0x00, 0x14, 0x05, 0x22, 0x00, 0x00, 0xb6, 0xfd,
+                                 0xff, 0xff, 0xff, 0x64, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
+    auto v = ipv4_view::check(minus_zero);
+    REQUIRE(v);
+    CHECK(v->header_checksum() == 0xFFFF);
+    CHECK(v->verify_header_checksum());
+    auto r = ipv4_repr::parse(minus_zero);
+    REQUIRE(r);
+    byte_vector out(20);
+    REQUIRE(r->emit(out));
+    CHECK(l4::load_be16(out.data() + 10) == 0x0000);
+    CHECK(ipv4_view::check(out)->verify_header_checksum());
+    CHECK(std::equal(out.begin(), out.begin() + 10, minus_zero.begin()));
+    CHECK(std::equal(out.begin() + 12, out.end(), minus_zero.begin() + 12));
+}
+
 TEST_CASE("ipv4: DSCP and ECN share the old Type of Service byte", "[ipv4]") {
     ipv4_repr r = hello_repr();
     r.dscp = 46;  // RFC 3246 Expedited Forwarding
