@@ -319,11 +319,6 @@ inline void print_value(std::ostream& os, std::span<const std::uint8_t> bytes) {
     for (auto b : bytes) os << hex[b >> 4] << hex[b & 15];
 }
 
-template <std::size_t N>
-void print_value(std::ostream& os, const std::array<std::uint8_t, N>& bytes) {
-    print_value(os, std::span<const std::uint8_t>{bytes});
-}
-
 // "name=value name=value ...", integers in decimal, byte arrays in hex.
 inline void print_fields(std::ostream& os, const std::uint8_t* p, std::span<const field_info> fields) {
     for (const field_info& f : fields) {
