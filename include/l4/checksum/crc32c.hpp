@@ -7,8 +7,8 @@
 // swapped 16-bit words and many double-bit errors.
 //
 // Three models of checksum_strategy (concept.hpp), bit-identical:
-//   crc32c_portable  slicing-by-8 tables built at compile time (8 KiB);
-//                    constexpr, any CPU
+//   crc32c_portable  slicing-by-8 tables (8 KiB, built on first use); any
+//                    CPU
 //   crc32c_sse42     the SSE4.2 `crc32` instruction, 8 bytes per step;
 //                    x86-64 only, run only where the CPU has SSE4.2 (else it
 //                    is crc32c_portable)
@@ -44,27 +44,46 @@ namespace detail {
 
 inline constexpr std::uint32_t crc32c_poly_reflected = 0x82F63B78;
 
+// The register after feeding byte b to a zero register, one bit at a time.
+[[nodiscard]] constexpr std::uint32_t crc32c_byte(std::uint32_t b) noexcept {
+    std::uint32_t c = b;
+    for (int bit = 0; bit < 8; ++bit) c = (c >> 1) ^ ((c & 1) ? crc32c_poly_reflected : 0);
+    return c;
+}
+
+// Advances the (reflected, uncomplemented) register over [p, p + n) a byte
+// at a time without tables: the path for constant evaluation.
+[[nodiscard]] constexpr std::uint32_t crc32c_bytewise(std::uint32_t crc, const std::uint8_t* p,
+                                                      std::size_t n) noexcept {
+    for (; n > 0; ++p, --n) crc = (crc >> 8) ^ crc32c_byte((crc ^ *p) & 0xFF);
+    return crc;
+}
+
+using crc32c_table_set = std::array<std::array<std::uint32_t, 256>, 8>;
+
 // tables[0][b]: the register after feeding byte b to a zero register.
 // tables[k][b]: the same byte followed by k zero bytes, so that eight table
 // look-ups advance the register by eight bytes at once (slicing-by-8).
-[[nodiscard]] consteval std::array<std::array<std::uint32_t, 256>, 8> make_crc32c_tables() {
-    std::array<std::array<std::uint32_t, 256>, 8> t{};
-    for (std::uint32_t b = 0; b < 256; ++b) {
-        std::uint32_t c = b;
-        for (int bit = 0; bit < 8; ++bit) c = (c >> 1) ^ ((c & 1) ? crc32c_poly_reflected : 0);
-        t[0][b] = c;
-    }
+//
+// Built once, at run time, on first use. Built as a constant, the 2,048
+// entries cost g++ about 0.2 s of constant evaluation in every translation
+// unit that includes this header, which is why this is not constexpr.
+[[nodiscard]] inline crc32c_table_set make_crc32c_tables() noexcept {
+    crc32c_table_set t{};
+    for (std::uint32_t b = 0; b < 256; ++b) t[0][b] = crc32c_byte(b);
     for (std::size_t k = 1; k < 8; ++k)
         for (std::size_t b = 0; b < 256; ++b) t[k][b] = (t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xFF];
     return t;
 }
 
-inline constexpr auto crc32c_tables = make_crc32c_tables();
+[[nodiscard]] inline const crc32c_table_set& crc32c_tables() noexcept {
+    static const crc32c_table_set tables = make_crc32c_tables();
+    return tables;
+}
 
 // Advances the (reflected, uncomplemented) register over [p, p + n).
-[[nodiscard]] constexpr std::uint32_t crc32c_slice8(std::uint32_t crc, const std::uint8_t* p,
-                                                    std::size_t n) noexcept {
-    const auto& t = crc32c_tables;
+[[nodiscard]] inline std::uint32_t crc32c_slice8(std::uint32_t crc, const std::uint8_t* p, std::size_t n) noexcept {
+    const auto& t = crc32c_tables();
     // A reflected CRC consumes bytes in address order, least significant
     // first: load little-endian whatever the host.
     for (; n >= 8; p += 8, n -= 8) {
@@ -93,7 +112,7 @@ __attribute__((target("sse4.2"))) inline std::uint32_t crc32c_sse42_kernel(std::
 }
 #endif
 
-[[nodiscard]] inline std::uint32_t crc32c_sse42_or_portable(std::uint32_t crc, const std::uint8_t* p,
+[[nodiscard, gnu::noinline]] inline std::uint32_t crc32c_sse42_or_portable(std::uint32_t crc, const std::uint8_t* p,
                                                             std::size_t n) noexcept {
 #if L4_CHECKSUM_X86
     if (cpu::has_sse42()) return crc32c_sse42_kernel(crc, p, n);
@@ -116,7 +135,7 @@ struct crc32c_base {
     [[nodiscard]] static constexpr state init() noexcept { return {}; }
 
     [[nodiscard]] static constexpr state update(state s, l4::bytes b) noexcept {
-        if (std::is_constant_evaluated()) return {crc32c_slice8(s.reg, b.data(), b.size())};
+        if (std::is_constant_evaluated()) return {crc32c_bytewise(s.reg, b.data(), b.size())};
         return {Kernel(s.reg, b.data(), b.size())};
     }
 

@@ -274,7 +274,7 @@ struct internet_base {
 // header and pseudo-header, and a bare ACK, go straight to the scalar path.
 inline constexpr std::size_t avx2_threshold = 256;
 
-[[nodiscard]] inline std::uint64_t sum_dispatch(const std::uint8_t* p, std::size_t n) noexcept {
+[[nodiscard, gnu::noinline]] inline std::uint64_t sum_dispatch(const std::uint8_t* p, std::size_t n) noexcept {
     if (n < avx2_threshold) return sum_portable(p, n);
     return sum_avx2_or_portable(p, n);
 }

@@ -110,9 +110,8 @@ namespace detail {
 // spelled out. Hand-written rather than std::variant or std::optional: a
 // few members per result type instead of dozens keeps the wire layer cheap
 // to compile.
-template <class T, class E,
-          bool = std::is_trivially_copyable_v<T>&& std::is_trivially_destructible_v<T>&&
-              std::is_trivially_copyable_v<E>&& std::is_trivially_destructible_v<E>>
+// (Trivially copyable implies a trivial destructor, [class.prop].)
+template <class T, class E, bool = std::is_trivially_copyable_v<T> && std::is_trivially_copyable_v<E>>
 struct result_storage {
     union {
         T value;
@@ -249,7 +248,7 @@ private:
 // Success, or an error E. Success stores nothing but the flag.
 template <class E>
 class [[nodiscard]] result<void, E> {
-    static_assert(std::is_trivially_copyable_v<E> && std::is_trivially_destructible_v<E>,
+    static_assert(std::is_trivially_copyable_v<E>,
                   "result<void, E> keeps E in a union: E must be trivially copyable");
 
 public:

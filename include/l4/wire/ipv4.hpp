@@ -279,7 +279,7 @@ struct ipv4_repr {
 
 // After tcpdump -v: "192.0.2.1 > 192.0.2.2: IP (tos 0x0, ttl 64, id 49108, offset 0, flags [DF],
 // proto 17, length 39)"
-inline std::ostream& operator<<(std::ostream& os, const ipv4_view& v) {
+[[gnu::cold]] inline std::ostream& operator<<(std::ostream& os, const ipv4_view& v) {
     os << v.src() << " > " << v.dst() << ": IP (tos 0x" << std::hex << ((v.dscp() << 2) | v.ecn()) << std::dec
        << ", ttl " << unsigned{v.ttl()} << ", id " << v.identification() << ", offset " << v.fragment_offset() * 8
        << ", flags [" << (v.reserved_flag() ? "rsvd" : "") << (v.dont_fragment() ? "DF" : "")
@@ -289,7 +289,7 @@ inline std::ostream& operator<<(std::ostream& os, const ipv4_view& v) {
     return os << ')';
 }
 
-inline std::ostream& operator<<(std::ostream& os, const ipv4_repr& r) {
+[[gnu::cold]] inline std::ostream& operator<<(std::ostream& os, const ipv4_repr& r) {
     return os << r.src << " > " << r.dst << ": IP (dscp " << unsigned{r.dscp} << ", ecn " << unsigned{r.ecn}
               << ", ttl " << unsigned{r.ttl} << ", id " << r.identification << ", flags ["
               << (r.dont_fragment ? "DF" : "") << "], proto " << unsigned{r.protocol} << ", payload "

@@ -348,13 +348,13 @@ struct ipv6_repr {
 
 // After tcpdump -v: "2001:db8::1 > 2001:db8::2: IP6 (class 0x0, flowlabel 0xcbb44, hlim 64,
 // next-header 17, payload length 19)"
-inline std::ostream& operator<<(std::ostream& os, const ipv6_view& v) {
+[[gnu::cold]] inline std::ostream& operator<<(std::ostream& os, const ipv6_view& v) {
     return os << v.src() << " > " << v.dst() << ": IP6 (class 0x" << std::hex << unsigned{v.traffic_class()}
               << ", flowlabel 0x" << v.flow_label() << std::dec << ", hlim " << unsigned{v.hop_limit()}
               << ", next-header " << unsigned{v.next_header()} << ", payload length " << v.payload_length() << ')';
 }
 
-inline std::ostream& operator<<(std::ostream& os, const ipv6_repr& r) {
+[[gnu::cold]] inline std::ostream& operator<<(std::ostream& os, const ipv6_repr& r) {
     return os << r.src << " > " << r.dst << ": IP6 (class 0x" << std::hex << unsigned{r.traffic_class}
               << ", flowlabel 0x" << r.flow_label << std::dec << ", hlim " << unsigned{r.hop_limit}
               << ", next-header " << unsigned{r.next_header} << ", payload length " << r.payload_len << ')';

@@ -78,64 +78,67 @@ struct field {
 
 namespace detail {
 
-template <class T>
-inline constexpr bool is_byte_array = !std::is_integral_v<T>;
-
 // Big-endian bit-field access: bit 0 is the most significant bit of byte 0,
-// as in every RFC diagram.
-template <std::size_t Offset, std::size_t Bits>
-[[nodiscard]] constexpr field_value_t<Bits> read_bits(const std::uint8_t* p) noexcept {
-    using T = field_value_t<Bits>;
-    constexpr std::size_t first = Offset / 8;
-    if constexpr (Bits > 64) {
-        static_assert(Offset % 8 == 0, "byte-array fields must start on a byte boundary");
-        T out{};
-        for (std::size_t i = 0; i < Bits / 8; ++i) out[i] = p[first + i];
-        return out;
-    } else if constexpr (Offset % 8 == 0 && Bits == 8) {
-        return p[first];
-    } else if constexpr (Offset % 8 == 0 && Bits == 16) {
-        return load_be16(p + first);
-    } else if constexpr (Offset % 8 == 0 && Bits == 32) {
-        return load_be32(p + first);
-    } else if constexpr (Offset % 8 == 0 && Bits == 64) {
-        return load_be64(p + first);
-    } else {
-        constexpr std::size_t span = (Offset % 8 + Bits + 7) / 8;
-        static_assert(span <= 8, "an unaligned field may cover at most 8 bytes");
-        std::uint64_t acc = 0;
-        for (std::size_t i = 0; i < span; ++i) acc = (acc << 8) | p[first + i];
-        constexpr std::size_t shift = span * 8 - Offset % 8 - Bits;
-        constexpr std::uint64_t mask = Bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << Bits) - 1;
-        return static_cast<T>((acc >> shift) & mask);
+// as in every RFC diagram. A field of 1 to 64 bits at any bit offset, as
+// long as it covers at most 8 bytes (layout checks this for every field).
+//
+// One function serves every field: the offset and width arrive as
+// arguments, and since every call site passes constants, the forced
+// inlining folds each access to the same loads, shifts and masks a
+// per-field template would give, without compiling one function per field.
+[[nodiscard, gnu::always_inline]] constexpr std::uint64_t read_bits(const std::uint8_t* p, std::size_t offset,
+                                                                    std::size_t bits) noexcept {
+    p += offset / 8;
+    if (offset % 8 == 0) {
+        if (bits == 8) return p[0];
+        if (bits == 16) return load_be16(p);
+        if (bits == 32) return load_be32(p);
+        if (bits == 64) return load_be64(p);
+    }
+    const std::size_t span = (offset % 8 + bits + 7) / 8;
+    std::uint64_t acc = 0;
+    for (std::size_t i = 0; i < span; ++i) acc = (acc << 8) | p[i];
+    const std::uint64_t mask = bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+    return (acc >> (span * 8 - offset % 8 - bits)) & mask;
+}
+
+// Writes the low `bits` bits of v; the other bits of the bytes it touches
+// keep their values.
+[[gnu::always_inline]] constexpr void write_bits(std::uint8_t* p, std::size_t offset, std::size_t bits,
+                                                 std::uint64_t v) noexcept {
+    p += offset / 8;
+    if (offset % 8 == 0) {
+        if (bits == 8) return void(p[0] = static_cast<std::uint8_t>(v));
+        if (bits == 16) return store_be16(p, static_cast<std::uint16_t>(v));
+        if (bits == 32) return store_be32(p, static_cast<std::uint32_t>(v));
+        if (bits == 64) return store_be64(p, v);
+    }
+    const std::size_t span = (offset % 8 + bits + 7) / 8;
+    const std::size_t shift = span * 8 - offset % 8 - bits;
+    const std::uint64_t mask = ((std::uint64_t{1} << bits) - 1) << shift;
+    std::uint64_t acc = 0;
+    for (std::size_t i = 0; i < span; ++i) acc = (acc << 8) | p[i];
+    acc = (acc & ~mask) | ((v << shift) & mask);
+    for (std::size_t i = span; i-- > 0;) {
+        p[i] = static_cast<std::uint8_t>(acc);
+        acc >>= 8;
     }
 }
 
-template <std::size_t Offset, std::size_t Bits>
-constexpr void write_bits(std::uint8_t* p, field_value_t<Bits> v) noexcept {
-    constexpr std::size_t first = Offset / 8;
-    if constexpr (Bits > 64) {
-        for (std::size_t i = 0; i < Bits / 8; ++i) p[first + i] = v[i];
-    } else if constexpr (Offset % 8 == 0 && Bits == 8) {
-        p[first] = v;
-    } else if constexpr (Offset % 8 == 0 && Bits == 16) {
-        store_be16(p + first, v);
-    } else if constexpr (Offset % 8 == 0 && Bits == 32) {
-        store_be32(p + first, v);
-    } else if constexpr (Offset % 8 == 0 && Bits == 64) {
-        store_be64(p + first, v);
-    } else {
-        constexpr std::size_t span = (Offset % 8 + Bits + 7) / 8;
-        constexpr std::size_t shift = span * 8 - Offset % 8 - Bits;
-        constexpr std::uint64_t mask = ((std::uint64_t{1} << Bits) - 1) << shift;
-        std::uint64_t acc = 0;
-        for (std::size_t i = 0; i < span; ++i) acc = (acc << 8) | p[first + i];
-        acc = (acc & ~mask) | ((std::uint64_t{v} << shift) & mask);
-        for (std::size_t i = span; i-- > 0;) {
-            p[first + i] = static_cast<std::uint8_t>(acc);
-            acc >>= 8;
-        }
-    }
+// A field into or out of its own value type: an integer, or a byte array
+// for fields wider than 64 bits (whole bytes on a byte boundary).
+template <class T>
+[[gnu::always_inline]] constexpr void load_field(const std::uint8_t* p, std::size_t offset, std::size_t bits,
+                                                 T& out) noexcept {
+    if constexpr (std::is_integral_v<T>) out = static_cast<T>(read_bits(p, offset, bits));
+    else for (std::size_t i = 0; i < out.size(); ++i) out[i] = p[offset / 8 + i];
+}
+
+template <class T>
+[[gnu::always_inline]] constexpr void store_field(std::uint8_t* p, std::size_t offset, std::size_t bits,
+                                                  const T& v) noexcept {
+    if constexpr (std::is_integral_v<T>) write_bits(p, offset, bits, v);
+    else for (std::size_t i = 0; i < v.size(); ++i) p[offset / 8 + i] = v[i];
 }
 
 template <std::size_t... Bits>
@@ -149,20 +152,41 @@ constexpr std::array<std::size_t, sizeof...(Bits)> prefix_offsets() noexcept {
     return out;
 }
 
-// The index of Tag among Tags, or sizeof...(Tags) when it is not there.
-template <class Tag, class... Tags>
-constexpr std::size_t index_of_tag() noexcept {
-    constexpr bool match[] = {std::is_same_v<Tag, Tags>..., false};
-    std::size_t i = 0;
-    while (i < sizeof...(Tags) && !match[i]) ++i;
-    return i;
+// Every field of up to 64 bits covers at most 8 bytes (read_bits loads
+// them in one word); wider fields start on a byte boundary.
+template <std::size_t... Bits>
+constexpr bool fields_fit_in_8_bytes() noexcept {
+    const std::array<std::size_t, sizeof...(Bits)> widths{Bits...};
+    std::size_t at = 0;
+    for (std::size_t bits : widths) {
+        if (bits <= 64 ? at % 8 + bits > 64 : at % 8 != 0) return false;
+        at += bits;
+    }
+    return true;
 }
 
-// Each name is found at its own index, so no name appears twice. The
-// look-ups are the ones get<"name"> makes anyway.
-template <class... Tags, std::size_t... I>
-constexpr bool tags_unique(std::index_sequence<I...>) noexcept {
-    return ((index_of_tag<Tags, Tags...>() == I) && ...);
+// Field I's name, as a base of a layout's tag_set: finding a name is then
+// template argument deduction against the bases (one step for the
+// compiler, however many fields), and a name given twice makes that
+// deduction ambiguous.
+template <std::size_t I, class Tag>
+struct indexed_tag {};
+
+template <class Indices, class... Tags>
+struct tag_set;
+template <std::size_t... I, class... Tags>
+struct tag_set<std::index_sequence<I...>, Tags...> : indexed_tag<I, Tags>... {};
+
+template <class Tag, std::size_t I>
+constexpr std::size_t index_in(const indexed_tag<I, Tag>&) noexcept {
+    return I;
+}
+
+// The index of Tag in Set, or `missing` when no field or two fields have it.
+template <class Tag, class Set, std::size_t missing>
+constexpr std::size_t find_tag() noexcept {
+    if constexpr (requires { index_in<Tag>(Set{}); }) return index_in<Tag>(Set{});
+    else return missing;
 }
 
 }  // namespace detail
@@ -176,7 +200,10 @@ struct field_info {
 
 template <class... Fields>
 struct layout {
-    static constexpr auto fields = hana::tuple_t<Fields...>;
+    // The fields as a Boost.Hana tuple of types, for hana's algorithms. Its
+    // type is spelled out so that a layout pays for building it only where
+    // it is used.
+    static constexpr hana::tuple<hana::type<Fields>...> fields{};
     static constexpr std::size_t field_count = sizeof...(Fields);
     static constexpr std::size_t bits = (Fields::bits + ... + 0);
     static constexpr std::size_t size = bits / 8;  // bytes
@@ -184,9 +211,16 @@ struct layout {
         detail::prefix_offsets<Fields::bits...>();
 
     static_assert(bits % 8 == 0, "a layout must end on a byte boundary");
+    static_assert(detail::fields_fit_in_8_bytes<Fields::bits...>(),
+                  "a field of up to 64 bits may cover at most 8 bytes; a wider one must start on a byte boundary");
 
     static constexpr std::array<std::string_view, sizeof...(Fields)> names{Fields::name...};
-    static_assert(detail::tags_unique<typename Fields::tag...>(std::index_sequence_for<Fields...>{}),
+
+private:
+    using tags = detail::tag_set<std::index_sequence_for<Fields...>, typename Fields::tag...>;
+
+public:
+    static_assert(((detail::find_tag<typename Fields::tag, tags, field_count>() < field_count) && ...),
                   "field names in a layout must be unique");
 
     static constexpr std::array<field_info, sizeof...(Fields)> infos = [] {
@@ -198,8 +232,8 @@ struct layout {
 
     template <fixed_string Name>
     static constexpr std::size_t index_of = [] {
-        constexpr std::size_t at = detail::index_of_tag<detail::name_tag<Name>, typename Fields::tag...>();
-        static_assert(at < sizeof...(Fields), "no field of that name in this layout");
+        constexpr std::size_t at = detail::find_tag<detail::name_tag<Name>, tags, field_count>();
+        static_assert(at < field_count, "no field of that name in this layout");
         return at;
     }();
 
@@ -240,8 +274,10 @@ public:
 
     template <fixed_string Name>
     [[nodiscard]] constexpr auto get() const noexcept {
-        constexpr std::size_t i = L::template index_of<Name>;
-        return detail::read_bits<L::bit_offsets[i], L::infos[i].bits>(p_);
+        constexpr field_info f = L::infos[L::template index_of<Name>];
+        field_value_t<f.bits> v{};
+        detail::load_field(p_, f.bit_offset, f.bits, v);
+        return v;
     }
 
     // Values wider than the field are truncated to its width; repr emit
@@ -250,7 +286,7 @@ public:
     constexpr void set(field_value_t<L::infos[I].bits> v) const noexcept
         requires is_mutable
     {
-        detail::write_bits<L::bit_offsets[I], L::infos[I].bits>(p_, v);
+        detail::store_field(p_, L::infos[I].bit_offset, L::infos[I].bits, v);
     }
 
     [[nodiscard]] constexpr Byte* data() const noexcept { return p_; }
@@ -287,21 +323,14 @@ constexpr void for_each_index(F&& f) {
 template <layout_type L, class Byte, class F>
 constexpr void for_each_field(basic_view<L, Byte> v, F&& f) {
     for_each_index<L>([&](auto i) {
-        using Field = typename L::template field_at<decltype(i)::value>;
-        f(Field::name, detail::read_bits<L::bit_offsets[decltype(i)::value], Field::bits>(v.data()));
+        constexpr field_info info = L::infos[decltype(i)::value];
+        field_value_t<info.bits> value{};
+        detail::load_field(v.data(), info.bit_offset, info.bits, value);
+        f(info.name, value);
     });
 }
 
 namespace detail {
-
-// A field of up to 64 bits at any bit offset, located at run time: the
-// loops below run over L::infos instead of being instantiated per field.
-[[nodiscard]] constexpr std::uint64_t read_field(const std::uint8_t* p, const field_info& f) noexcept {
-    std::uint64_t v = 0;
-    for (std::size_t bit = f.bit_offset; bit < f.bit_offset + f.bits; ++bit)
-        v = (v << 1) | ((p[bit / 8] >> (7 - bit % 8)) & 1u);
-    return v;
-}
 
 [[nodiscard]] constexpr bool field_equal(const std::uint8_t* a, const std::uint8_t* b, const field_info& f) noexcept {
     if (f.bits > 64) {  // whole bytes, byte-aligned
@@ -309,7 +338,7 @@ namespace detail {
             if (a[i] != b[i]) return false;
         return true;
     }
-    return read_field(a, f) == read_field(b, f);
+    return read_bits(a, f.bit_offset, f.bits) == read_bits(b, f.bit_offset, f.bits);
 }
 
 inline void print_value(std::ostream& os, std::uint64_t value) { os << value; }
@@ -320,11 +349,11 @@ inline void print_value(std::ostream& os, std::span<const std::uint8_t> bytes) {
 }
 
 // "name=value name=value ...", integers in decimal, byte arrays in hex.
-inline void print_fields(std::ostream& os, const std::uint8_t* p, std::span<const field_info> fields) {
+[[gnu::cold]] inline void print_fields(std::ostream& os, const std::uint8_t* p, std::span<const field_info> fields) {
     for (const field_info& f : fields) {
         os << (&f == fields.data() ? "" : " ") << f.name << '=';
         if (f.bits > 64) print_value(os, std::span<const std::uint8_t>{p + f.bit_offset / 8, f.bits / 8});
-        else print_value(os, read_field(p, f));
+        else print_value(os, read_bits(p, f.bit_offset, f.bits));
     }
 }
 

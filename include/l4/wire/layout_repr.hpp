@@ -112,11 +112,11 @@ private:
 
     template <std::size_t... I>
     constexpr void load(const std::uint8_t* p, std::index_sequence<I...>) noexcept {
-        ((at<I>() = detail::read_bits<L::bit_offsets[I], bits_of<I>>(p)), ...);
+        (detail::load_field(p, L::bit_offsets[I], bits_of<I>, at<I>()), ...);
     }
     template <std::size_t... I>
     constexpr void store(std::uint8_t* p, std::index_sequence<I...>) const noexcept {
-        (detail::write_bits<L::bit_offsets[I], bits_of<I>>(p, at<I>()), ...);
+        (detail::store_field(p, L::bit_offsets[I], bits_of<I>, at<I>()), ...);
     }
     template <std::size_t... I>
     constexpr bool fits(std::index_sequence<I...>) const noexcept {

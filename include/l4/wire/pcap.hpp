@@ -36,7 +36,7 @@
 #include <istream>
 #include <optional>
 #include <ostream>
-#include <vector>
+#include <string>
 
 namespace l4::wire::pcap {
 
@@ -256,16 +256,19 @@ private:
                 return errc::out_of_memory;
             }
         }
-        got = read_up_to(*in_, buffer_.data(), h->incl_len);
+        got = read_up_to(*in_, reinterpret_cast<std::uint8_t*>(buffer_.data()), h->incl_len);
         if (!got) return got.error();
         if (*got < h->incl_len) return errc::truncated;
         offset_ += record_header_size + h->incl_len;
-        return record{h->timestamp_ns, h->orig_len, bytes{buffer_.data(), h->incl_len}};
+        return record{h->timestamp_ns, h->orig_len,
+                      bytes{reinterpret_cast<const std::uint8_t*>(buffer_.data()), h->incl_len}};
     }
 
     std::istream* in_;
     file_header header_;
-    std::vector<std::uint8_t> buffer_;
+    // Bytes in a std::string rather than a std::vector: <string> is in every
+    // TU that includes <istream> already, <vector> would be one more header.
+    std::string buffer_;
     errc failed_ = errc::ok;
     std::uint64_t offset_ = file_header_size;
 };

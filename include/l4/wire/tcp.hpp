@@ -211,7 +211,7 @@ struct tcp_repr {
 
 // What tcpdump prints after the addresses: "Flags [S.], seq 1, ack 2, win
 // 64240, options [mss 1460,...], length 0".
-inline std::ostream& print_summary(std::ostream& os, const tcp_view& v) {
+[[gnu::cold]] inline std::ostream& print_summary(std::ostream& os, const tcp_view& v) {
     os << "Flags [" << v.flags().text().view() << "], seq " << v.seq_number();
     if (!v.payload().empty()) os << ':' << (v.seq_number() + static_cast<std::uint32_t>(v.payload().size()));
     if (v.flags().has(tcp_flags::ack)) os << ", ack " << v.ack_number();
@@ -238,7 +238,7 @@ inline std::ostream& print_summary(std::ostream& os, const tcp_view& v) {
     return os << ", length " << v.payload().size();
 }
 
-inline std::ostream& operator<<(std::ostream& os, const tcp_view& v) {
+[[gnu::cold]] inline std::ostream& operator<<(std::ostream& os, const tcp_view& v) {
     return print_summary(os << v.src_port() << " > " << v.dst_port() << ": ", v);
 }
 

@@ -143,7 +143,7 @@ struct udp_repr {
     }
 };
 
-inline std::ostream& operator<<(std::ostream& os, const udp_view& v) {
+[[gnu::cold]] inline std::ostream& operator<<(std::ostream& os, const udp_view& v) {
     return os << v.src_port() << " > " << v.dst_port() << ": UDP, length " << v.payload().size();
 }
 
