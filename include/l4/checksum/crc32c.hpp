@@ -112,8 +112,11 @@ __attribute__((target("sse4.2"))) inline std::uint32_t crc32c_sse42_kernel(std::
 }
 #endif
 
-[[nodiscard, gnu::noinline]] inline std::uint32_t crc32c_sse42_or_portable(std::uint32_t crc, const std::uint8_t* p,
-                                                            std::size_t n) noexcept {
+// Out of line, like the internet checksum's vector path: a call costs less
+// than the compile time of inlining both kernels at every call site.
+[[nodiscard, gnu::noinline]] inline std::uint32_t crc32c_sse42_or_portable(std::uint32_t crc,
+                                                                           const std::uint8_t* p,
+                                                                           std::size_t n) noexcept {
 #if L4_CHECKSUM_X86
     if (cpu::has_sse42()) return crc32c_sse42_kernel(crc, p, n);
 #endif

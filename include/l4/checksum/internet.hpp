@@ -261,7 +261,11 @@ struct internet_base {
     }
 };
 
-[[nodiscard]] inline std::uint64_t sum_avx2_or_portable(const std::uint8_t* p, std::size_t n) noexcept {
+// Out of line: one call is nothing next to a sum of 256 bytes or more, and
+// inlining the vector path into every checksum call site cost users' TUs
+// compile time for no speed.
+[[nodiscard, gnu::noinline]] inline std::uint64_t sum_avx2_or_portable(const std::uint8_t* p,
+                                                                       std::size_t n) noexcept {
 #if L4_CHECKSUM_X86
     if (cpu::has_avx2()) return sum_avx2(p, n);
 #endif
@@ -274,7 +278,7 @@ struct internet_base {
 // header and pseudo-header, and a bare ACK, go straight to the scalar path.
 inline constexpr std::size_t avx2_threshold = 256;
 
-[[nodiscard, gnu::noinline]] inline std::uint64_t sum_dispatch(const std::uint8_t* p, std::size_t n) noexcept {
+[[nodiscard]] inline std::uint64_t sum_dispatch(const std::uint8_t* p, std::size_t n) noexcept {
     if (n < avx2_threshold) return sum_portable(p, n);
     return sum_avx2_or_portable(p, n);
 }
