@@ -6,6 +6,11 @@
 # L4_COMPILE_RUNS, default 3) and peak memory (largest of the runs).
 # Exits non-zero when g++ exceeds the budget on all_formats.cpp: 2 s and
 # 600 MB.
+#
+# Wall time on a shared machine drifts; with L4_COMPILE_INSTRUCTIONS=1 the
+# script also counts the instructions g++'s compiler proper (cc1plus)
+# executes on each TU under valgrind: the same count on every run, so two
+# commits compare exactly (about 100 s per TU).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,6 +46,14 @@ measure() {
     echo "$best $peak"
 }
 
+# instructions <source>: millions of instructions cc1plus executes at -O2.
+instructions() {
+    valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out/cg.%p" \
+        g++ -std=c++20 -O2 -Iinclude -c "$1" -o "$out/probe.o" >/dev/null 2>&1 || return 1
+    grep -hE '^(summary|totals):' "$out"/cg.* | awk '$2 > m { m = $2 } END { printf "%d\n", m / 1e6 }'
+    rm -f "$out"/cg.*
+}
+
 status=0
 echo "Compile cost (-std=c++20 -O2, best of $runs), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo
@@ -71,4 +84,16 @@ for probe in all_formats every_combination; do
         echo "| $probe | $cxx $version | $wall | $mb | $verdict |"
     done
 done
+if [[ ${L4_COMPILE_INSTRUCTIONS:-0} == 1 ]]; then
+    if ! command -v valgrind >/dev/null; then
+        echo "compile_cost.sh: L4_COMPILE_INSTRUCTIONS=1 needs valgrind" >&2
+        exit 1
+    fi
+    echo
+    echo "| translation unit | g++ -O2, cc1plus instructions (millions) |"
+    echo "|---|---:|"
+    for probe in all_formats every_combination; do
+        echo "| $probe | $(instructions benchmarks/compile_cost/$probe.cpp) |"
+    done
+fi
 exit $status

@@ -259,6 +259,31 @@ TEST_CASE("the stream reader reuses one buffer once it has seen the largest reco
     CHECK(seen_largest);
 }
 
+TEST_CASE("a moved stream reader carries on where the original stopped, with the same buffer", "[pcap]") {
+    const byte_vector file = read_data_file("tcp_echo_ipv4.pcap");
+    std::istringstream in(as_string(file)), other_in(as_string(file));
+    auto reader = pcap::stream_reader::open(in);
+    auto other = pcap::stream_reader::open(other_in);
+    REQUIRE(reader.has_value());
+    REQUIRE(other.has_value());
+    auto first = reader->next();
+    REQUIRE(first.has_value());
+    REQUIRE(*first);
+    const std::uint8_t* buffer = (*first)->data.data();
+
+    pcap::stream_reader moved = std::move(*reader);
+    auto second = moved.next();
+    REQUIRE(second.has_value());
+    REQUIRE(*second);
+    CHECK((*second)->data.data() == buffer);  // records no larger than the first reuse its buffer
+    CHECK(moved.offset() == 24 + 16 + (*first)->data.size() + 16 + (*second)->data.size());
+
+    *other = std::move(moved);  // the assigned-to reader gives up its own stream and buffer
+    std::size_t rest = 0;
+    for (auto r = other->next(); r && *r; r = other->next()) ++rest;
+    CHECK(rest + 2 == read_stream(file).records.size());
+}
+
 TEST_CASE("cutting a capture at every byte gives a clean end at record boundaries and truncated elsewhere",
           "[pcap]") {
     // Record boundaries of udp_ipv4.pcap from tshark's frame.cap_len (53, 42, 1514).

@@ -36,7 +36,8 @@
 #include <istream>
 #include <optional>
 #include <ostream>
-#include <string>
+#include <new>
+#include <utility>
 
 namespace l4::wire::pcap {
 
@@ -213,6 +214,20 @@ public:
         return stream_reader{in, *h};
     }
 
+    stream_reader(stream_reader&& other) noexcept
+        : in_{other.in_}, header_{other.header_}, buffer_{std::exchange(other.buffer_, nullptr)},
+          capacity_{std::exchange(other.capacity_, 0)}, failed_{other.failed_}, offset_{other.offset_} {}
+    stream_reader& operator=(stream_reader&& other) noexcept {
+        std::swap(in_, other.in_);
+        std::swap(header_, other.header_);
+        std::swap(buffer_, other.buffer_);
+        std::swap(capacity_, other.capacity_);
+        std::swap(failed_, other.failed_);
+        std::swap(offset_, other.offset_);
+        return *this;
+    }
+    ~stream_reader() { delete[] buffer_; }
+
     [[nodiscard]] const file_header& header() const noexcept { return header_; }
 
     // The next record; an empty optional at the end of the stream, which must
@@ -249,26 +264,27 @@ private:
         auto h = parse_record_header(header_, bytes{raw.data(), *got});
         if (!h) return h.error();
 
-        if (buffer_.size() < h->incl_len) {
-            try {
-                buffer_.resize(h->incl_len);
-            } catch (...) {
-                return errc::out_of_memory;
-            }
+        if (capacity_ < h->incl_len) {
+            delete[] buffer_;
+            capacity_ = 0;
+            buffer_ = new (std::nothrow) std::uint8_t[h->incl_len];
+            if (buffer_ == nullptr) return errc::out_of_memory;
+            capacity_ = h->incl_len;
         }
-        got = read_up_to(*in_, reinterpret_cast<std::uint8_t*>(buffer_.data()), h->incl_len);
+        got = read_up_to(*in_, buffer_, h->incl_len);
         if (!got) return got.error();
         if (*got < h->incl_len) return errc::truncated;
         offset_ += record_header_size + h->incl_len;
-        return record{h->timestamp_ns, h->orig_len,
-                      bytes{reinterpret_cast<const std::uint8_t*>(buffer_.data()), h->incl_len}};
+        return record{h->timestamp_ns, h->orig_len, bytes{buffer_, h->incl_len}};
     }
 
     std::istream* in_;
     file_header header_;
-    // Bytes in a std::string rather than a std::vector: <string> is in every
-    // TU that includes <istream> already, <vector> would be one more header.
-    std::string buffer_;
+    // Owned by hand rather than by a std::vector: a vector's growth code
+    // costs every TU that reads pcap streams more compile time than this
+    // class's five lines of ownership.
+    std::uint8_t* buffer_ = nullptr;
+    std::size_t capacity_ = 0;
     errc failed_ = errc::ok;
     std::uint64_t offset_ = file_header_size;
 };
