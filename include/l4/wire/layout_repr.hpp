@@ -86,7 +86,7 @@ public:
 
     friend constexpr bool operator==(const layout_repr&, const layout_repr&) noexcept = default;
 
-    friend std::ostream& operator<<(std::ostream& os, const layout_repr& r) {
+    [[gnu::cold]] friend std::ostream& operator<<(std::ostream& os, const layout_repr& r) {
         r.print(os, indices{});
         return os;
     }
@@ -123,7 +123,7 @@ private:
         return (fits_bits(at<I>(), bits_of<I>) && ...);
     }
     template <std::size_t... I>
-    void print(std::ostream& os, std::index_sequence<I...>) const {
+    [[gnu::cold]] void print(std::ostream& os, std::index_sequence<I...>) const {
         ((os << (I == 0 ? "" : " ") << L::infos[I].name << '=', detail::print_value(os, at<I>())), ...);
     }
 
