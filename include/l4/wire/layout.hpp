@@ -200,9 +200,7 @@ struct field_info {
 
 template <class... Fields>
 struct layout {
-    // The fields as a Boost.Hana tuple of types, for hana's algorithms. Its
-    // type is spelled out so that a layout pays for building it only where
-    // it is used.
+    // The fields as a Boost.Hana tuple of types, for hana's algorithms.
     static constexpr hana::tuple<hana::type<Fields>...> fields{};
     static constexpr std::size_t field_count = sizeof...(Fields);
     static constexpr std::size_t bits = (Fields::bits + ... + 0);
