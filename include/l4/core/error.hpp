@@ -53,7 +53,8 @@ enum class errc {
     out_of_memory,        // an allocation failed
 };
 
-[[nodiscard]] constexpr const char* describe(errc e) noexcept {
+// For messages and logs: cold, so the compiler keeps it small.
+[[nodiscard, gnu::cold]] constexpr const char* describe(errc e) noexcept {
     switch (e) {
     case errc::ok: return "success";
     case errc::truncated: return "truncated";

@@ -70,7 +70,7 @@ struct ipv4_address {
         return a;
     }
 
-    [[nodiscard]] constexpr short_text<15> text() const noexcept {
+    [[nodiscard, gnu::cold]] constexpr short_text<15> text() const noexcept {
         short_text<15> s;
         for (std::size_t i = 0; i < octets.size(); ++i) {
             if (i > 0) s.push_back('.');

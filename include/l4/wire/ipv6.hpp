@@ -112,7 +112,7 @@ struct ipv6_address {
     // The RFC 5952 canonical form.
     // RFC 5952 text, at most 45 characters ("::ffff:" and a dotted quad, or
     // eight groups of four).
-    [[nodiscard]] constexpr short_text<45> text() const noexcept {
+    [[nodiscard, gnu::cold]] constexpr short_text<45> text() const noexcept {
         short_text<45> s;
         // RFC 5952 §5: IPv4-mapped addresses end in a dotted quad.
         if (is_ipv4_mapped()) {

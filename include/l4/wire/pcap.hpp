@@ -245,8 +245,10 @@ public:
 private:
     stream_reader(std::istream& in, file_header h) noexcept : in_{&in}, header_{h} {}
 
-    // Up to n bytes; fewer only at the end of the stream.
-    static result<std::size_t> read_up_to(std::istream& in, std::uint8_t* p, std::size_t n) noexcept {
+    // Up to n bytes; fewer only at the end of the stream. Out of line, so
+    // that its exception handling is compiled once, not at every call.
+    [[gnu::noinline]] static result<std::size_t> read_up_to(std::istream& in, std::uint8_t* p,
+                                                             std::size_t n) noexcept {
         try {
             in.read(reinterpret_cast<char*>(p), static_cast<std::streamsize>(n));
         } catch (...) {
@@ -365,7 +367,8 @@ public:
     [[nodiscard]] errc status() const noexcept { return status_; }
 
 private:
-    errc put(bytes b) noexcept {
+    // Out of line, like stream_reader::read_up_to.
+    [[gnu::noinline]] errc put(bytes b) noexcept {
         if (b.empty()) return errc::ok;
         try {
             out_->write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));

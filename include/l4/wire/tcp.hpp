@@ -58,7 +58,7 @@ struct tcp_flags {
     friend constexpr bool operator==(tcp_flags, tcp_flags) noexcept = default;
 
     // tcpdump's spelling: S F P R U E W and '.' for ACK, e.g. "S." for SYN-ACK.
-    [[nodiscard]] constexpr short_text<8> text() const noexcept {
+    [[nodiscard, gnu::cold]] constexpr short_text<8> text() const noexcept {
         short_text<8> s;
         if (has(syn)) s.push_back('S');
         if (has(fin)) s.push_back('F');
