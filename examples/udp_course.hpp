@@ -22,7 +22,7 @@
 
 namespace course {
 
-using l4::net::endpoint;
+using l4::net::socket_address;
 using l4::net::ip_address;
 constexpr std::uint16_t server_port = 50000;
 
@@ -106,7 +106,7 @@ bool serve_one(Stack& host, Clock& clock, typename Stack::socket_id sock, l4::in
 
 // clientSocket.sendto(message, (serverName, serverPort)); recvfrom(2048)
 template <class Stack, class Clock>
-bool ask(Stack& host, Clock& clock, typename Stack::socket_id sock, endpoint server, l4::bytes message,
+bool ask(Stack& host, Clock& clock, typename Stack::socket_id sock, socket_address server, l4::bytes message,
          l4::instant deadline) {
     if (auto sent = host.sendto(sock, message, server, clock.now()); !sent) {
         std::cerr << "client: sendto: " << sent.error().message() << '\n';

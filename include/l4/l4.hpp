@@ -44,7 +44,7 @@
 #include <l4/udp/endpoint.hpp>
 #include <l4/udp/socket_table.hpp>
 
-#include <l4/net/address.hpp>
+#include <l4/wire/address.hpp>
 #include <l4/net/drive.hpp>
 #include <l4/net/ip.hpp>
 #include <l4/net/stack.hpp>

@@ -15,7 +15,7 @@
 #include <vector>
 
 using namespace l4;
-using net::endpoint;
+using net::socket_address;
 using net::ip_address;
 using host = net::stack<link::memory_end>;
 
@@ -84,7 +84,7 @@ TEST_CASE("udp: Hello World crosses from a client to a server bound on port 5000
     auto back = n.a.recvfrom(client, buf);
     REQUIRE(back);
     CHECK(text(std::span{buf}.first(back->size)) == "HELLO WORLD");
-    CHECK(back->from == endpoint{b4, 50000});
+    CHECK(back->from == socket_address{b4, 50000});
 }
 
 TEST_CASE("udp: IPv6 works the same way, with the mandatory checksum", "[udp][stack][ipv6]") {

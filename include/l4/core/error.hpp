@@ -51,6 +51,8 @@ enum class errc {
     timed_out,            // a blocking call reached its deadline
     io_error,             // a stream or file failed to read or write
     out_of_memory,        // an allocation failed
+    // New codes go above this line; tests walk every code up to it.
+    sentinel_,
 };
 
 // For messages and logs: cold, so the compiler keeps it small.
@@ -87,6 +89,7 @@ enum class errc {
     case errc::timed_out: return "timed out";
     case errc::io_error: return "input/output error";
     case errc::out_of_memory: return "out of memory";
+    case errc::sentinel_: break;
     }
     return "unknown l4 error";
 }

@@ -9,7 +9,7 @@
 
 #include <l4/core/error_code.hpp>
 #include <l4/core/time.hpp>
-#include <l4/net/address.hpp>
+#include <l4/wire/address.hpp>
 
 #include <algorithm>
 #include <chrono>

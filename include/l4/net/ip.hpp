@@ -6,7 +6,7 @@
 
 #include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
-#include <l4/net/address.hpp>
+#include <l4/wire/address.hpp>
 #include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/ipv4.hpp>
 #include <l4/wire/ipv6.hpp>
@@ -18,6 +18,11 @@
 #include <vector>
 
 namespace l4::net {
+
+using wire::ip_address;
+using wire::ipv4_address;
+using wire::ipv6_address;
+using wire::socket_address;
 
 struct ip_counters {
     std::uint64_t rx_datagrams = 0;      // handed to a transport

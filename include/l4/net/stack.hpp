@@ -19,7 +19,7 @@
 #include <l4/core/error_code.hpp>
 #include <l4/core/time.hpp>
 #include <l4/link/concept.hpp>
-#include <l4/net/address.hpp>
+#include <l4/wire/address.hpp>
 #include <l4/net/ip.hpp>
 #include <l4/udp/endpoint.hpp>
 #include <l4/udp/socket_table.hpp>
@@ -66,11 +66,11 @@ public:
 
     [[nodiscard]] socket_id socket() { return udp_.open(); }
 
-    [[nodiscard]] io_result<endpoint> bind(socket_id s, endpoint local) {
+    [[nodiscard]] io_result<socket_address> bind(socket_id s, socket_address local) {
         return udp_.bind(s, local, [this](const ip_address& a) { return ip_.is_local(a); });
     }
 
-    [[nodiscard]] io_result<void> connect(socket_id s, endpoint peer) {
+    [[nodiscard]] io_result<void> connect(socket_id s, socket_address peer) {
         if (!udp_.is_open(s)) return errc::bad_socket;
         if (auto r = ensure_bound(s, peer.address); !r) return r.error();
         return udp_.connect(s, peer);
@@ -81,7 +81,7 @@ public:
     // Sends one datagram. Errors: bad_socket, invalid_argument (port 0),
     // message_too_long (over the MTU: no fragmentation), no_route, and the
     // link's queue_full.
-    [[nodiscard]] io_result<std::size_t> sendto(socket_id s, bytes payload, endpoint to, instant now) {
+    [[nodiscard]] io_result<std::size_t> sendto(socket_id s, bytes payload, socket_address to, instant now) {
         if (!udp_.is_open(s)) return errc::bad_socket;
         if (to.port == 0 || to.address.is_unspecified()) return errc::invalid_argument;
         if (payload.size() > max_udp_payload(to.address)) return errc::message_too_long;
@@ -128,7 +128,7 @@ public:
     }
 
     [[nodiscard]] bool readable(socket_id s) const { return udp_.readable(s); }
-    [[nodiscard]] std::optional<endpoint> local_endpoint(socket_id s) const { return udp_.local(s); }
+    [[nodiscard]] std::optional<socket_address> local_endpoint(socket_id s) const { return udp_.local(s); }
     [[nodiscard]] const udp::socket_counters* socket_counters(socket_id s) const { return udp_.counters(s); }
 
     // The largest payload one datagram to `to` can carry over this link.
@@ -174,20 +174,20 @@ private:
             else ++counters_.rx_bad_length;
             return;
         }
-        const endpoint to{destination_of(*p), d->dst_port};
+        const socket_address to{destination_of(*p), d->dst_port};
         auto s = udp_.lookup(to);
         if (!s) {
             ++counters_.rx_no_socket;
             return;
         }
-        if (udp_.deliver(*s, endpoint{source_of(*p), d->src_port}, d->payload)) ++counters_.rx_delivered;
+        if (udp_.deliver(*s, socket_address{source_of(*p), d->src_port}, d->payload)) ++counters_.rx_delivered;
         else ++counters_.rx_dropped;
     }
 
     // sendto/connect on an unbound socket binds it to an ephemeral port on the wildcard of the peer's family.
-    [[nodiscard]] io_result<endpoint> ensure_bound(socket_id s, const ip_address& peer) {
+    [[nodiscard]] io_result<socket_address> ensure_bound(socket_id s, const ip_address& peer) {
         if (auto local = udp_.local(s)) return *local;
-        return bind(s, endpoint{peer.is_v4() ? ip_address::any_v4() : ip_address::any_v6(), 0});
+        return bind(s, socket_address{peer.is_v4() ? ip_address::any_v4() : ip_address::any_v6(), 0});
     }
 
     [[nodiscard]] std::size_t max_udp_payload_any() const noexcept {

@@ -15,7 +15,7 @@
 #include <l4/core/error.hpp>
 #include <l4/core/frame_queue.hpp>
 #include <l4/core/ports.hpp>
-#include <l4/net/address.hpp>
+#include <l4/wire/address.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -26,7 +26,8 @@
 
 namespace l4::udp {
 
-using net::ip_address;
+using wire::ip_address;
+namespace net { using wire::socket_address; }
 
 struct socket_id {
     std::uint32_t index = UINT32_MAX;
@@ -36,7 +37,7 @@ struct socket_id {
 
 struct received {
     std::size_t size = 0;  // bytes copied into the caller's buffer
-    net::endpoint from;
+    net::socket_address from;
     bool truncated = false;  // the buffer was shorter than the datagram (the rest is discarded)
 };
 
@@ -64,7 +65,7 @@ public:
         if (i == sockets_.size()) sockets_.emplace_back();
         auto& s = sockets_[i];
         s = socket{true, s.generation + 1, std::nullopt, std::nullopt,
-                   frame_queue{queue_datagrams_, max_datagram_}, std::vector<net::endpoint>(queue_datagrams_), 0, {}};
+                   frame_queue{queue_datagrams_, max_datagram_}, std::vector<net::socket_address>(queue_datagrams_), 0, {}};
         return {i, s.generation};
     }
 
@@ -79,7 +80,7 @@ public:
     }
 
     // `allowed` says whether an address is one of the host's own.
-    [[nodiscard]] result<net::endpoint> bind(socket_id id, net::endpoint local, 
+    [[nodiscard]] result<net::socket_address> bind(socket_id id, net::socket_address local, 
                                            const std::function<bool(const ip_address&)>& allowed) {
         auto* s = find(id);
         if (!s) return errc::bad_socket;
@@ -99,7 +100,7 @@ public:
         return local;
     }
 
-    [[nodiscard]] result<void> connect(socket_id id, net::endpoint peer) {
+    [[nodiscard]] result<void> connect(socket_id id, net::socket_address peer) {
         auto* s = find(id);
         if (!s) return errc::bad_socket;
         if (peer.port == 0 || peer.address.is_unspecified()) return errc::invalid_argument;
@@ -108,18 +109,18 @@ public:
     }
 
     // The socket a datagram to `dst` from `src` belongs to, if any.
-    [[nodiscard]] std::optional<socket_id> lookup(const net::endpoint& dst) const {
+    [[nodiscard]] std::optional<socket_id> lookup(const net::socket_address& dst) const {
         auto it = bound_.find(dst);
         if (it == bound_.end()) {
             const ip_address any = dst.address.is_v4() ? ip_address::any_v4() : ip_address::any_v6();
-            it = bound_.find(net::endpoint{any, dst.port});
+            it = bound_.find(net::socket_address{any, dst.port});
             if (it == bound_.end()) return std::nullopt;
         }
         return socket_id{it->second, sockets_[it->second].generation};
     }
 
     // Queues a received datagram; false (and counted) if dropped.
-    bool deliver(socket_id id, const net::endpoint& from, bytes payload) {
+    bool deliver(socket_id id, const net::socket_address& from, bytes payload) {
         auto* s = find(id);
         if (!s) return false;
         if (s->peer && *s->peer != from) {
@@ -152,11 +153,11 @@ public:
         const auto* s = find(id);
         return s && !s->queue.empty();
     }
-    [[nodiscard]] std::optional<net::endpoint> local(socket_id id) const {
+    [[nodiscard]] std::optional<net::socket_address> local(socket_id id) const {
         const auto* s = find(id);
         return s ? s->local : std::nullopt;
     }
-    [[nodiscard]] std::optional<net::endpoint> peer(socket_id id) const {
+    [[nodiscard]] std::optional<net::socket_address> peer(socket_id id) const {
         const auto* s = find(id);
         return s ? s->peer : std::nullopt;
     }
@@ -173,15 +174,15 @@ private:
     struct socket {
         bool open = false;
         std::uint32_t generation = 0;
-        std::optional<net::endpoint> local, peer;
+        std::optional<net::socket_address> local, peer;
         frame_queue queue{0, 0};
-        std::vector<net::endpoint> from;  // source of each queued datagram, in step with `queue`
+        std::vector<net::socket_address> from;  // source of each queued datagram, in step with `queue`
         std::size_t head = 0;
         socket_counters counters;
     };
 
     struct endpoint_hash {
-        std::size_t operator()(const net::endpoint& e) const noexcept {
+        std::size_t operator()(const net::socket_address& e) const noexcept {
             std::size_t h = e.port;
             const auto mix = [&](std::uint8_t b) { h = h * 1099511628211u ^ b; };
             if (e.address.is_v4()) for (auto b : e.address.v4().octets) mix(b);
@@ -198,10 +199,10 @@ private:
     [[nodiscard]] const socket* find(socket_id id) const { return const_cast<socket_table*>(this)->find(id); }
 
     // A wildcard binding conflicts with every binding of its family on the port, and back.
-    [[nodiscard]] bool in_use(const net::endpoint& e) const {
+    [[nodiscard]] bool in_use(const net::socket_address& e) const {
         if (bound_.contains(e)) return true;
         const ip_address any = e.address.is_v4() ? ip_address::any_v4() : ip_address::any_v6();
-        if (bound_.contains(net::endpoint{any, e.port})) return true;
+        if (bound_.contains(net::socket_address{any, e.port})) return true;
         if (!e.address.is_unspecified()) return false;
         for (const auto& [b, _] : bound_)
             if (b.port == e.port && b.address.version() == e.address.version()) return true;
@@ -213,7 +214,7 @@ private:
         for (std::uint32_t tried = 0; tried < range; ++tried) {
             const std::uint16_t p = next_ephemeral_;
             next_ephemeral_ = p == dynamic_last ? dynamic_first : static_cast<std::uint16_t>(p + 1);
-            if (!in_use(net::endpoint{addr, p})) return p;
+            if (!in_use(net::socket_address{addr, p})) return p;
         }
         return errc::no_ports_available;
     }
@@ -222,7 +223,7 @@ private:
     binding_policy policy_;
     std::uint16_t next_ephemeral_;
     std::vector<socket> sockets_;
-    boost::unordered_flat_map<net::endpoint, std::uint32_t, endpoint_hash> bound_;
+    boost::unordered_flat_map<net::socket_address, std::uint32_t, endpoint_hash> bound_;
 };
 
 }  // namespace l4::udp

@@ -1,6 +1,8 @@
-// Addresses and endpoints as the socket API sees them: an IPv4 or IPv6
-// address, and an (address, port) pair. The unspecified address of either
-// family (0.0.0.0, ::) is the wildcard a socket binds to for "any".
+// Addresses as the socket API sees them: an IPv4 or IPv6 address, and a
+// socket address, the (address, port) pair a socket is bound or connected
+// to. The unspecified address of either family (0.0.0.0, ::) is the
+// wildcard a socket binds to for "any". They live below udp/, tcp/ and net/
+// so that every layer above names a flow the same way.
 #pragma once
 
 #include <l4/wire/ipv4.hpp>
@@ -14,10 +16,7 @@
 #include <string_view>
 #include <variant>
 
-namespace l4::net {
-
-using wire::ipv4_address;
-using wire::ipv6_address;
+namespace l4::wire {
 
 class ip_address {
 public:
@@ -56,18 +55,18 @@ private:
 
 inline std::ostream& operator<<(std::ostream& os, const ip_address& a) { return os << a.to_string(); }
 
-struct endpoint {
+struct socket_address {
     ip_address address;
     std::uint16_t port = 0;
 
-    friend constexpr auto operator<=>(const endpoint&, const endpoint&) noexcept = default;
-    friend constexpr bool operator==(const endpoint&, const endpoint&) noexcept = default;
+    friend constexpr auto operator<=>(const socket_address&, const socket_address&) noexcept = default;
+    friend constexpr bool operator==(const socket_address&, const socket_address&) noexcept = default;
 };
 
 // "192.0.2.1:50000", "[2001:db8::1]:50000" (RFC 3986 §3.2.2 brackets).
-inline std::ostream& operator<<(std::ostream& os, const endpoint& e) {
+inline std::ostream& operator<<(std::ostream& os, const socket_address& e) {
     if (e.address.is_v6()) return os << '[' << e.address << "]:" << e.port;
     return os << e.address << ':' << e.port;
 }
 
-}  // namespace l4::net
+}  // namespace l4::wire
