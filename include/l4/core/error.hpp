@@ -51,6 +51,8 @@ enum class errc {
     timed_out,            // a blocking call reached its deadline
     io_error,             // a stream or file failed to read or write
     out_of_memory,        // an allocation failed
+    not_supported,        // the socket's protocol has no such operation (listen on a datagram socket, ...)
+    connection_refused,   // the peer said no one listens there (ICMP port unreachable, TCP RST)
     // New codes go above this line; tests walk every code up to it.
     sentinel_,
 };
@@ -89,6 +91,8 @@ enum class errc {
     case errc::timed_out: return "timed out";
     case errc::io_error: return "input/output error";
     case errc::out_of_memory: return "out of memory";
+    case errc::not_supported: return "operation not supported by the socket's protocol";
+    case errc::connection_refused: return "connection refused";
     case errc::sentinel_: break;
     }
     return "unknown l4 error";

@@ -20,6 +20,12 @@
 //   l.poll_fd()             -> int: a file descriptor that becomes readable
 //       when receive() may succeed (real links), or -1.
 //
+// Optional
+//   cl.writable()           -> bool: whether transmit() would take a frame
+//       now. A link without it is taken to be always writable. A real link
+//       also signals it as POLLOUT on poll_fd(); the stack keeps frames the
+//       link refused and sends them once it is writable again.
+//
 // Laws
 //   - Frames are delivered whole or not at all; a link that corrupts on
 //     purpose (the simulator, the fault injector) says so in its counters.
@@ -68,6 +74,13 @@ consteval bool check_link() {
         { l.poll_fd() } -> std::convertible_to<int>;
     }, "a link needs int poll_fd() const (-1 when it has none)");
     return link<L>;
+}
+
+// Whether `l` would take a frame now (see "Optional" above).
+template <link L>
+[[nodiscard]] bool writable(const L& l) noexcept {
+    if constexpr (requires { { l.writable() } -> std::convertible_to<bool>; }) return l.writable();
+    else return true;
 }
 
 // Counters every link keeps, so tests and tools read them the same way.

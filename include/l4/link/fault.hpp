@@ -97,6 +97,7 @@ public:
         return inner_.next_deadline();
     }
     [[nodiscard]] int poll_fd() const { return inner_.poll_fd(); }
+    [[nodiscard]] bool writable() const { return link::writable(inner_); }
 
     [[nodiscard]] const fault_counters& counters() const noexcept { return counters_; }
     [[nodiscard]] Inner& inner() noexcept { return inner_; }

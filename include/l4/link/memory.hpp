@@ -47,6 +47,8 @@ public:
     [[nodiscard]] std::optional<instant> next_deadline() const noexcept { return std::nullopt; }
     [[nodiscard]] int poll_fd() const noexcept { return -1; }
     [[nodiscard]] bool has_pending() const noexcept { return !in_->empty(); }
+    // The queue toward the peer drains as the peer receives.
+    [[nodiscard]] bool writable() const noexcept { return !out_->full(); }
     [[nodiscard]] const link_counters& counters() const noexcept { return counters_; }
 
 private:

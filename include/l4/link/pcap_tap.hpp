@@ -39,6 +39,7 @@ public:
     [[nodiscard]] std::size_t mtu() const { return inner_.mtu(); }
     [[nodiscard]] std::optional<instant> next_deadline() const { return inner_.next_deadline(); }
     [[nodiscard]] int poll_fd() const { return inner_.poll_fd(); }
+    [[nodiscard]] bool writable() const { return link::writable(inner_); }
 
     [[nodiscard]] errc capture_status() const noexcept { return writer_.status(); }
     [[nodiscard]] io_result<void> flush() noexcept { return writer_.flush(); }
