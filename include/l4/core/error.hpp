@@ -53,6 +53,9 @@ enum class errc {
     out_of_memory,        // an allocation failed
     not_supported,        // the socket's protocol has no such operation (listen on a datagram socket, ...)
     connection_refused,   // the peer said no one listens there (ICMP port unreachable, TCP RST)
+    unknown_message,      // an ICMP type, or a code of a known type, that the repr does not represent
+    rate_limited,         // refused by a rate limit (ICMP errors: RFC 1812 §4.3.2.8, RFC 4443 §2.4(f)); counted
+    suppressed,           // the RFCs forbid this reply (an ICMP error about a broadcast, multicast or ICMP error)
     // New codes go above this line; tests walk every code up to it.
     sentinel_,
 };
@@ -93,6 +96,9 @@ enum class errc {
     case errc::out_of_memory: return "out of memory";
     case errc::not_supported: return "operation not supported by the socket's protocol";
     case errc::connection_refused: return "connection refused";
+    case errc::unknown_message: return "message type or code not represented";
+    case errc::rate_limited: return "refused by a rate limit";
+    case errc::suppressed: return "reply forbidden for this datagram";
     case errc::sentinel_: break;
     }
     return "unknown l4 error";
