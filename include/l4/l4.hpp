@@ -16,7 +16,6 @@
 
 #include <l4/checksum.hpp>
 
-#include <l4/wire/capture.hpp>
 #include <l4/wire/ethernet.hpp>
 #include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/ipv4.hpp>
@@ -38,7 +37,7 @@
 #include <l4/link/sim.hpp>
 #if defined(__linux__)
 #include <l4/link/tun.hpp>
-#include <l4/link/tunnel_address.hpp>
+#include <l4/link/udp_endpoint.hpp>
 #include <l4/link/udp_tunnel.hpp>
 #endif
 
@@ -49,6 +48,4 @@
 #include <l4/wire/address.hpp>
 #include <l4/net/drive.hpp>
 #include <l4/net/ip.hpp>
-#include <l4/net/socket_table.hpp>
 #include <l4/net/stack.hpp>
-#include <l4/net/transport.hpp>
