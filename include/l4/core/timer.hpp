@@ -264,8 +264,11 @@ private:
 
     static constexpr instant to_instant(std::int64_t ns) { return instant{duration{ns}}; }
 
+    // Bitwise, not short-circuit: the compiler can then pick the smaller
+    // child with conditional moves, where branches would mispredict on every
+    // level (the children of a node are in no order).
     static constexpr bool before(const entry& a, const entry& b) {
-        return a.when < b.when || (a.when == b.when && a.order < b.order);
+        return (a.when < b.when) | ((a.when == b.when) & (a.order < b.order));
     }
 
     slot* find(timer_handle h) {
@@ -315,10 +318,18 @@ private:
         for (;;) {
             const std::size_t first = std::size_t{i} * arity + 1;
             if (first >= n) break;
-            const std::size_t last = std::min(first + arity, n);
-            std::size_t best = first;
-            for (std::size_t c = first + 1; c < last; ++c)
-                if (before(heap_[c], heap_[best])) best = c;
+            std::size_t best;
+            if (first + arity <= n) {
+                // A full family, as a little tournament: two independent
+                // pairs, then their winners.
+                const std::size_t a = first + before(heap_[first + 1], heap_[first]);
+                const std::size_t b = first + 2 + before(heap_[first + 3], heap_[first + 2]);
+                best = before(heap_[b], heap_[a]) ? b : a;
+            } else {
+                best = first;
+                for (std::size_t c = first + 1; c < n; ++c)
+                    if (before(heap_[c], heap_[best])) best = c;
+            }
             if (!before(heap_[best], e)) break;
             place(i, heap_[best]);
             i = static_cast<std::uint32_t>(best);
