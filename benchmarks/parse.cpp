@@ -35,6 +35,7 @@
 // predictor learns them; mix is the figure to quote.
 #include <l4/checksum/internet.hpp>
 #include <l4/wire/ip_protocol.hpp>
+#include <l4/wire/capture.hpp>
 #include <l4/wire/packet.hpp>
 #include <l4/wire/pcap.hpp>
 #include <l4/wire/tcp.hpp>

@@ -11,8 +11,9 @@
 //   - upper_layer() agrees with a reference walk written here by offsets,
 //     and its payload is a suffix of the packet that is never an extension
 //     header the walk skips;
-//   - the pseudo-header built from the walk holds the packet's addresses and
-//     the upper layer's protocol and length;
+//   - the pseudo-header built from the walk holds the packet's source, the
+//     final destination (RFC 8200 §8.1: the last address of a Routing
+//     header still in transit), and the upper layer's protocol and length;
 //   - ipv6_repr::parse succeeds exactly when check does, emit reproduces the
 //     40 header bytes exactly, and parse(emit(r)) == r.
 #include <l4/wire/ipv6.hpp>
@@ -43,21 +44,31 @@ errc expected_check(byte_span in) {
 
 // The walk of RFC 8200 §4 by offsets into the packet: where the upper layer
 // starts, or why there is none.
+// final_at: where the pseudo-header's destination is read from (24, the
+// Destination Address, unless a Routing header of type 0, 2 or 4 with
+// Segments Left not zero names the final destination).
 struct walk_result {
     errc error = errc::ok;
     std::uint8_t protocol = 0;
     std::size_t offset = 0;
+    std::size_t final_at = 24;
 };
 walk_result reference_walk(const std::uint8_t* pkt, std::size_t end) {
     std::uint8_t next = pkt[6];
     std::size_t at = 40;
-    for (std::size_t count = 0; count <= ipv6_max_extension_headers; ++count) {
+    std::size_t final_at = 24;
+    for (std::size_t count = 0;; ++count) {  // no limit but the bytes (RFC 8200 §4.1)
         const bool two_bytes = at + 2 <= end;
         std::size_t len = 0;
         if (next == 0 || next == 43 || next == 60) {
             if (next == 0 && count > 0) return {errc::unknown_protocol};
             if (!two_bytes) return {errc::truncated};
             len = 8 + 8 * std::size_t{pkt[at + 1]};
+            if (next == 43 && at + len <= end && pkt[at + 3] != 0) {
+                const std::uint8_t type = pkt[at + 2];
+                if ((type == 0 || type == 2) && len >= 24) final_at = at + len - 16 - (len - 8) % 16;
+                if (type == 4 && len >= 24) final_at = at + 8;
+            }
         } else if (next == 44) {
             if (at + 8 > end) return {errc::truncated};
             if ((((pkt[at + 2] << 8) | pkt[at + 3]) & ~0x6) != 0) return {errc::fragment};
@@ -68,14 +79,12 @@ walk_result reference_walk(const std::uint8_t* pkt, std::size_t end) {
         } else if (next == 50 || next == 59) {
             return {errc::unknown_protocol};
         } else {
-            return {errc::ok, next, at};
+            return {errc::ok, next, at, final_at};
         }
-        if (count == ipv6_max_extension_headers) return {errc::unknown_protocol};
         if (at + len > end) return {errc::truncated};
         next = pkt[at];
         at += len;
     }
-    return {errc::unknown_protocol};
 }
 
 void check_accessors(const ipv6_view& v, byte_span in) {
@@ -112,8 +121,10 @@ void check_walk(const ipv6_view& v, byte_span in) {
     const std::size_t len = up->payload.size();
     const std::uint8_t tail[8] = {0, 0, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len),
                                   0, 0, 0, up->protocol};
-    L4_FUZZ_CHECK(ph.size() == 40 && std::equal(in.data() + 8, in.data() + 40, ph.bytes().begin()) &&
+    L4_FUZZ_CHECK(ph.size() == 40 && std::equal(in.data() + 8, in.data() + 24, ph.bytes().begin()) &&
+                  std::equal(in.data() + want.final_at, in.data() + want.final_at + 16, ph.bytes().begin() + 16) &&
                   std::equal(tail, tail + 8, ph.bytes().begin() + 32));
+    L4_FUZZ_CHECK(up->final_destination.has_value() == (want.final_at != 24));
 }
 
 void check_repr(const ipv6_view& v) {

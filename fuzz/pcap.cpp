@@ -35,15 +35,15 @@ void check(bool invariant) {
 }
 
 void parse_frame(const pcap::file_header& file, const pcap::record& rec) {
-    check(rec.data.size() <= file.max_incl_len());
+    check(rec.data.size() <= pcap::max_record_size);
     if (file.link != pcap::link_type::ethernet) return;
-    auto frame = eth::view::parse(rec.data);
+    auto frame = eth::view::check(rec.data);
     if (!frame) {
         check(frame.error() == l4::errc::truncated);
         return;
     }
-    check(frame->header_length() + frame->payload().size() == rec.data.size());
-    check(frame->vlan_tci().has_value() == (frame->header_length() == 18));
+    check(frame->header_len() + frame->payload().size() == rec.data.size());
+    check(frame->vlan_tci().has_value() == (frame->header_len() == 18));
 }
 
 bool same(const pcap::record& a, const pcap::record& b) {

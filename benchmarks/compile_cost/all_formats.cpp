@@ -72,7 +72,7 @@ std::size_t formats(std::ostream& os, std::istream& is, l4::bytes pseudo, l4::by
         if (auto e = o->emit(out)) n += *e;
     for (w::option_walker walker{in}; auto opt = walker.next();) n += opt->kind;
 
-    if (auto v = w::ethernet::view::parse(in))
+    if (auto v = w::ethernet::view::check(in))
         if (auto e = w::ethernet::header::from(*v).emit(out)) n += *e;
 
     if (auto reader = w::pcap::span_reader::open(in))

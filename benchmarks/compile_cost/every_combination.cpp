@@ -77,7 +77,7 @@ std::size_t formats(std::ostream& os, l4::bytes in, l4::mut_bytes out) {
     n += view_and_repr<w::udp_view, w::udp_repr>(os, in, out);
     n += view_and_repr<w::ipv4_view, w::ipv4_repr>(os, in, out);
     n += view_and_repr<w::ipv6_view, w::ipv6_repr>(os, in, out);
-    if (auto v = w::ethernet::view::parse(in))
+    if (auto v = w::ethernet::view::check(in))
         if (auto e = w::ethernet::header::from(*v).emit(out)) n += *e;
     if (auto reader = w::pcap::span_reader::open(in))
         for (auto rec = reader->next(); rec && *rec; rec = reader->next()) n += (*rec)->data.size();

@@ -16,6 +16,7 @@
 
 #include <l4/checksum.hpp>
 
+#include <l4/wire/capture.hpp>
 #include <l4/wire/ethernet.hpp>
 #include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/ipv4.hpp>

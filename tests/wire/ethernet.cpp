@@ -29,13 +29,13 @@ const byte_vector udp_ipv4_frame_1 = {
 }  // namespace
 
 TEST_CASE("an Ethernet view reads the addresses and type tshark shows", "[ethernet]") {
-    auto v = eth::view::parse(udp_ipv4_frame_1);
+    auto v = eth::view::check(udp_ipv4_frame_1);
     REQUIRE(v.has_value());
     CHECK(v->destination() == eth::mac_address{0x9e, 0x2b, 0xcc, 0xc3, 0x63, 0xd7});
     CHECK(v->source() == eth::mac_address{0x02, 0x99, 0x72, 0x0b, 0xc8, 0x83});
     CHECK(v->ethertype() == eth::ethertype_ipv4);
     CHECK_FALSE(v->vlan_tci());
-    CHECK(v->header_length() == 14);
+    CHECK(v->header_len() == 14);
     REQUIRE(v->payload().size() == 1);
     CHECK(v->payload()[0] == 0x45);
 }
@@ -43,27 +43,27 @@ TEST_CASE("an Ethernet view reads the addresses and type tshark shows", "[ethern
 TEST_CASE("an 802.1Q tag is skipped and its TCI kept", "[ethernet]") {
     byte_vector frame(udp_ipv4_frame_1.begin(), udp_ipv4_frame_1.begin() + 12);
     frame.insert(frame.end(), {0x81, 0x00, 0xa0, 0x2a, 0x86, 0xdd, 0x60});  // PCP 5, VID 42, IPv6
-    auto v = eth::view::parse(frame);
+    auto v = eth::view::check(frame);
     REQUIRE(v.has_value());
     CHECK(v->ethertype() == eth::ethertype_ipv6);
     CHECK(v->vlan_tci() == 0xa02a);
-    CHECK(v->header_length() == 18);
+    CHECK(v->header_len() == 18);
     REQUIRE(v->payload().size() == 1);
     CHECK(v->payload()[0] == 0x60);
 }
 
 TEST_CASE("an Ethernet frame shorter than its header is truncated", "[ethernet]") {
     for (std::size_t n = 0; n < 14; ++n) {
-        CHECK(eth::view::parse(l4::bytes{udp_ipv4_frame_1.data(), n}).error() == l4::errc::truncated);
+        CHECK(eth::view::check(l4::bytes{udp_ipv4_frame_1.data(), n}).error() == l4::errc::truncated);
     }
-    CHECK(eth::view::parse(l4::bytes{udp_ipv4_frame_1.data(), 14}).has_value());
+    CHECK(eth::view::check(l4::bytes{udp_ipv4_frame_1.data(), 14}).has_value());
 
     byte_vector tagged(udp_ipv4_frame_1.begin(), udp_ipv4_frame_1.begin() + 12);
     tagged.insert(tagged.end(), {0x81, 0x00, 0x00, 0x01, 0x08, 0x00});
     for (std::size_t n = 14; n < 18; ++n) {
-        CHECK(eth::view::parse(l4::bytes{tagged.data(), n}).error() == l4::errc::truncated);
+        CHECK(eth::view::check(l4::bytes{tagged.data(), n}).error() == l4::errc::truncated);
     }
-    CHECK(eth::view::parse(tagged).has_value());
+    CHECK(eth::view::check(tagged).has_value());
 }
 
 TEST_CASE("an Ethernet header emits the bytes it was parsed from", "[ethernet]") {
@@ -76,13 +76,13 @@ TEST_CASE("an Ethernet header emits the bytes it was parsed from", "[ethernet]")
         if (*rc::gen::arbitrary<bool>()) h.vlan_tci = *rc::gen::arbitrary<std::uint16_t>();
         const auto payload = *rc::gen::container<byte_vector>(rc::gen::arbitrary<std::uint8_t>());
 
-        byte_vector frame(h.length());
+        byte_vector frame(h.header_len());
         const auto written = h.emit(frame);
         RC_ASSERT(written.has_value());
-        RC_ASSERT(*written == h.length());
+        RC_ASSERT(*written == h.header_len());
         frame.insert(frame.end(), payload.begin(), payload.end());
 
-        const auto v = eth::view::parse(frame);
+        const auto v = eth::view::check(frame);
         RC_ASSERT(v.has_value());
         RC_ASSERT(eth::header::from(*v) == h);
         RC_ASSERT(byte_vector(v->payload().begin(), v->payload().end()) == payload);
@@ -122,7 +122,7 @@ TEST_CASE("every TCP/UDP frame tshark lists carries the IP version tshark saw", 
             REQUIRE(number >= 1);
             REQUIRE(number <= frames.size());
 
-            auto v = eth::view::parse(frames[number - 1]);
+            auto v = eth::view::check(frames[number - 1]);
             REQUIRE(v.has_value());
             CHECK(v->ethertype() == (is_ipv4 ? eth::ethertype_ipv4 : eth::ethertype_ipv6));
             REQUIRE_FALSE(v->payload().empty());

@@ -435,7 +435,7 @@ TEST_CASE("ipv4: every IPv4 datagram in the shared captures parses and re-emits 
             auto rec = reader->next();
             REQUIRE(rec);
             if (!*rec) break;
-            auto frame = ethernet::view::parse((*rec)->data);
+            auto frame = ethernet::view::check((*rec)->data);
             REQUIRE(frame);
             if (frame->ethertype() != ethernet::ethertype_ipv4) continue;
             INFO(name << " datagram " << seen);

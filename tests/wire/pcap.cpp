@@ -344,15 +344,23 @@ TEST_CASE("an empty stream or a short global header is truncated", "[pcap]") {
     CHECK(read_stream(l4::bytes{h.data(), 23}).error == l4::errc::truncated);
 }
 
-TEST_CASE("a record longer than the snaplen is length_mismatch, not an allocation", "[pcap]") {
+TEST_CASE("a record longer than the snaplen is read, as libpcap and Wireshark read it", "[pcap]") {
     byte_vector file = global_header(pcap::magic_micro, 2, 4, 100, 1);
     append_record_header(file, 1, 0, 101, 101);
-    file.resize(file.size() + 101);
-    CHECK(read_span(file).error == l4::errc::length_mismatch);
-    CHECK(read_stream(file).error == l4::errc::length_mismatch);
+    file.resize(file.size() + 101, 0xAB);
+    append_record_header(file, 2, 0, 60, 60);
+    file.resize(file.size() + 60, 0xCD);
+    for (const read_outcome& out : {read_span(file), read_stream(file)}) {
+        CHECK(out.error == l4::errc::ok);
+        REQUIRE(out.records.size() == 2);
+        CHECK(out.records[0].data.size() == 101);
+        CHECK(out.records[1].data.size() == 60);
+    }
+}
 
-    // A snaplen of 0 or beyond 256 KiB means "the most": 256 KiB.
-    for (std::uint32_t snaplen : {0u, 0x7fffffffu, 0xffffffffu}) {
+TEST_CASE("a record longer than 256 KiB is length_mismatch, not an allocation", "[pcap]") {
+    // Whatever the snaplen says, 0 or beyond 256 KiB included.
+    for (std::uint32_t snaplen : {0u, 100u, 0x7fffffffu, 0xffffffffu}) {
         INFO("snaplen " << snaplen);
         byte_vector huge = global_header(pcap::magic_micro, 2, 4, snaplen, 1);
         append_record_header(huge, 1, 0, 0xffffffffu, 0xffffffffu);

@@ -7,6 +7,7 @@
 
 #include <l4/checksum/incremental.hpp>
 #include <l4/checksum/internet.hpp>
+#include <l4/wire/capture.hpp>
 #include <l4/wire/packet.hpp>
 #include <l4/wire/tcp.hpp>
 #include <l4/wire/udp.hpp>
@@ -104,9 +105,11 @@ void check_udp(const ip_packet& ip, const row& r) {
     auto v = udp_view::check(ip.transport);
     REQUIRE(v);
     const auto zero = ip.version() == 4 ? udp_zero_checksum::means_none : udp_zero_checksum::invalid;
-    REQUIRE(udp_repr::parse(ip.transport, ip.pseudo.bytes(), zero, l4::checksum::internet{}));
+    // RFC 768: the pseudo-header holds UDP's Length, not the IP payload's.
+    const pseudo_header pseudo = ip.pseudo_for(v->length());
+    REQUIRE(udp_repr::parse(v->datagram(), pseudo.bytes(), zero, l4::checksum::internet{}));
     CHECK(r.at("udp.checksum.status") == "1");
-    CHECK(verifies_on_every_path(ip.pseudo.bytes(), ip.transport, udp_checksum_offset));
+    CHECK(verifies_on_every_path(pseudo.bytes(), v->datagram(), udp_checksum_offset));
     CHECK(dec(v->src_port()) == r.at("udp.srcport"));
     CHECK(dec(v->dst_port()) == r.at("udp.dstport"));
     CHECK(dec(v->length()) == r.at("udp.length"));

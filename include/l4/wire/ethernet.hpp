@@ -27,8 +27,8 @@
 
 namespace l4::wire::ethernet {
 
-inline constexpr std::size_t header_size = 14;
-inline constexpr std::size_t vlan_tag_size = 4;
+inline constexpr std::size_t min_header_len = 14;  // 18 with a VLAN tag
+inline constexpr std::size_t vlan_tag_len = 4;
 
 inline constexpr std::uint16_t ethertype_ipv4 = 0x0800;
 inline constexpr std::uint16_t ethertype_ipv6 = 0x86dd;
@@ -36,16 +36,16 @@ inline constexpr std::uint16_t ethertype_vlan = 0x8100;  // an IEEE 802.1Q tag f
 
 using mac_address = std::array<std::uint8_t, 6>;
 
-// A zero-copy view of an Ethernet II frame. parse() checks the length once;
+// A zero-copy view of an Ethernet II frame. check() validates the length once;
 // after that every accessor is in bounds.
 class view {
 public:
     // Errors: truncated (shorter than the header, or than the header and its
     // VLAN tag when the type says one follows).
-    [[nodiscard]] static result<view> parse(bytes frame) noexcept {
-        if (frame.size() < header_size) return errc::truncated;
+    [[nodiscard]] static result<view> check(bytes frame) noexcept {
+        if (frame.size() < min_header_len) return errc::truncated;
         const bool tagged = load_be16(frame.data() + 12) == ethertype_vlan;
-        if (tagged && frame.size() < header_size + vlan_tag_size) return errc::truncated;
+        if (tagged && frame.size() < min_header_len + vlan_tag_len) return errc::truncated;
         return view{frame, tagged};
     }
 
@@ -54,7 +54,7 @@ public:
 
     // The type of the payload, after the VLAN tag if there is one.
     [[nodiscard]] std::uint16_t ethertype() const noexcept {
-        return load_be16(frame_.data() + header_length() - 2);
+        return load_be16(frame_.data() + header_len() - 2);
     }
 
     // The 802.1Q tag control information (priority, DEI, VLAN id), if tagged.
@@ -64,11 +64,11 @@ public:
     }
 
     // 14, or 18 with a VLAN tag.
-    [[nodiscard]] std::size_t header_length() const noexcept {
-        return tagged_ ? header_size + vlan_tag_size : header_size;
+    [[nodiscard]] std::size_t header_len() const noexcept {
+        return tagged_ ? min_header_len + vlan_tag_len : min_header_len;
     }
 
-    [[nodiscard]] bytes payload() const noexcept { return frame_.subspan(header_length()); }
+    [[nodiscard]] bytes payload() const noexcept { return frame_.subspan(header_len()); }
 
 private:
     view(bytes frame, bool tagged) noexcept : frame_{frame}, tagged_{tagged} {}
@@ -94,14 +94,14 @@ struct header {
         return {v.destination(), v.source(), v.ethertype(), v.vlan_tci()};
     }
 
-    [[nodiscard]] std::size_t length() const noexcept {
-        return vlan_tci ? header_size + vlan_tag_size : header_size;
+    [[nodiscard]] std::size_t header_len() const noexcept {
+        return vlan_tci ? min_header_len + vlan_tag_len : min_header_len;
     }
 
     // Writes the header at the start of `out` and returns its length; the
     // payload goes after it. Errors: buffer_too_small.
     [[nodiscard]] result<std::size_t> emit(mut_bytes out) const noexcept {
-        if (out.size() < length()) return errc::buffer_too_small;
+        if (out.size() < header_len()) return errc::buffer_too_small;
         std::uint8_t* p = out.data();
         copy_bytes(destination, p);
         copy_bytes(source, p + 6);
@@ -109,8 +109,8 @@ struct header {
             store_be16(p + 12, ethertype_vlan);
             store_be16(p + 14, *vlan_tci);
         }
-        store_be16(p + length() - 2, ethertype);
-        return length();
+        store_be16(p + header_len() - 2, ethertype);
+        return header_len();
     }
 
     friend bool operator==(const header&, const header&) = default;

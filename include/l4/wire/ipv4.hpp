@@ -159,6 +159,20 @@ public:
         return ipv4_view{datagram.first(total)};
     }
 
+    // A datagram whose end a capture may have cut (pcap's snaplen): as
+    // check, except that Total Length may run past the bytes. datagram()
+    // and payload() are then the bytes present, total_length() still what
+    // the header says, and nothing that covers the missing bytes (the
+    // transport checksum) can be verified. The header itself must be whole.
+    [[nodiscard]] static constexpr result<ipv4_view> check_cut(bytes datagram) noexcept {
+        auto v = check(datagram);
+        if (v || v.error() != errc::truncated || datagram.size() < ipv4_min_header_len) return v;
+        const view<ipv4_layout> h{datagram.data()};
+        const std::size_t hlen = std::size_t{h.get<"ihl">()} * 4;
+        if (hlen > datagram.size()) return errc::truncated;
+        return ipv4_view{datagram};
+    }
+
     [[nodiscard]] constexpr view<ipv4_layout> header() const noexcept { return view<ipv4_layout>{dgram_.data()}; }
 
     [[nodiscard]] constexpr std::uint8_t version() const noexcept { return header().get<"version">(); }
@@ -195,7 +209,7 @@ public:
     [[nodiscard]] constexpr bytes options() const noexcept {
         return dgram_.subspan(ipv4_min_header_len, header_len() - ipv4_min_header_len);
     }
-    // Bytes [IHL * 4, Total Length).
+    // Bytes [IHL * 4, Total Length), or fewer after check_cut.
     [[nodiscard]] constexpr bytes payload() const noexcept { return dgram_.subspan(header_len()); }
     [[nodiscard]] constexpr bytes datagram() const noexcept { return dgram_; }
 
@@ -205,7 +219,7 @@ public:
 
 private:
     constexpr explicit ipv4_view(bytes datagram) noexcept : dgram_{datagram} {}
-    bytes dgram_;  // exactly Total Length bytes
+    bytes dgram_;  // exactly Total Length bytes (after check_cut: at most, and the whole header)
 };
 
 // The header as a host sends and receives it: no options, no fragments.

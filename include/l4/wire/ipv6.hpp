@@ -193,16 +193,23 @@ static_assert(ipv6_layout::offset_of<"src"> == 8 * 8);
 
 inline constexpr std::size_t ipv6_header_len = ipv6_layout::size;
 
-// RFC 8200 §4.1: each extension header occurs at most once, Destination
-// Options at most twice, so a proper chain has at most six headers before
-// the upper layer. upper_layer() skips at most eight.
-inline constexpr std::size_t ipv6_max_extension_headers = 8;
-
 // Where the transport header starts: its protocol number and its bytes.
 struct ipv6_upper_layer {
     std::uint8_t protocol = 0;
     bytes payload;
+    // RFC 8200 §8.1: the destination the upper layer's pseudo-header holds,
+    // when a Routing header with Segments Left not zero names it (the packet
+    // is in transit, seen by a router or a capture on the way). Empty when
+    // the Destination Address is the final one.
+    std::optional<ipv6_address> final_destination;
 };
+
+// Routing types whose final destination upper_layer() can read.
+namespace routing_type {
+inline constexpr std::uint8_t source_route = 0;     // RFC 2460 §4.4, deprecated by RFC 5095
+inline constexpr std::uint8_t mobile_ipv6 = 2;      // RFC 6275 §6.4
+inline constexpr std::uint8_t segment_routing = 4;  // RFC 8754 §2
+}  // namespace routing_type
 
 // An IPv6 packet over bytes it does not own. check() validates the version
 // and the Payload Length once, so no accessor can read out of bounds
@@ -221,6 +228,17 @@ public:
         if (total > packet.size()) return errc::truncated;
         // Bytes past Payload Length are link padding.
         return ipv6_view{packet.first(total)};
+    }
+
+    // A packet whose end a capture may have cut (pcap's snaplen): as check,
+    // except that Payload Length may run past the bytes. packet() and
+    // payload() are then the bytes present, payload_length() still what the
+    // header says, and nothing that covers the missing bytes (the transport
+    // checksum) can be verified.
+    [[nodiscard]] static constexpr result<ipv6_view> check_cut(bytes packet) noexcept {
+        auto v = check(packet);
+        if (v || v.error() != errc::truncated || packet.size() < ipv6_header_len) return v;
+        return ipv6_view{packet};
     }
 
     [[nodiscard]] constexpr view<ipv6_layout> header() const noexcept { return view<ipv6_layout>{pkt_.data()}; }
@@ -247,22 +265,29 @@ public:
     // here are upper layers or extension headers this host does not process.
     // Errors: truncated (a header past the end of the packet), fragment (a
     // fragment of a larger packet), unknown_protocol (ESP, No Next Header,
-    // Hop-by-Hop not first, or more than ipv6_max_extension_headers).
+    // Hop-by-Hop not first).
+    //
+    // RFC 8200 §4.1 lets headers repeat (a sender may, a receiver must cope),
+    // so the walk is not cut at a count: every header is at least 8 bytes,
+    // and the bytes of the packet bound it.
     [[nodiscard]] constexpr result<ipv6_upper_layer> upper_layer() const noexcept {
         std::uint8_t next = next_header();
         bytes rest = payload();
-        for (std::size_t skipped = 0;; ++skipped) {
+        std::optional<ipv6_address> final_destination;
+        for (bool first = true;; first = false) {
             std::size_t len = 0;
             switch (next) {
             case ip_protocol::hop_by_hop:
                 // RFC 8200 §4.1: Hop-by-Hop Options must immediately follow the IPv6 header.
-                if (skipped != 0) return errc::unknown_protocol;
+                if (!first) return errc::unknown_protocol;
                 [[fallthrough]];
             case ip_protocol::routing:
             case ip_protocol::destination_options:
                 // RFC 8200 §4.3: Hdr Ext Len is in 8-octet units, not including the first 8 octets.
                 if (rest.size() < 2) return errc::truncated;
                 len = (std::size_t{rest[1]} + 1) * 8;
+                if (next == ip_protocol::routing && len <= rest.size())
+                    if (auto d = routing_final_destination(rest.first(len))) final_destination = d;
                 break;
             case ip_protocol::fragment: {
                 // RFC 8200 §4.5: 8 bytes; Fragment Offset (13 bits), Res (2), M (1).
@@ -282,18 +307,50 @@ public:
             case ip_protocol::no_next_header:  // RFC 8200 §4.7: nothing follows
                 return errc::unknown_protocol;
             default:
-                return ipv6_upper_layer{next, rest};
+                return ipv6_upper_layer{next, rest, final_destination};
             }
-            if (skipped == ipv6_max_extension_headers) return errc::unknown_protocol;
             if (len > rest.size()) return errc::truncated;
             next = rest[0];  // every extension header starts with Next Header
             rest = rest.subspan(len);
         }
     }
 
+    // A Routing header (whole, as upper_layer found it) whose Segments Left
+    // is not zero: the address the packet is finally for, if its type says
+    // where that is. RFC 8200 §8.1: "the Destination Address used in the
+    // pseudo-header is that of the final destination".
+    [[nodiscard]] static constexpr std::optional<ipv6_address> routing_final_destination(bytes rh) noexcept {
+        // RFC 8200 §4.4: Next Header, Hdr Ext Len, Routing Type, Segments Left, type-specific data.
+        if (rh.size() < 8 || rh[3] == 0) return std::nullopt;
+        auto address_at = [&](std::size_t at) {
+            ipv6_address a;
+            for (std::size_t i = 0; i < a.octets.size(); ++i) a.octets[i] = rh[at + i];
+            return a;
+        };
+        switch (rh[2]) {
+        case routing_type::source_route:
+        case routing_type::mobile_ipv6: {
+            // RFC 2460 §4.4, RFC 6275 §6.4: four reserved bytes, then the
+            // addresses to visit; the last is the final destination (for
+            // type 2, the one home address).
+            const std::size_t n = (rh.size() - 8) / 16;
+            if (n == 0) return std::nullopt;
+            return address_at(8 + 16 * (n - 1));
+        }
+        case routing_type::segment_routing:
+            // RFC 8754 §2: the Segment List is in reverse order, so
+            // Segment List[0], right after the 8 fixed bytes, is the last segment.
+            if (rh.size() < 8 + 16) return std::nullopt;
+            return address_at(8);
+        default:
+            // RFC 6554's compressed addresses and unknown types: not read.
+            return std::nullopt;
+        }
+    }
+
 private:
     constexpr explicit ipv6_view(bytes packet) noexcept : pkt_{packet} {}
-    bytes pkt_;  // exactly 40 + Payload Length bytes
+    bytes pkt_;  // exactly 40 + Payload Length bytes (after check_cut: at most, and the fixed header)
 };
 
 // The fixed header. next_header is the fixed header's: extension headers, if

@@ -2,74 +2,129 @@
 // IPv4 and IPv6 lead to TCP or UDP.
 //
 // `parse_ip` checks the IP header (either version, chosen by the version
-// nibble), refuses fragments, walks IPv6 extension headers, and hands back
-// the transport protocol, its bytes and the pseudo-header its checksum
-// covers. `ip_payload_of_frame` does the step before it for pcap link types.
+// nibble), refuses fragments, skips IPv4's Authentication Header and walks
+// IPv6 extension headers, and hands back the transport protocol, its bytes
+// and the pseudo-header its checksum covers. `parse_captured_ip` does the
+// same for a datagram a capture may have cut short. Link framing (Ethernet,
+// pcap link types) is capture.hpp's business, not this header's.
 #pragma once
 
 #include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
-#include <l4/wire/ethernet.hpp>
 #include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/ipv4.hpp>
 #include <l4/wire/ipv6.hpp>
-#include <l4/wire/pcap.hpp>
 #include <l4/wire/pseudo_header.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <ostream>
 
 namespace l4::wire {
 
-inline constexpr std::uint16_t ethertype_ipv4 = 0x0800;
-inline constexpr std::uint16_t ethertype_ipv6 = 0x86DD;
-
 struct ip_packet {
     std::optional<ipv4_view> v4;  // exactly one of v4, v6 is set
     std::optional<ipv6_view> v6;
     std::uint8_t protocol = 0;  // of the transport: ip_protocol::tcp, ip_protocol::udp, ...
-    bytes transport;            // the transport header and its data
-    pseudo_header pseudo;       // what the transport checksum covers besides `transport`
+    bytes transport;            // the transport header and its data, up to the end of the IP payload
+    // What the transport checksum covers besides the transport's bytes, with
+    // the IP payload's length: right for TCP, whose length is the IP
+    // payload's. For UDP use pseudo_for(Length field) instead.
+    pseudo_header pseudo;
+    // The transport's length as the IP header says it. More than
+    // transport.size() only after parse_captured_ip cut the datagram.
+    std::size_t transport_len = 0;
 
     [[nodiscard]] constexpr int version() const noexcept { return v4 ? 4 : 6; }
+
+    // The pseudo-header for a transport of `length` bytes: the same
+    // addresses and protocol as `pseudo` (the final destination of an IPv6
+    // Routing header included). RFC 768, RFC 8200 §8.1: UDP's pseudo-header
+    // holds UDP's Length field, which is shorter than the IP payload when
+    // bytes trail the datagram; so a UDP receiver calls
+    // pseudo_for(udp.length()). At most 65535 over IPv4.
+    [[nodiscard]] constexpr pseudo_header pseudo_for(std::size_t length) const noexcept {
+        return pseudo.with_length(static_cast<std::uint32_t>(length));
+    }
+
+    // True when a capture cut the datagram: the transport checksum cannot be
+    // verified, whatever it says.
+    [[nodiscard]] constexpr bool cut() const noexcept { return transport.size() < transport_len; }
 };
 
-// Errors: those of ipv4_view::check and ipv6_view::check, errc::fragment for
-// a piece of a larger datagram, errc::unsupported_version for a version
-// nibble other than 4 or 6, and the extension-header errors of
-// ipv6_view::upper_layer.
-[[nodiscard]] constexpr result<ip_packet> parse_ip(bytes datagram) noexcept {
+namespace detail {
+
+// RFC 4302 §2.2: AH's Payload Len is in 4-octet units, minus 2; the header
+// starts with Next Header. Over IPv4 it sits between the IP header and the
+// transport (RFC 4302 §3.1.1), and the transport's pseudo-header is that of
+// the IP header with the protocol AH protects (RFC 4302 §3.3.3.1.1.1 keeps
+// the addresses).
+struct ipv4_upper {
+    std::uint8_t protocol;
+    std::size_t offset;  // into the IP payload
+};
+
+[[nodiscard]] constexpr result<ipv4_upper> skip_ipv4_ah(std::uint8_t protocol, bytes payload) noexcept {
+    std::size_t at = 0;
+    // Each AH is at least 8 bytes, so the payload bounds the walk.
+    while (protocol == ip_protocol::ah) {
+        if (payload.size() - at < 2) return errc::truncated;
+        const std::size_t len = (std::size_t{payload[at + 1]} + 2) * 4;
+        if (len > payload.size() - at) return errc::truncated;
+        protocol = payload[at];
+        at += len;
+    }
+    return ipv4_upper{protocol, at};
+}
+
+[[nodiscard]] constexpr result<ip_packet> parse_ip(bytes datagram, bool may_be_cut) noexcept {
     if (datagram.empty()) return errc::truncated;
     switch (datagram[0] >> 4) {
     case 4: {
-        auto ip = ipv4_view::check(datagram);
+        auto ip = may_be_cut ? ipv4_view::check_cut(datagram) : ipv4_view::check(datagram);
         if (!ip) return ip.error();
         if (ip->is_fragment()) return errc::fragment;
-        const bytes payload = ip->payload();
-        return ip_packet{*ip, std::nullopt, ip->protocol(), payload,
-                         pseudo_header::ipv4(*ip, static_cast<std::uint16_t>(payload.size()))};
+        const std::size_t ip_payload_len = ip->total_length() - ip->header_len();
+        auto upper = skip_ipv4_ah(ip->protocol(), ip->payload());
+        if (!upper) return upper.error();
+        const bytes transport = ip->payload().subspan(upper->offset);
+        const std::size_t len = ip_payload_len - upper->offset;
+        return ip_packet{*ip, std::nullopt, upper->protocol, transport,
+                         pseudo_header::ipv4(ip->src(), ip->dst(), upper->protocol, static_cast<std::uint16_t>(len)),
+                         len};
     }
     case 6: {
-        auto ip = ipv6_view::check(datagram);
+        auto ip = may_be_cut ? ipv6_view::check_cut(datagram) : ipv6_view::check(datagram);
         if (!ip) return ip.error();
         auto upper = ip->upper_layer();
         if (!upper) return upper.error();
-        return ip_packet{std::nullopt, *ip, upper->protocol, upper->payload, pseudo_header::ipv6(*ip, *upper)};
+        const auto offset = static_cast<std::size_t>(upper->payload.data() - ip->packet().data());
+        const std::size_t len = ipv6_header_len + ip->payload_length() - offset;
+        return ip_packet{std::nullopt, *ip, upper->protocol, upper->payload,
+                         pseudo_header::ipv6(*ip, *upper).with_length(static_cast<std::uint32_t>(len)), len};
     }
     default:
         return errc::unsupported_version;
     }
 }
 
-// The IP datagram inside a captured frame. Frames that carry something else
-// (ARP, LLDP, ...) give errc::unknown_protocol.
-[[nodiscard]] inline result<bytes> ip_payload_of_frame(pcap::link_type link, bytes frame) noexcept {
-    if (pcap::is_raw_ip(link)) return frame;
-    auto eth = ethernet::view::parse(frame);
-    if (!eth) return eth.error();
-    if (eth->ethertype() != ethertype_ipv4 && eth->ethertype() != ethertype_ipv6) return errc::unknown_protocol;
-    return eth->payload();
+}  // namespace detail
+
+// Errors: those of ipv4_view::check and ipv6_view::check, errc::fragment for
+// a piece of a larger datagram, errc::unsupported_version for a version
+// nibble other than 4 or 6, errc::truncated for an IPv4 AH past the end, and
+// the extension-header errors of ipv6_view::upper_layer.
+[[nodiscard]] constexpr result<ip_packet> parse_ip(bytes datagram) noexcept {
+    return detail::parse_ip(datagram, false);
+}
+
+// A datagram from a capture whose snaplen may have cut it: the IP header
+// and the extension headers must be present, the transport may end early.
+// ip_packet::cut() then says so (Wireshark: "checksum unverified"). Errors:
+// as parse_ip, with check_cut in place of check.
+[[nodiscard]] constexpr result<ip_packet> parse_captured_ip(bytes datagram) noexcept {
+    return detail::parse_ip(datagram, true);
 }
 
 inline std::ostream& operator<<(std::ostream& os, const ip_packet& p) {

@@ -22,8 +22,9 @@
 // parse_record_header, shared by span_reader (a file already in memory; what
 // the fuzz target drives) and stream_reader (a std::istream, one record at a
 // time, into one reused buffer). Nothing here throws or reads past its input:
-// a record length above the snaplen or above 256 KiB is an error, never an
-// allocation.
+// a record length above 256 KiB is an error, never an allocation. A record
+// longer than the file's snaplen is read: libpcap and Wireshark read it too,
+// since writers do not always keep their own promise.
 #pragma once
 
 #include <l4/core/bytes.hpp>
@@ -71,14 +72,11 @@ struct file_header {
     precision ts_precision = precision::micro;
     std::uint16_t version_major = 2;
     std::uint16_t version_minor = 4;
+    // What the writer meant to capture of each packet. Informative only:
+    // records longer than it are read, and a record's original_length says
+    // whether it was cut.
     std::uint32_t snaplen = max_record_size;
     link_type link = link_type::ethernet;
-
-    // The longest incl_len a record may have. Some writers put 0 or a huge
-    // number in snaplen; like libpcap, read those as "the maximum".
-    [[nodiscard]] constexpr std::uint32_t max_incl_len() const noexcept {
-        return snaplen == 0 || snaplen > max_record_size ? max_record_size : snaplen;
-    }
 };
 
 struct record_header {
@@ -142,7 +140,8 @@ namespace detail {
 }
 
 // Reads one 16-byte record header of a file with header `file`. Errors:
-// truncated, length_mismatch (incl_len above file.max_incl_len()).
+// truncated, length_mismatch (incl_len above max_record_size; not the
+// snaplen, which writers do not always keep to).
 // A fraction past one second (a broken writer) carries into the seconds
 // rather than failing: the timestamp is still the writer's best statement.
 [[nodiscard]] inline result<record_header> parse_record_header(const file_header& file,
@@ -154,7 +153,7 @@ namespace detail {
     record_header r;
     r.incl_len = detail::load32(file.byte_order, p + 8);
     r.orig_len = detail::load32(file.byte_order, p + 12);
-    if (r.incl_len > file.max_incl_len()) return errc::length_mismatch;
+    if (r.incl_len > max_record_size) return errc::length_mismatch;
     // (2^32 - 1) s in ns plus (2^32 - 1) us in ns stays below 2^64.
     r.timestamp_ns = sec * 1'000'000'000u + (file.ts_precision == precision::nano ? frac : frac * 1000u);
     return r;

@@ -98,17 +98,32 @@ public:
         return ipv4(ip.src(), ip.dst(), ip.protocol(), transport_length);
     }
 
-    // For a received packet. RFC 8200 §8.1: with a Routing header the
-    // pseudo-header holds the final destination, which at the recipient is
-    // the Destination Address of the IPv6 header, as used here.
+    // For a received packet with no Routing header in transit: the
+    // Destination Address of the IPv6 header, which at the recipient is the
+    // final destination (RFC 8200 §8.1).
     [[nodiscard]] static constexpr pseudo_header ipv6(const ipv6_view& ip, std::uint8_t next_header,
                                                       std::uint32_t transport_length) noexcept {
         return ipv6(ip.src(), ip.dst(), next_header, transport_length);
     }
 
     // The same, with protocol and length from ipv6_view::upper_layer().
+    // RFC 8200 §8.1: with a Routing header whose Segments Left is not zero,
+    // the final destination it names replaces the Destination Address.
     [[nodiscard]] static constexpr pseudo_header ipv6(const ipv6_view& ip, const ipv6_upper_layer& upper) noexcept {
-        return ipv6(ip, upper.protocol, static_cast<std::uint32_t>(upper.payload.size()));
+        return ipv6(ip.src(), upper.final_destination.value_or(ip.dst()), upper.protocol,
+                    static_cast<std::uint32_t>(upper.payload.size()));
+    }
+
+    // The same pseudo-header for an upper layer of `length` bytes. RFC 768,
+    // RFC 8200 §8.1: UDP's pseudo-header holds UDP's Length field, which is
+    // shorter than the IP payload when bytes trail the datagram.
+    [[nodiscard]] constexpr pseudo_header with_length(std::uint32_t length) const noexcept {
+        pseudo_header p = *this;
+        if (size_ == ipv4_pseudo_layout::size)
+            mut_view<ipv4_pseudo_layout>{p.storage_.data()}.set<"length">(static_cast<std::uint16_t>(length));
+        else
+            mut_view<ipv6_pseudo_layout>{p.storage_.data()}.set<"upper_layer_length">(length);
+        return p;
     }
 
     // 12 bytes for IPv4, 40 for IPv6.

@@ -9,8 +9,11 @@
 #include <l4/wire/tcp_options.hpp>
 #include <l4/wire/transport_checksum.hpp>
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <ostream>
+#include <string_view>
 
 namespace l4::wire {
 
@@ -48,7 +51,7 @@ static_assert(tcp_layout::offset_of<"window"> == 14 * 8);
 inline constexpr std::size_t tcp_header_len = tcp_layout::size;
 inline constexpr std::size_t tcp_checksum_offset = tcp_layout::offset_of<"checksum"> / 8;
 
-// The eight control bits, as one byte (byte 13 of the header).
+// The eight control bits, as one byte (byte 13 of the standard header).
 struct tcp_flags {
     static constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10, urg = 0x20,
                                   ece = 0x40, cwr = 0x80;
@@ -73,39 +76,154 @@ struct tcp_flags {
     }
 };
 
+namespace detail {
+
+template <class L>
+[[nodiscard]] constexpr bool has_field_named(std::string_view name) noexcept {
+    for (std::string_view n : L::names)
+        if (n == name) return true;
+    return false;
+}
+
+}  // namespace detail
+
+// A layout TCP's view and repr can read: every field of the RFC's diagram
+// by its name, in any width and order (a variant may widen the ports or the
+// checksum), with a 32-bit sequence space and a fixed part of whole 32-bit
+// words, since the data offset counts words.
+template <class L>
+concept tcp_layout_type =
+    layout_type<L> && detail::has_field_named<L>("src_port") && detail::has_field_named<L>("dst_port") &&
+    detail::has_field_named<L>("seq_number") && detail::has_field_named<L>("ack_number") &&
+    detail::has_field_named<L>("data_offset") && detail::has_field_named<L>("reserved") &&
+    detail::has_field_named<L>("cwr") && detail::has_field_named<L>("ece") && detail::has_field_named<L>("urg") &&
+    detail::has_field_named<L>("ack") && detail::has_field_named<L>("psh") && detail::has_field_named<L>("rst") &&
+    detail::has_field_named<L>("syn") && detail::has_field_named<L>("fin") &&
+    detail::has_field_named<L>("window") && detail::has_field_named<L>("checksum") &&
+    detail::has_field_named<L>("urgent_pointer");
+
+// What a TCP layout fixes besides its fields: where the checksum is, how
+// long the header may be, and how the eight control bits are reached.
+template <class L>
+struct tcp_layout_traits {
+    static_assert(tcp_layout_type<L>,
+                  "a TCP layout needs fields named src_port, dst_port, seq_number, ack_number, data_offset, "
+                  "reserved, cwr, ece, urg, ack, psh, rst, syn, fin, window, checksum and urgent_pointer");
+    static_assert(L::template field_t<"seq_number">::bits == 32 && L::template field_t<"ack_number">::bits == 32,
+                  "RFC 9293 §3.4: sequence and acknowledgment numbers are 32 bits (seq32)");
+    static_assert(L::size % 4 == 0, "RFC 9293 §3.1: the data offset counts 32-bit words");
+
+    using port_type = typename L::template field_t<"src_port">::value_type;
+    using window_type = typename L::template field_t<"window">::value_type;
+    using urgent_type = typename L::template field_t<"urgent_pointer">::value_type;
+
+    static constexpr std::size_t fixed_len = L::size;
+    static constexpr std::size_t checksum_offset = L::template offset_of<"checksum"> / 8;
+    static constexpr std::size_t checksum_width = L::template field_t<"checksum">::bits / 8;
+    // RFC 9293 §3.1: the data offset's largest value bounds header and options.
+    static constexpr std::size_t max_header_len =
+        ((std::size_t{1} << L::template field_t<"data_offset">::bits) - 1) * 4;
+    static_assert(max_header_len >= fixed_len, "the data offset field must be able to count the fixed header");
+
+    // Where the standard layout keeps the eight bits in one byte, in
+    // tcp_flags' order, they are read and written as that byte.
+    static constexpr bool flags_in_one_byte = [] {
+        constexpr std::size_t at = L::template offset_of<"cwr">;
+        constexpr std::array<std::size_t, 8> offsets{
+            L::template offset_of<"cwr">, L::template offset_of<"ece">, L::template offset_of<"urg">,
+            L::template offset_of<"ack">, L::template offset_of<"psh">, L::template offset_of<"rst">,
+            L::template offset_of<"syn">, L::template offset_of<"fin">};
+        for (std::size_t i = 0; i < offsets.size(); ++i)
+            if (offsets[i] != at + i) return false;  // so cwr..syn are one bit each
+        return at % 8 == 0 && L::template field_t<"fin">::bits == 1;
+    }();
+
+    [[nodiscard]] static constexpr tcp_flags read_flags(view<L> h) noexcept {
+        if constexpr (flags_in_one_byte) {
+            return {static_cast<std::uint8_t>(detail::read_bits(h.data(), L::template offset_of<"cwr">, 8))};
+        } else {
+            return {static_cast<std::uint8_t>(
+                h.template get<"cwr">() << 7 | h.template get<"ece">() << 6 | h.template get<"urg">() << 5 |
+                h.template get<"ack">() << 4 | h.template get<"psh">() << 3 | h.template get<"rst">() << 2 |
+                h.template get<"syn">() << 1 | h.template get<"fin">())};
+        }
+    }
+
+    static constexpr void write_flags(mut_view<L> h, tcp_flags f) noexcept {
+        if constexpr (flags_in_one_byte) {
+            detail::write_bits(h.data(), L::template offset_of<"cwr">, 8, f.bits);
+        } else {
+            h.template set<"cwr">(f.has(tcp_flags::cwr));
+            h.template set<"ece">(f.has(tcp_flags::ece));
+            h.template set<"urg">(f.has(tcp_flags::urg));
+            h.template set<"ack">(f.has(tcp_flags::ack));
+            h.template set<"psh">(f.has(tcp_flags::psh));
+            h.template set<"rst">(f.has(tcp_flags::rst));
+            h.template set<"syn">(f.has(tcp_flags::syn));
+            h.template set<"fin">(f.has(tcp_flags::fin));
+        }
+    }
+
+    // Whether v fits the field's width (a repr's member may be wider).
+    template <fixed_string Name, class T>
+    [[nodiscard]] static constexpr bool fits(T v) noexcept {
+        constexpr std::size_t bits = L::template field_t<Name>::bits;
+        if constexpr (bits >= 64) return true;
+        else return static_cast<std::uint64_t>(v) < (std::uint64_t{1} << bits);
+    }
+};
+
+// A checksum strategy whose value fills the layout's checksum field.
+template <class S, class L>
+concept tcp_checksum_for = S::width == tcp_layout_traits<L>::checksum_width;
+
 // A TCP segment over bytes it does not own. `check` is the only way in from
 // untrusted bytes: it validates the length and the data offset once, so no
 // accessor can read out of bounds afterwards. Checksum and options are not
-// validated here (see tcp_repr::parse).
-class tcp_view {
+// validated here (see basic_tcp_repr::parse). Every field is reached by its
+// name in `Layout`, so a custom layout goes through the same code.
+template <class Layout>
+class basic_tcp_view {
+    using traits = tcp_layout_traits<Layout>;
+
 public:
-    [[nodiscard]] static constexpr result<tcp_view> check(bytes segment) noexcept {
-        if (segment.size() < tcp_header_len) return errc::truncated;
-        const std::size_t hlen = std::size_t{view<tcp_layout>{segment.data()}.get<"data_offset">()} * 4;
-        // RFC 9293 §3.1: the data offset counts 32-bit words and is at least 5.
-        if (hlen < tcp_header_len || hlen > segment.size()) return errc::bad_data_offset;
-        return tcp_view{segment};
+    using layout_type = Layout;
+    using port_type = typename traits::port_type;
+    using window_type = typename traits::window_type;
+    using urgent_type = typename traits::urgent_type;
+    static constexpr std::size_t fixed_header_len = traits::fixed_len;
+
+    [[nodiscard]] static constexpr result<basic_tcp_view> check(bytes segment) noexcept {
+        if (segment.size() < traits::fixed_len) return errc::truncated;
+        const std::size_t hlen = std::size_t{view<Layout>{segment.data()}.template get<"data_offset">()} * 4;
+        // RFC 9293 §3.1: the data offset counts 32-bit words and covers at least the fixed header.
+        if (hlen < traits::fixed_len || hlen > segment.size()) return errc::bad_data_offset;
+        return basic_tcp_view{segment};
     }
 
-    [[nodiscard]] constexpr view<tcp_layout> header() const noexcept { return view<tcp_layout>{seg_.data()}; }
+    [[nodiscard]] constexpr view<Layout> header() const noexcept { return view<Layout>{seg_.data()}; }
 
-    [[nodiscard]] constexpr std::uint16_t src_port() const noexcept { return header().get<"src_port">(); }
-    [[nodiscard]] constexpr std::uint16_t dst_port() const noexcept { return header().get<"dst_port">(); }
-    [[nodiscard]] constexpr seq32 seq_number() const noexcept { return seq32{header().get<"seq_number">()}; }
-    [[nodiscard]] constexpr seq32 ack_number() const noexcept { return seq32{header().get<"ack_number">()}; }
+    [[nodiscard]] constexpr port_type src_port() const noexcept { return header().template get<"src_port">(); }
+    [[nodiscard]] constexpr port_type dst_port() const noexcept { return header().template get<"dst_port">(); }
+    [[nodiscard]] constexpr seq32 seq_number() const noexcept {
+        return seq32{header().template get<"seq_number">()};
+    }
+    [[nodiscard]] constexpr seq32 ack_number() const noexcept {
+        return seq32{header().template get<"ack_number">()};
+    }
     [[nodiscard]] constexpr std::size_t header_len() const noexcept {
-        return std::size_t{header().get<"data_offset">()} * 4;
+        return std::size_t{header().template get<"data_offset">()} * 4;
     }
-    [[nodiscard]] constexpr std::uint8_t reserved() const noexcept { return header().get<"reserved">(); }
-    [[nodiscard]] constexpr tcp_flags flags() const noexcept { return {seg_[13]}; }
-    [[nodiscard]] constexpr std::uint16_t window() const noexcept { return header().get<"window">(); }
-    [[nodiscard]] constexpr std::uint16_t checksum() const noexcept { return header().get<"checksum">(); }
-    [[nodiscard]] constexpr std::uint16_t urgent_pointer() const noexcept {
-        return header().get<"urgent_pointer">();
+    [[nodiscard]] constexpr auto reserved() const noexcept { return header().template get<"reserved">(); }
+    [[nodiscard]] constexpr tcp_flags flags() const noexcept { return traits::read_flags(header()); }
+    [[nodiscard]] constexpr window_type window() const noexcept { return header().template get<"window">(); }
+    [[nodiscard]] constexpr auto checksum() const noexcept { return header().template get<"checksum">(); }
+    [[nodiscard]] constexpr urgent_type urgent_pointer() const noexcept {
+        return header().template get<"urgent_pointer">();
     }
 
     [[nodiscard]] constexpr bytes options() const noexcept {
-        return seg_.subspan(tcp_header_len, header_len() - tcp_header_len);
+        return seg_.subspan(traits::fixed_len, header_len() - traits::fixed_len);
     }
     [[nodiscard]] constexpr option_walker walk_options() const noexcept { return option_walker{options()}; }
     [[nodiscard]] constexpr bytes payload() const noexcept { return seg_.subspan(header_len()); }
@@ -117,91 +235,103 @@ public:
                flags().has(tcp_flags::fin);
     }
 
-    template <tcp_checksum Checksum>
+    template <tcp_checksum_for<Layout> Checksum>
     [[nodiscard]] constexpr bool verify_checksum(bytes pseudo, Checksum = {}) const noexcept {
-        return wire::verify_checksum<Checksum>(pseudo, seg_, tcp_checksum_offset);
+        return wire::verify_checksum<Checksum>(pseudo, seg_, traits::checksum_offset);
     }
 
 private:
-    constexpr explicit tcp_view(bytes segment) noexcept : seg_{segment} {}
+    constexpr explicit basic_tcp_view(bytes segment) noexcept : seg_{segment} {}
     bytes seg_;
 };
 
 // The decoded segment: what a TCP implementation reasons about. Reserved
 // bits and unknown options are not carried to emit (RFC 9293 §3.1: reserved
 // bits are sent as zero).
-struct tcp_repr {
-    std::uint16_t src_port = 0;
-    std::uint16_t dst_port = 0;
+template <class Layout>
+struct basic_tcp_repr {
+    using traits = tcp_layout_traits<Layout>;
+    using layout_type = Layout;
+    using view_type = basic_tcp_view<Layout>;
+
+    typename traits::port_type src_port = 0;
+    typename traits::port_type dst_port = 0;
     seq32 seq_number;
     seq32 ack_number;
     tcp_flags flags;
-    std::uint16_t window = 0;
-    std::uint16_t urgent_pointer = 0;
+    typename traits::window_type window = 0;
+    typename traits::urgent_type urgent_pointer = 0;
     tcp_options options;
     bytes payload;
 
     // Structure and options, strictly; the checksum is not looked at.
-    [[nodiscard]] static constexpr result<tcp_repr> parse(bytes segment) noexcept {
-        auto v = tcp_view::check(segment);
+    [[nodiscard]] static constexpr result<basic_tcp_repr> parse(bytes segment) noexcept {
+        auto v = view_type::check(segment);
         if (!v) return v.error();
         return from_view(*v);
     }
 
     // Structure, options and the checksum over pseudo-header and segment.
-    template <tcp_checksum Checksum>
-    [[nodiscard]] static constexpr result<tcp_repr> parse(bytes segment, bytes pseudo, Checksum = {}) noexcept {
-        auto v = tcp_view::check(segment);
+    template <tcp_checksum_for<Layout> Checksum>
+    [[nodiscard]] static constexpr result<basic_tcp_repr> parse(bytes segment, bytes pseudo,
+                                                                Checksum = {}) noexcept {
+        auto v = view_type::check(segment);
         if (!v) return v.error();
-        if (!v->verify_checksum<Checksum>(pseudo)) return errc::bad_checksum;
+        if (!v->template verify_checksum<Checksum>(pseudo)) return errc::bad_checksum;
         return from_view(*v);
     }
 
-    [[nodiscard]] static constexpr result<tcp_repr> from_view(const tcp_view& v) noexcept {
+    [[nodiscard]] static constexpr result<basic_tcp_repr> from_view(const view_type& v) noexcept {
         auto opts = tcp_options::parse(v.options());
         if (!opts) return opts.error();
-        return tcp_repr{v.src_port(), v.dst_port(), v.seq_number(), v.ack_number(), v.flags(),
-                        v.window(),   v.urgent_pointer(), *opts,    v.payload()};
+        return basic_tcp_repr{v.src_port(), v.dst_port(), v.seq_number(), v.ack_number(),  v.flags(),
+                              v.window(),   v.urgent_pointer(), *opts,   v.payload()};
     }
 
     [[nodiscard]] constexpr std::size_t header_len() const noexcept {
-        return tcp_header_len + options.buffer_len();
+        return traits::fixed_len + options.buffer_len();
     }
     [[nodiscard]] constexpr std::size_t buffer_len() const noexcept { return header_len() + payload.size(); }
     [[nodiscard]] constexpr std::uint32_t sequence_len() const noexcept {
         return static_cast<std::uint32_t>(payload.size()) + flags.has(tcp_flags::syn) + flags.has(tcp_flags::fin);
     }
 
-    // Writes header, options and payload with a zero checksum; returns the length.
+    // Writes header, options and payload with a zero checksum; returns the
+    // length. Errors: options_too_long (past what the data offset can
+    // count), value_out_of_range (a value wider than its field),
+    // buffer_too_small.
     [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out) const noexcept {
         const std::size_t hlen = header_len();
-        if (hlen > tcp_header_len + max_options_len) return errc::options_too_long;
+        if (hlen > traits::max_header_len || options.buffer_len() > max_options_len) return errc::options_too_long;
+        if (!traits::template fits<"src_port">(src_port) || !traits::template fits<"dst_port">(dst_port) ||
+            !traits::template fits<"window">(window) || !traits::template fits<"urgent_pointer">(urgent_pointer))
+            return errc::value_out_of_range;
         if (out.size() < hlen + payload.size()) return errc::buffer_too_small;
-        mut_view<tcp_layout> h{out.data()};
-        h.set<"src_port">(src_port);
-        h.set<"dst_port">(dst_port);
-        h.set<"seq_number">(seq_number.raw());
-        h.set<"ack_number">(ack_number.raw());
-        h.set<"data_offset">(static_cast<std::uint8_t>(hlen / 4));
-        h.set<"reserved">(0);
-        out[13] = flags.bits;
-        h.set<"window">(window);
-        h.set<"checksum">(0);
-        h.set<"urgent_pointer">(urgent_pointer);
-        if (auto n = options.emit(out.subspan(tcp_header_len)); !n) return n.error();
+        const mut_view<Layout> h{out.data()};
+        h.template set<"src_port">(src_port);
+        h.template set<"dst_port">(dst_port);
+        h.template set<"seq_number">(seq_number.raw());
+        h.template set<"ack_number">(ack_number.raw());
+        h.template set<"data_offset">(static_cast<std::uint8_t>(hlen / 4));
+        h.template set<"reserved">(0);
+        traits::write_flags(h, flags);
+        h.template set<"window">(window);
+        h.template set<"checksum">(0);
+        h.template set<"urgent_pointer">(urgent_pointer);
+        if (auto n = options.emit(out.subspan(traits::fixed_len)); !n) return n.error();
         copy_bytes(payload, out.data() + hlen);
         return hlen + payload.size();
     }
 
     // As emit, then fills the checksum over pseudo-header and segment.
-    template <tcp_checksum Checksum>
+    template <tcp_checksum_for<Layout> Checksum>
     [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out, bytes pseudo, Checksum = {}) const noexcept {
         auto n = emit(out);
-        if (n) fill_checksum<Checksum>(pseudo, out.first(*n), tcp_checksum_offset);
+        if (n) fill_checksum<Checksum>(pseudo, out.first(*n), traits::checksum_offset);
         return n;
     }
 
-    friend constexpr bool operator==(const tcp_repr& a, const tcp_repr& b) noexcept {
+    friend constexpr bool operator==(const basic_tcp_repr& a, const basic_tcp_repr& b) noexcept {
         return a.src_port == b.src_port && a.dst_port == b.dst_port && a.seq_number == b.seq_number &&
                a.ack_number == b.ack_number && a.flags == b.flags && a.window == b.window &&
                a.urgent_pointer == b.urgent_pointer && a.options == b.options &&
@@ -209,36 +339,43 @@ struct tcp_repr {
     }
 };
 
+// The standard header of RFC 9293.
+using tcp_view = basic_tcp_view<tcp_layout>;
+using tcp_repr = basic_tcp_repr<tcp_layout>;
+
 // What tcpdump prints after the addresses: "Flags [S.], seq 1, ack 2, win
-// 64240, options [mss 1460,...], length 0".
-[[gnu::cold]] inline std::ostream& print_summary(std::ostream& os, const tcp_view& v) {
+// 64240, options [mss 1460,...], length 0". Options are read leniently, as
+// tcpdump does: the well-formed ones are printed, and "[bad opt]" where the
+// first malformed one was.
+template <class Layout>
+[[gnu::cold]] std::ostream& print_summary(std::ostream& os, const basic_tcp_view<Layout>& v) {
     os << "Flags [" << v.flags().text().view() << "], seq " << v.seq_number();
     if (!v.payload().empty()) os << ':' << (v.seq_number() + static_cast<std::uint32_t>(v.payload().size()));
     if (v.flags().has(tcp_flags::ack)) os << ", ack " << v.ack_number();
     os << ", win " << v.window();
-    if (auto opts = tcp_options::parse(v.options())) {
-        bool any = false;
-        auto item = [&] {
-            os << (any ? "," : ", options [");
-            any = true;
-        };
-        if (opts->mss) { item(); os << "mss " << *opts->mss; }
-        if (opts->sack_permitted) { item(); os << "sackOK"; }
-        if (opts->ts) { item(); os << "TS val " << opts->ts->tsval << " ecr " << opts->ts->tsecr; }
-        if (opts->window_scale) { item(); os << "wscale " << unsigned{*opts->window_scale}; }
-        if (opts->sack_count) {
-            item();
-            os << "sack " << unsigned{opts->sack_count};
-            for (const auto& b : opts->sack_blocks()) os << " {" << b.left << ':' << b.right << '}';
-        }
-        if (any) os << ']';
-    } else {
-        os << ", options [" << describe(opts.error()) << ']';
+    const auto lenient = lenient_tcp_options::parse(v.options());
+    const tcp_options& opts = lenient.options;
+    bool any = false;
+    auto item = [&] {
+        os << (any ? "," : ", options [");
+        any = true;
+    };
+    if (opts.mss) { item(); os << "mss " << *opts.mss; }
+    if (opts.sack_permitted) { item(); os << "sackOK"; }
+    if (opts.ts) { item(); os << "TS val " << opts.ts->tsval << " ecr " << opts.ts->tsecr; }
+    if (opts.window_scale) { item(); os << "wscale " << unsigned{*opts.window_scale}; }
+    if (opts.sack_count) {
+        item();
+        os << "sack " << unsigned{opts.sack_count};
+        for (const auto& b : opts.sack_blocks()) os << " {" << b.left << ':' << b.right << '}';
     }
+    if (lenient.malformed) { item(); os << "[bad opt]"; }
+    if (any) os << ']';
     return os << ", length " << v.payload().size();
 }
 
-[[gnu::cold]] inline std::ostream& operator<<(std::ostream& os, const tcp_view& v) {
+template <class Layout>
+[[gnu::cold]] std::ostream& operator<<(std::ostream& os, const basic_tcp_view<Layout>& v) {
     return print_summary(os << v.src_port() << " > " << v.dst_port() << ": ", v);
 }
 

@@ -3,10 +3,13 @@
 // Reading list: RFC 9293 §3.2 (EOL, NOP, MSS), RFC 7323 §2-3 (window scale,
 // timestamps), RFC 2018 §2-3 (SACK-permitted, SACK).
 //
-// `option_walker` yields (kind, data) pairs and stops at the first malformed
-// option, remembering why: cheap enough to run on every segment. `tcp_options`
-// is the strict repr: every option the stack understands, decoded, plus the
-// kinds it skipped.
+// `option_walker` yields (kind, data) pairs and stops at the first option
+// whose length byte it cannot follow, remembering why and where: cheap
+// enough to run on every segment. `tcp_options` is the strict repr: every
+// option the stack understands, decoded, plus the kinds it skipped; one
+// malformed option refuses the lot. `lenient_tcp_options` is what a
+// dissector or a forgiving receiver keeps: every well-formed option, and
+// the malformed ones reported beside them.
 #pragma once
 
 #include <l4/core/bytes.hpp>
@@ -39,10 +42,11 @@ struct raw_option {
 };
 
 // Walks options in wire order. EOL ends the walk; NOP is skipped. A length
-// byte that is < 2 or runs past the end stops the walk with bad_option_length.
+// byte that is < 2 or runs past the end stops the walk with bad_option_length:
+// nothing after it can be found.
 class option_walker {
 public:
-    constexpr explicit option_walker(bytes options) noexcept : rest_{options} {}
+    constexpr explicit option_walker(bytes options) noexcept : rest_{options}, size_{options.size()} {}
 
     [[nodiscard]] constexpr std::optional<raw_option> next() noexcept {
         while (!rest_.empty()) {
@@ -55,6 +59,8 @@ public:
             // RFC 9293 §3.1: every other option has a length byte counting kind and length.
             if (rest_.size() < 2 || rest_[1] < 2 || rest_[1] > rest_.size()) {
                 error_ = errc::bad_option_length;
+                error_kind_ = kind;
+                error_offset_ = size_ - rest_.size();
                 break;
             }
             const std::size_t len = rest_[1];
@@ -68,10 +74,25 @@ public:
 
     // errc::ok once the walk ended cleanly.
     [[nodiscard]] constexpr errc error() const noexcept { return error_; }
+    // After an error: the kind of the option that stopped the walk, and the
+    // offset of its kind byte from the start of the options.
+    [[nodiscard]] constexpr std::uint8_t error_kind() const noexcept { return error_kind_; }
+    [[nodiscard]] constexpr std::size_t error_offset() const noexcept { return error_offset_; }
 
 private:
     bytes rest_;
+    std::size_t size_;
     errc error_ = errc::ok;
+    std::uint8_t error_kind_ = 0;
+    std::size_t error_offset_ = 0;
+};
+
+// An option that could not be decoded.
+struct malformed_option {
+    std::uint8_t kind = 0;
+    std::size_t offset = 0;  // of its kind byte, from the start of the options
+    errc error = errc::ok;   // bad_option_length
+    friend constexpr bool operator==(const malformed_option&, const malformed_option&) noexcept = default;
 };
 
 struct sack_block {
@@ -118,39 +139,45 @@ struct tcp_options {
     [[nodiscard]] static constexpr result<tcp_options> parse(bytes options) noexcept {
         tcp_options out;
         option_walker walk{options};
-        while (auto opt = walk.next()) {
-            const bytes d = opt->data;
-            switch (opt->kind) {
-            case option_kind::mss:
-                if (d.size() != 2) return errc::bad_option_length;
-                out.mss = load_be16(d.data());
-                break;
-            case option_kind::window_scale:
-                if (d.size() != 1) return errc::bad_option_length;
-                out.window_scale = d[0];
-                break;
-            case option_kind::sack_permitted:
-                if (!d.empty()) return errc::bad_option_length;
-                out.sack_permitted = true;
-                break;
-            case option_kind::sack:
-                if (d.empty() || d.size() % 8 != 0 || d.size() / 8 > max_sack_blocks)
-                    return errc::bad_option_length;
-                out.sack_count = 0;
-                for (std::size_t i = 0; i < d.size(); i += 8)
-                    out.add_sack({seq32{load_be32(d.data() + i)}, seq32{load_be32(d.data() + i + 4)}});
-                break;
-            case option_kind::timestamps:
-                if (d.size() != 8) return errc::bad_option_length;
-                out.ts = timestamps{load_be32(d.data()), load_be32(d.data() + 4)};
-                break;
-            default:
-                if (out.unknown_count < out.unknown_kinds.size()) out.unknown_kinds[out.unknown_count++] = opt->kind;
-                break;
-            }
-        }
+        while (auto opt = walk.next())
+            if (const errc e = out.decode(*opt); e != errc::ok) return e;
         if (walk.error() != errc::ok) return walk.error();
         return out;
+    }
+
+    // Decodes one option the walker found into *this. Errors:
+    // bad_option_length (a known kind with a length it cannot have); *this
+    // is then unchanged.
+    [[nodiscard]] constexpr errc decode(const raw_option& opt) noexcept {
+        const bytes d = opt.data;
+        switch (opt.kind) {
+        case option_kind::mss:
+            if (d.size() != 2) return errc::bad_option_length;
+            mss = load_be16(d.data());
+            break;
+        case option_kind::window_scale:
+            if (d.size() != 1) return errc::bad_option_length;
+            window_scale = d[0];
+            break;
+        case option_kind::sack_permitted:
+            if (!d.empty()) return errc::bad_option_length;
+            sack_permitted = true;
+            break;
+        case option_kind::sack:
+            if (d.empty() || d.size() % 8 != 0 || d.size() / 8 > max_sack_blocks) return errc::bad_option_length;
+            sack_count = 0;
+            for (std::size_t i = 0; i < d.size(); i += 8)
+                add_sack({seq32{load_be32(d.data() + i)}, seq32{load_be32(d.data() + i + 4)}});
+            break;
+        case option_kind::timestamps:
+            if (d.size() != 8) return errc::bad_option_length;
+            ts = timestamps{load_be32(d.data()), load_be32(d.data() + 4)};
+            break;
+        default:
+            if (unknown_count < unknown_kinds.size()) unknown_kinds[unknown_count++] = opt.kind;
+            break;
+        }
+        return errc::ok;
     }
 
     // Bytes emit() writes, a multiple of 4; may exceed max_options_len, which
@@ -222,6 +249,39 @@ private:
         for (std::size_t i = 0; i < n; ++i)
             if (!(a[i] == b[i])) return false;
         return true;
+    }
+};
+
+// Every well-formed option of a segment, and the malformed ones beside them.
+// A known kind with the wrong length is skipped by its length byte and the
+// walk goes on; a length byte the walk cannot follow (under 2, or past the
+// end) ends it, keeping what came before. This is how Wireshark and tcpdump
+// read options; a TCP endpoint uses the strict tcp_options::parse.
+struct lenient_tcp_options {
+    tcp_options options;                        // every option that decoded
+    std::optional<malformed_option> malformed;  // the first that did not
+    std::uint8_t malformed_count = 0;           // how many did not (the walk's stop counts one)
+
+    [[nodiscard]] static constexpr lenient_tcp_options parse(bytes options) noexcept {
+        lenient_tcp_options out;
+        option_walker walk{options};
+        while (auto opt = walk.next()) {
+            const errc e = out.options.decode(*opt);
+            if (e == errc::ok) continue;
+            // The kind byte sits two bytes before the option's data.
+            const auto offset = static_cast<std::size_t>(opt->data.data() - options.data()) - 2;
+            out.report({opt->kind, offset, e});
+        }
+        if (walk.error() != errc::ok) out.report({walk.error_kind(), walk.error_offset(), walk.error()});
+        return out;
+    }
+
+    [[nodiscard]] constexpr bool ok() const noexcept { return malformed_count == 0; }
+
+private:
+    constexpr void report(malformed_option m) noexcept {
+        if (!malformed) malformed = m;
+        if (malformed_count < 255) ++malformed_count;
     }
 };
 
