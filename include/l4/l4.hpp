@@ -8,6 +8,7 @@
 #include <l4/core/error.hpp>
 #include <l4/core/error_code.hpp>
 #include <l4/core/frame_queue.hpp>
+#include <l4/core/keyed_hash.hpp>
 #include <l4/core/ports.hpp>
 #include <l4/core/seq32.hpp>
 #include <l4/core/short_text.hpp>
