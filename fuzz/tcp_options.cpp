@@ -12,7 +12,13 @@
 //     first (the s1 == s2 fixpoint), so our own output is canonical;
 //   - NOPs before and EOL plus any bytes after our output change nothing;
 //   - the other direction: a value built from the input, emitted and
-//     parsed, comes back equal.
+//     parsed, comes back equal;
+//   - the lenient parse agrees with the strict one where the strict one
+//     succeeds, reports a malformed option where it fails, at an offset
+//     holding that kind, and keeps every other option: blanking the
+//     reported option with NOPs (or cutting the walk where its length byte
+//     stopped it) leaves the decoded options as they were, with one
+//     malformed option fewer.
 #include <l4/wire/tcp_options.hpp>
 
 #include "oracle.hpp"
@@ -116,6 +122,29 @@ void check_build_emit(std::span<const std::uint8_t> in) {
     L4_FUZZ_CHECK(back.has_value() && *back == o);
 }
 
+void check_lenient(std::span<const std::uint8_t> in) {
+    const auto strict = tcp_options::parse(in);
+    const auto lenient = lenient_tcp_options::parse(in);
+    L4_FUZZ_CHECK(lenient.ok() == strict.has_value());
+    L4_FUZZ_CHECK(lenient.malformed.has_value() == !lenient.ok());
+    if (strict) {
+        L4_FUZZ_CHECK(lenient.options == *strict);
+        return;
+    }
+    const malformed_option m = *lenient.malformed;
+    L4_FUZZ_CHECK(m.error == l4::errc::bad_option_length);
+    L4_FUZZ_CHECK(m.offset < in.size() && in[m.offset] == m.kind);
+    if (lenient.malformed_count == 255) return;  // saturated: one fewer is not observable
+
+    std::vector<std::uint8_t> fixed(in.begin(), in.end());
+    const bool followable = m.offset + 1 < in.size() && in[m.offset + 1] >= 2 && m.offset + in[m.offset + 1] <= in.size();
+    if (followable) std::fill_n(fixed.begin() + static_cast<std::ptrdiff_t>(m.offset), in[m.offset + 1], option_kind::nop);
+    else fixed.resize(m.offset);
+    const auto again = lenient_tcp_options::parse(fixed);
+    L4_FUZZ_CHECK(again.options == lenient.options);
+    L4_FUZZ_CHECK(again.malformed_count + 1 == lenient.malformed_count);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -123,5 +152,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_parse_emit(in);
     if (in.size() > max_options_len) check_parse_emit(in.first(max_options_len));
     check_build_emit(in);
+    check_lenient(in);
     return 0;
 }
