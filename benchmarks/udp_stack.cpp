@@ -23,9 +23,9 @@ void l4_memory_link(benchmark::State& state) {
     const auto size = static_cast<std::size_t>(state.range(0));
     auto [la, lb] = link::memory_pair();
     const ip_address a = *ip_address::from_string("192.0.2.1"), b = *ip_address::from_string("192.0.2.2");
-    net::stack<link::memory_end> ha{std::move(la), {.addresses = {a}}}, hb{std::move(lb), {.addresses = {b}}};
-    auto tx = ha.socket();
-    auto rx = hb.socket();
+    net::stack<link::memory_end, udp::endpoint<>> ha{std::move(la), {.addresses = {a}}}, hb{std::move(lb), {.addresses = {b}}};
+    auto tx = ha.socket(net::socket_type::datagram).value();
+    auto rx = hb.socket(net::socket_type::datagram).value();
     if (!hb.bind(rx, {b, 50000})) state.SkipWithError("bind");
     std::vector<std::uint8_t> payload(size, 0x42), buf(1500);
     const instant now{};

@@ -19,8 +19,9 @@ int main(int argc, char** argv) {
         if (!tun) return 1;
         auto& host = *tun;
         l4::steady_clock clock;
-        auto sock = host.socket();
-        const bool ok = ask(host, clock, sock, {parse_address(o.peer), server_port}, message,
+        auto sock = udp_socket(host);
+        if (!sock) return 1;
+        const bool ok = ask(host, clock, *sock, {parse_address(o.peer), server_port}, message,
                             clock.now() + seconds(o.timeout_s));
         return ok && report_checksums(host) ? 0 : 1;
     }
@@ -34,23 +35,36 @@ int main(int argc, char** argv) {
     l4::virtual_clock clock;
     l4::net::stack client{p2p.a, {.addresses = {client_addr}}};
     l4::net::stack server{p2p.b, {.addresses = {server_addr}}};
-    auto ssock = server.socket();
-    if (!server.bind(ssock, {ip_address::any_v4(), server_port})) return 1;
-    auto csock = client.socket();
+    auto ssock = udp_socket(server), csock = udp_socket(client);
+    if (!ssock || !csock || !server.bind(*ssock, {ip_address::any_v4(), server_port})) return 1;
     // The server answers whatever arrives, whenever the driver polls it.
     for (int attempt = 1; attempt <= 5; ++attempt) {
-        if (!client.sendto(csock, message, {server_addr, server_port}, clock.now())) return 1;
+        if (auto sent = client.sendto(*csock, message, {server_addr, server_port}, clock.now()); !sent) {
+            std::cerr << "client: sendto: " << sent.error().message() << '\n';
+            return 1;
+        }
         const auto deadline = clock.now() + std::chrono::seconds{1};
         std::array<std::uint8_t, 2048> buf{};
-        auto arrived = l4::net::drive_until(server, clock, deadline, [&] { return server.readable(ssock); });
+        auto arrived = l4::net::drive_until(server, clock, deadline, [&] { return server.readable(*ssock); });
         if (arrived) {
-            auto req = server.recvfrom(ssock, buf);
+            auto req = server.recvfrom(*ssock, buf);
+            if (!req) return 1;
             auto reply = std::span{buf}.first(req->size);
             for (auto& c : reply) c = static_cast<std::uint8_t>(std::toupper(c));
-            (void)server.sendto(ssock, reply, req->from, clock.now());
+            if (auto sent = server.sendto(*ssock, reply, req->from, clock.now()); !sent) {
+                std::cerr << "server: sendto: " << sent.error().message() << '\n';
+                return 1;
+            }
         }
-        auto got = l4::net::recvfrom_until(client, clock, csock, buf, deadline);
+        auto got = l4::net::recvfrom_until(client, clock, *csock, buf, deadline);
         if (got) {
+            const auto reply = std::span{buf}.first(got->size);
+            std::vector<std::uint8_t> expected(message.begin(), message.end());
+            for (auto& c : expected) c = static_cast<std::uint8_t>(std::toupper(c));
+            if (!std::ranges::equal(reply, expected)) {
+                std::cerr << "client: the answer is not the message upper-cased\n";
+                return 1;
+            }
             std::cout << "client: " << printable(std::span{buf}.first(got->size)) << " from " << got->from
                       << " (attempt " << attempt << ", t = "
                       << std::chrono::duration<double, std::milli>(clock.now().time_since_epoch()).count()

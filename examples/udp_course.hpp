@@ -125,23 +125,37 @@ bool ask(Stack& host, Clock& clock, typename Stack::socket_id sock, socket_addre
     return std::ranges::equal(reply, expected);
 }
 
+// socket(AF_INET, SOCK_DGRAM), or the reason on stderr.
+template <class Stack>
+std::optional<typename Stack::socket_id> udp_socket(Stack& host) {
+    auto s = host.socket(l4::net::socket_type::datagram);
+    if (!s) {
+        std::cerr << "socket: " << l4::describe(s.error()) << '\n';
+        return std::nullopt;
+    }
+    return *s;
+}
+
+using udp = l4::udp::endpoint<>;
+using tun_stack = l4::net::stack<l4::link::tun, udp>;
+
 // Our side of "checksums verified on both sides": what the stack refused.
 template <class Stack>
 bool report_checksums(const Stack& host) {
-    const auto& u = host.udp_stats();
+    const auto& u = host.template transport<udp>().stats();
     std::cout << "checksums: " << u.rx_delivered << " datagrams verified, " << u.rx_bad_checksum << " bad\n";
     return u.rx_bad_checksum == 0;
 }
 
 // A host at --address behind the TUN device --tun, or nothing (and why, on stderr).
-inline std::optional<l4::net::stack<l4::link::tun>> tun_host(const options& o) {
+inline std::optional<tun_stack> tun_host(const options& o) {
     auto dev = l4::link::tun::open(o.dev);
     if (!dev) {
         std::cerr << "tun " << o.dev << ": " << dev.error().message() << '\n';
         return std::nullopt;
     }
-    return std::optional<l4::net::stack<l4::link::tun>>{std::in_place, std::move(*dev),
-                                                         l4::net::stack_config{.addresses = {parse_address(o.address)}}};
+    return std::optional<tun_stack>{std::in_place, std::move(*dev),
+                                    l4::net::stack_config{.addresses = {parse_address(o.address)}}};
 }
 
 inline l4::duration seconds(double s) {

@@ -60,12 +60,14 @@ std::vector<std::uint8_t> well_formed(FuzzedDataProvider& in) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     FuzzedDataProvider in{data, size};
     auto [raw, end] = link::memory_pair({.mtu = 1500, .queue_frames = 64});
-    net::stack<link::memory_end> host{std::move(end), {.addresses = {here4, here6}, .udp_queue_datagrams = queue}};
-    const std::array sockets{host.socket(), host.socket(), host.socket(), host.socket()};
+    net::stack<link::memory_end, udp::endpoint<>> host{std::move(end), {.addresses = {here4, here6}},
+                                                     udp::endpoint<>{{.queue_datagrams = queue}}};
+    const auto open = [&] { return host.socket(net::socket_type::datagram).value(); };
+    const std::array sockets{open(), open(), open(), open()};
     L4_FUZZ_CHECK(host.bind(sockets[0], {ip_address::any_v4(), 50000}));
     L4_FUZZ_CHECK(host.bind(sockets[1], {here4, 7}));
     L4_FUZZ_CHECK(host.bind(sockets[2], {ip_address::any_v6(), 50000}));
-    L4_FUZZ_CHECK(host.connect(sockets[3], {peer4, 9}));
+    L4_FUZZ_CHECK(host.connect(sockets[3], {peer4, 9}, instant{}));
 
     std::vector<std::vector<std::uint8_t>> sent;
     const instant t0{};
@@ -78,10 +80,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     L4_FUZZ_CHECK(host.poll(t0) == sent.size());
 
     const auto& ip = host.ip_stats();
-    const auto& udp = host.udp_stats();
-    const std::uint64_t accounted = ip.rx_malformed + ip.rx_bad_checksum + ip.rx_fragments + ip.rx_icmp +
-                                    ip.rx_not_for_us + ip.rx_unknown_protocol + udp.rx_bad_checksum +
-                                    udp.rx_bad_length + udp.rx_no_socket + udp.rx_delivered + udp.rx_dropped;
+    const auto& udp = host.transport<udp::endpoint<>>().stats();
+    const auto& icmp = host.icmp_stats();
+    const std::uint64_t accounted = ip.rx_malformed + ip.rx_bad_checksum + ip.rx_fragments + ip.rx_not_for_us +
+                                    ip.rx_unknown_protocol + udp.rx_bad_checksum + udp.rx_truncated +
+                                    udp.rx_length_mismatch + udp.rx_no_socket + udp.rx_delivered +
+                                    udp.rx_queue_full + udp.rx_not_from_peer + icmp.rx_echo_requests +
+                                    icmp.rx_echo_replies + icmp.rx_dest_unreachable + icmp.rx_packet_too_big +
+                                    icmp.rx_time_exceeded + icmp.rx_parameter_problem + icmp.rx_other_error +
+                                    icmp.rx_other + icmp.rx_malformed + icmp.rx_bad_checksum;
     L4_FUZZ_CHECK(accounted == sent.size());
 
     std::array<std::uint8_t, 1500> buf{};

@@ -39,7 +39,7 @@
 #include <l4/link/sim.hpp>
 #if defined(__linux__)
 #include <l4/link/tun.hpp>
-#include <l4/link/udp_endpoint.hpp>
+#include <l4/link/tunnel_address.hpp>
 #include <l4/link/udp_tunnel.hpp>
 #endif
 
@@ -50,4 +50,6 @@
 #include <l4/wire/address.hpp>
 #include <l4/net/drive.hpp>
 #include <l4/net/ip.hpp>
+#include <l4/net/socket_table.hpp>
 #include <l4/net/stack.hpp>
+#include <l4/net/transport.hpp>

@@ -61,8 +61,8 @@ TEST_CASE("no allocation per datagram: UDP over the memory link", "[udp][alloc]"
     auto [la, lb] = link::memory_pair();
     net::stack ha{std::move(la), {.addresses = {a4}}};
     net::stack hb{std::move(lb), {.addresses = {b4}}};
-    auto tx = ha.socket();
-    auto rx = hb.socket();
+    auto tx = ha.socket(net::socket_type::datagram).value();
+    auto rx = hb.socket(net::socket_type::datagram).value();
     REQUIRE(hb.bind(rx, {b4, 9}));
     std::vector<std::uint8_t> payload(1000, 1);
     std::array<std::uint8_t, 1500> buf{};
@@ -82,8 +82,8 @@ TEST_CASE("no allocation per datagram: UDP across the simulator", "[udp][alloc][
     auto p2p = link::sim::point_to_point(sim, path, path);
     net::stack ha{p2p.a, {.addresses = {a4}}};
     net::stack hb{p2p.b, {.addresses = {b4}}};
-    auto tx = ha.socket();
-    auto rx = hb.socket();
+    auto tx = ha.socket(net::socket_type::datagram).value();
+    auto rx = hb.socket(net::socket_type::datagram).value();
     REQUIRE(hb.bind(rx, {b4, 9}));
     std::vector<std::uint8_t> payload(1000, 1);
     std::array<std::uint8_t, 1500> buf{};

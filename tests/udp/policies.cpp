@@ -53,9 +53,9 @@ template <class Udp>
 std::string round_trip(std::string_view msg) {
     auto [la, lb] = link::memory_pair();
     net::stack<link::memory_end, Udp> ha{std::move(la), {.addresses = {a}}}, hb{std::move(lb), {.addresses = {b}}};
-    auto s = hb.socket();
+    auto s = hb.socket(net::socket_type::datagram).value();
     REQUIRE(hb.bind(s, {b, 4000}));
-    REQUIRE(ha.sendto(ha.socket(), text(msg), {b, 4000}, t0));
+    REQUIRE(ha.sendto(ha.socket(net::socket_type::datagram).value(), text(msg), {b, 4000}, t0));
     hb.poll(t0);
     std::array<std::uint8_t, 256> buf{};
     auto r = hb.recvfrom(s, buf);
@@ -104,9 +104,9 @@ TEST_CASE("udp policies: a stack of one format ignores another format's protocol
     auto [la, lb] = link::memory_pair();
     net::stack<link::memory_end, lab> ha{std::move(la), {.addresses = {a}}};
     net::stack<link::memory_end, standard> hb{std::move(lb), {.addresses = {b}}};
-    auto s = hb.socket();
+    auto s = hb.socket(net::socket_type::datagram).value();
     REQUIRE(hb.bind(s, {b, 4000}));
-    REQUIRE(ha.sendto(ha.socket(), text("wrong dialect"), {b, 4000}, t0));
+    REQUIRE(ha.sendto(ha.socket(net::socket_type::datagram).value(), text("wrong dialect"), {b, 4000}, t0));
     hb.poll(t0);
     CHECK_FALSE(hb.readable(s));
     CHECK(hb.ip_stats().rx_unknown_protocol == 1);

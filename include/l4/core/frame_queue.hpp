@@ -57,6 +57,8 @@ public:
         --count_;
     }
 
+    void clear() noexcept { head_ = count_ = bytes_ = 0; }
+
     // Copies the front frame out if it is due by `now`; the link receive path.
     [[nodiscard]] result<std::size_t> pop_into(mut_bytes out, instant now) noexcept {
         if (empty() || meta_[head_].due > now) return errc::would_block;

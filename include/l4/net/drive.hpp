@@ -3,13 +3,14 @@
 //
 // In virtual time the driver jumps the clock from one link deadline to the
 // next, so a simulated second takes microseconds; in real time it sleeps in
-// poll(2) on the link's file descriptor. Either way the wait is bounded by
-// the deadline.
+// poll(2) on the link's file descriptor, for readability, and for
+// writability while the stack holds frames the link refused. Either way the
+// wait is bounded by the deadline.
 #pragma once
 
+#include <l4/core/bytes.hpp>
 #include <l4/core/error_code.hpp>
 #include <l4/core/time.hpp>
-#include <l4/wire/address.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -44,7 +45,8 @@ template <class Stack, clock Clock, class Ready>
                 const auto until = std::chrono::ceil<std::chrono::milliseconds>(*next - clk.now());
                 timeout = std::min(timeout, static_cast<int>(std::max<std::int64_t>(until.count(), 0)));
             }
-            if (pollfd p{s.poll_fd(), POLLIN, 0}; p.fd >= 0) (void)::poll(&p, 1, timeout);
+            const short events = static_cast<short>(POLLIN | (s.wants_writable() ? POLLOUT : 0));
+            if (pollfd p{s.poll_fd(), events, 0}; p.fd >= 0) (void)::poll(&p, 1, timeout);
             else if (!s.next_deadline()) return errc::timed_out;  // nothing could ever arrive
 #else
             if (!s.next_deadline()) return errc::timed_out;

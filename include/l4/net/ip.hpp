@@ -1,7 +1,7 @@
 // The minimal IP layer a host needs: put an IPv4 or IPv6 header in front of
 // a transport segment, and decide for each received datagram whether it is
-// for this host and which transport gets it. No fragmentation, no
-// reassembly, no ICMP: what the layer cannot handle it drops and counts.
+// for this host. No fragmentation, no reassembly: what the layer cannot
+// handle it drops and counts. ICMP is the stack's (net/icmp.hpp).
 #pragma once
 
 #include <l4/core/bytes.hpp>
@@ -25,11 +25,10 @@ using wire::ipv6_address;
 using wire::socket_address;
 
 struct ip_counters {
-    std::uint64_t rx_datagrams = 0;      // handed to a transport
+    std::uint64_t rx_datagrams = 0;      // handed to a transport or ICMP
     std::uint64_t rx_malformed = 0;      // truncated, bad lengths, bad version
     std::uint64_t rx_bad_checksum = 0;   // IPv4 header checksum
     std::uint64_t rx_fragments = 0;      // RFC 791 / RFC 8200 §4.5: not reassembled
-    std::uint64_t rx_icmp = 0;           // ICMP and ICMPv6 are not answered
     std::uint64_t rx_unknown_protocol = 0;
     std::uint64_t rx_not_for_us = 0;     // destination is none of our addresses
     std::uint64_t tx_datagrams = 0;
@@ -116,10 +115,6 @@ public:
         if (!is_local(dst)) {
             ++counters_.rx_not_for_us;
             return errc::address_not_available;
-        }
-        if (p->protocol == wire::ip_protocol::icmp || p->protocol == wire::ip_protocol::icmpv6) {
-            ++counters_.rx_icmp;
-            return errc::unknown_protocol;
         }
         ++counters_.rx_datagrams;
         return p;

@@ -1,44 +1,48 @@
-// UDP sockets: who is bound where, and each socket's bounded receive queue.
+// UDP's sockets: who is bound where, and each socket's bounded receive queue.
 //
 // Binding follows the Berkeley rules without SO_REUSEADDR: one socket per
 // (address, port), and a wildcard binding (0.0.0.0 or ::) conflicts with
 // any binding of the same family on the same port. Port 0 asks for an
 // ephemeral port from the dynamic range 49152-65535 (RFC 6335 §6), chosen
-// by a counter that starts at a seeded offset (RFC 6056 §3.3.1's simple
-// algorithm) and skips ports in use.
+// by RFC 6056 algorithm 3: a keyed hash of the flow picks where the search
+// starts, so a peer cannot predict the ports of other peers' flows.
 //
 // Demultiplexing (RFC 1122 §4.1.3.4 leaves it to the host): the exact
 // (destination address, port) binding first, then the wildcard of that
-// family; a connected socket only takes datagrams from its peer.
+// family; a connected socket only takes datagrams from its peer. The table
+// hashes with the stack's secret, so chosen addresses cannot flood a bucket.
+//
+// Sockets live in a slab with a free list: open and close are O(1), and a
+// slot's receive queue, allocated at its first datagram, is kept for the
+// next socket that reuses the slot.
 #pragma once
 
 #include <l4/core/error.hpp>
 #include <l4/core/frame_queue.hpp>
+#include <l4/core/keyed_hash.hpp>
 #include <l4/core/ports.hpp>
 #include <l4/wire/address.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <vector>
 
 namespace l4::udp {
 
 using wire::ip_address;
-namespace net { using wire::socket_address; }
+using wire::socket_address;
 
-struct socket_id {
-    std::uint32_t index = UINT32_MAX;
-    std::uint32_t generation = 0;
-    friend constexpr bool operator==(socket_id, socket_id) noexcept = default;
-};
+struct config {
+    std::size_t queue_datagrams = 64;  // per socket; beyond it datagrams are dropped and counted
+    bool reserve_well_known_ports = false;  // then bind() below 1024 needs `privileged`
+    bool privileged = false;
 
-struct received {
-    std::size_t size = 0;  // bytes copied into the caller's buffer
-    net::socket_address from;
-    bool truncated = false;  // the buffer was shorter than the datagram (the rest is discarded)
+    [[nodiscard]] result<void> check() const noexcept {
+        if (queue_datagrams == 0) return errc::invalid_argument;  // a socket that can never receive
+        return {};
+    }
 };
 
 struct socket_counters {
@@ -48,182 +52,233 @@ struct socket_counters {
     std::uint64_t tx_datagrams = 0;
 };
 
-struct binding_policy {
-    bool reserve_well_known_ports = false;  // then bind() below 1024 needs `privileged`
-    bool privileged = false;
+// A hasher of flows keyed by the stack's secret (RFC 6056 §3.3.3's F()).
+struct keyed_address_hash {
+    siphash_key key{};
+    std::size_t operator()(const socket_address& e) const noexcept {
+        siphash24_hasher h{key};
+        wire::hash_append(h, e);
+        return static_cast<std::size_t>(h.finish());
+    }
 };
 
 class socket_table {
 public:
-    socket_table(std::size_t queue_datagrams, std::size_t max_datagram, binding_policy policy, std::uint64_t seed)
-        : queue_datagrams_{queue_datagrams}, max_datagram_{max_datagram}, policy_{policy},
-          next_ephemeral_{static_cast<std::uint16_t>(dynamic_first + seed % (dynamic_last - dynamic_first + 1))} {}
+    explicit socket_table(config cfg = {}) : cfg_{cfg} {}
 
-    [[nodiscard]] socket_id open() {
-        std::uint32_t i = 0;
-        while (i < sockets_.size() && sockets_[i].open) ++i;
-        if (i == sockets_.size()) sockets_.emplace_back();
-        auto& s = sockets_[i];
-        s = socket{true, s.generation + 1, std::nullopt, std::nullopt,
-                   frame_queue{queue_datagrams_, max_datagram_}, std::vector<net::socket_address>(queue_datagrams_), 0, {}};
-        return {i, s.generation};
+    [[nodiscard]] const config& configuration() const noexcept { return cfg_; }
+
+    // Rekeys the hash of bindings and ephemeral ports; only while nothing is bound.
+    void set_secret(const siphash_key& key) {
+        key_ = key;
+        bound_ = bindings(0, keyed_address_hash{key});
     }
 
-    [[nodiscard]] result<void> close(socket_id id) {
+    // Errors: invalid_argument (the configuration cannot work; see config::check).
+    [[nodiscard]] result<std::uint32_t> open() {
+        if (auto ok = cfg_.check(); !ok) return ok.error();
+        std::uint32_t i;
+        if (!free_.empty()) {
+            i = free_.back();
+            free_.pop_back();
+        } else {
+            i = static_cast<std::uint32_t>(sockets_.size());
+            sockets_.emplace_back();
+        }
+        auto& s = sockets_[i];
+        s.open = true;
+        s.local.reset();
+        s.peer.reset();
+        s.pending_error = errc::ok;
+        s.counters = {};
+        if (s.queue) s.queue->clear();
+        s.head = 0;
+        return i;
+    }
+
+    [[nodiscard]] result<void> close(std::uint32_t id) {
         auto* s = find(id);
         if (!s) return errc::bad_socket;
-        if (s->local) bound_.erase(*s->local);
+        if (s->local) unbind(*s->local);
         s->open = false;
-        s->local.reset();
-        s->peer.reset();
+        free_.push_back(id);
         return {};
     }
 
-    // `allowed` says whether an address is one of the host's own.
-    [[nodiscard]] result<net::socket_address> bind(socket_id id, net::socket_address local, 
-                                           const std::function<bool(const ip_address&)>& allowed) {
+    // `allowed` says whether an address is one of the host's own; `remote`
+    // is the peer the binding is for, when known (RFC 6056 keys the port on it).
+    template <class Allowed>
+    [[nodiscard]] result<socket_address> bind(std::uint32_t id, socket_address local, Allowed&& allowed,
+                                              const socket_address& remote = {}) {
         auto* s = find(id);
         if (!s) return errc::bad_socket;
         if (s->local) return errc::invalid_argument;  // POSIX: EINVAL when already bound
         if (!local.address.is_unspecified() && !allowed(local.address)) return errc::address_not_available;
-        if (local.port != 0 && local.port <= well_known_last && policy_.reserve_well_known_ports && !policy_.privileged)
+        if (local.port != 0 && local.port <= well_known_last && cfg_.reserve_well_known_ports && !cfg_.privileged)
             return errc::permission_denied;
         if (local.port == 0) {
-            auto port = ephemeral_port(local.address);
+            auto port = ephemeral_port(local.address, remote);
             if (!port) return port.error();
             local.port = *port;
         } else if (in_use(local)) {
             return errc::address_in_use;
         }
-        bound_.emplace(local, id.index);
+        bound_.emplace(local, id);
+        ++port_users_[family_port(local)];
         s->local = local;
         return local;
     }
 
-    [[nodiscard]] result<void> connect(socket_id id, net::socket_address peer) {
+    [[nodiscard]] result<void> connect(std::uint32_t id, const socket_address& peer) {
         auto* s = find(id);
         if (!s) return errc::bad_socket;
-        if (peer.port == 0 || peer.address.is_unspecified()) return errc::invalid_argument;
         s->peer = peer;
         return {};
     }
 
-    // The socket a datagram to `dst` from `src` belongs to, if any.
-    [[nodiscard]] std::optional<socket_id> lookup(const net::socket_address& dst) const {
+    // The socket a datagram to `dst` belongs to, if any.
+    [[nodiscard]] std::optional<std::uint32_t> lookup(const socket_address& dst) const {
         auto it = bound_.find(dst);
         if (it == bound_.end()) {
             const ip_address any = dst.address.is_v4() ? ip_address::any_v4() : ip_address::any_v6();
-            it = bound_.find(net::socket_address{any, dst.port});
+            it = bound_.find(socket_address{any, dst.port});
             if (it == bound_.end()) return std::nullopt;
         }
-        return socket_id{it->second, sockets_[it->second].generation};
+        return it->second;
     }
 
-    // Queues a received datagram; false (and counted) if dropped.
-    bool deliver(socket_id id, const net::socket_address& from, bytes payload) {
-        auto* s = find(id);
-        if (!s) return false;
-        if (s->peer && *s->peer != from) {
-            ++s->counters.rx_dropped_not_peer;
-            return false;
+    enum class delivery { queued, queue_full, not_from_peer };
+
+    // Queues a received datagram of at most `max_datagram` bytes.
+    delivery deliver(std::uint32_t id, const socket_address& from, bytes payload, std::size_t max_datagram) {
+        auto& s = sockets_[id];
+        if (s.peer && *s.peer != from) {
+            ++s.counters.rx_dropped_not_peer;
+            return delivery::not_from_peer;
         }
-        const std::size_t slot = (s->head + s->queue.size()) % queue_datagrams_;
-        if (!s->queue.push(payload)) {
-            ++s->counters.rx_dropped_queue_full;
-            return false;
+        if (!s.queue || s.queue->slot_size() < payload.size()) {
+            s.queue.emplace(cfg_.queue_datagrams, std::max(max_datagram, payload.size()));
+            s.from.assign(cfg_.queue_datagrams, socket_address{});
+            s.head = 0;
         }
-        s->from[slot] = from;
-        ++s->counters.rx_datagrams;
-        return true;
+        const std::size_t slot = (s.head + s.queue->size()) % s.queue->capacity();
+        if (!s.queue->push(payload)) {
+            ++s.counters.rx_dropped_queue_full;
+            return delivery::queue_full;
+        }
+        s.from[slot] = from;
+        ++s.counters.rx_datagrams;
+        return delivery::queued;
     }
 
-    [[nodiscard]] result<received> receive(socket_id id, mut_bytes out) {
+    // The next datagram; a reported error (ICMP) comes first, once.
+    [[nodiscard]] result<wire::received> receive(std::uint32_t id, mut_bytes out) {
         auto* s = find(id);
         if (!s) return errc::bad_socket;
-        if (s->queue.empty()) return errc::would_block;
-        const bytes d = s->queue.front();
-        received r{std::min(d.size(), out.size()), s->from[s->head], d.size() > out.size()};
+        if (auto e = take_error(*s); e != errc::ok) return e;
+        if (!s->queue || s->queue->empty()) return errc::would_block;
+        const bytes d = s->queue->front();
+        wire::received r{std::min(d.size(), out.size()), s->from[s->head], d.size() > out.size()};
         std::copy_n(d.begin(), r.size, out.begin());
-        s->queue.pop();
-        s->head = (s->head + 1) % queue_datagrams_;
+        s->queue->pop();
+        s->head = (s->head + 1) % s->queue->capacity();
         return r;
     }
 
-    [[nodiscard]] bool readable(socket_id id) const {
-        const auto* s = find(id);
-        return s && !s->queue.empty();
+    // Linux reports an ICMP error to a connected socket on its next call (ip(7), IP_RECVERR off).
+    void report_error(const socket_address& local, const socket_address& remote, errc e) {
+        auto id = lookup(local);
+        if (!id) return;
+        auto& s = sockets_[*id];
+        if (s.peer && *s.peer == remote) s.pending_error = e;
     }
-    [[nodiscard]] std::optional<net::socket_address> local(socket_id id) const {
+    [[nodiscard]] errc take_error(std::uint32_t id) {
+        auto* s = find(id);
+        return s ? take_error(*s) : errc::bad_socket;
+    }
+
+    [[nodiscard]] bool readable(std::uint32_t id) const {
+        const auto* s = find(id);
+        return s && ((s->queue && !s->queue->empty()) || s->pending_error != errc::ok);
+    }
+    [[nodiscard]] std::optional<socket_address> local(std::uint32_t id) const {
         const auto* s = find(id);
         return s ? s->local : std::nullopt;
     }
-    [[nodiscard]] std::optional<net::socket_address> peer(socket_id id) const {
+    [[nodiscard]] std::optional<socket_address> peer(std::uint32_t id) const {
         const auto* s = find(id);
         return s ? s->peer : std::nullopt;
     }
-    [[nodiscard]] bool is_open(socket_id id) const { return find(id) != nullptr; }
-    [[nodiscard]] const socket_counters* counters(socket_id id) const {
+    [[nodiscard]] std::size_t queued(std::uint32_t id) const {
+        const auto* s = find(id);
+        return s && s->queue ? s->queue->bytes_queued() : 0;
+    }
+    [[nodiscard]] bool is_open(std::uint32_t id) const { return find(id) != nullptr; }
+    [[nodiscard]] const socket_counters* counters(std::uint32_t id) const {
         const auto* s = find(id);
         return s ? &s->counters : nullptr;
     }
-    void count_sent(socket_id id) {
+    void count_sent(std::uint32_t id) {
         if (auto* s = find(id)) ++s->counters.tx_datagrams;
     }
 
 private:
     struct socket {
         bool open = false;
-        std::uint32_t generation = 0;
-        std::optional<net::socket_address> local, peer;
-        frame_queue queue{0, 0};
-        std::vector<net::socket_address> from;  // source of each queued datagram, in step with `queue`
+        std::optional<socket_address> local, peer;
+        std::optional<frame_queue> queue;  // allocated at the first datagram, kept across reuse
+        std::vector<socket_address> from;  // source of each queued datagram, in step with `queue`
         std::size_t head = 0;
+        errc pending_error = errc::ok;
         socket_counters counters;
     };
+    using bindings = boost::unordered_flat_map<socket_address, std::uint32_t, keyed_address_hash>;
 
-    struct endpoint_hash {
-        std::size_t operator()(const net::socket_address& e) const noexcept {
-            std::size_t h = e.port;
-            const auto mix = [&](std::uint8_t b) { h = h * 1099511628211u ^ b; };
-            if (e.address.is_v4()) for (auto b : e.address.v4().octets) mix(b);
-            else for (auto b : e.address.v6().octets) mix(b);
-            return h;
-        }
-    };
+    [[nodiscard]] static errc take_error(socket& s) noexcept { return std::exchange(s.pending_error, errc::ok); }
 
-    [[nodiscard]] socket* find(socket_id id) {
-        return id.index < sockets_.size() && sockets_[id.index].open && sockets_[id.index].generation == id.generation
-                   ? &sockets_[id.index]
-                   : nullptr;
+    [[nodiscard]] socket* find(std::uint32_t id) {
+        return id < sockets_.size() && sockets_[id].open ? &sockets_[id] : nullptr;
     }
-    [[nodiscard]] const socket* find(socket_id id) const { return const_cast<socket_table*>(this)->find(id); }
+    [[nodiscard]] const socket* find(std::uint32_t id) const { return const_cast<socket_table*>(this)->find(id); }
+
+    [[nodiscard]] static std::uint32_t family_port(const socket_address& e) noexcept {
+        return static_cast<std::uint32_t>(e.address.version()) << 16 | e.port;
+    }
+
+    void unbind(const socket_address& e) {
+        bound_.erase(e);
+        auto it = port_users_.find(family_port(e));
+        if (it != port_users_.end() && --it->second == 0) port_users_.erase(it);
+    }
 
     // A wildcard binding conflicts with every binding of its family on the port, and back.
-    [[nodiscard]] bool in_use(const net::socket_address& e) const {
-        if (bound_.contains(e)) return true;
+    [[nodiscard]] bool in_use(const socket_address& e) const {
+        if (e.address.is_unspecified()) return port_users_.contains(family_port(e));
         const ip_address any = e.address.is_v4() ? ip_address::any_v4() : ip_address::any_v6();
-        if (bound_.contains(net::socket_address{any, e.port})) return true;
-        if (!e.address.is_unspecified()) return false;
-        for (const auto& [b, _] : bound_)
-            if (b.port == e.port && b.address.version() == e.address.version()) return true;
-        return false;
+        return bound_.contains(e) || bound_.contains(socket_address{any, e.port});
     }
 
-    [[nodiscard]] result<std::uint16_t> ephemeral_port(const ip_address& addr) {
+    // RFC 6056 §3.3.3, algorithm 3: port = min + (F(local, remote, secret) + next_ephemeral) % range.
+    [[nodiscard]] result<std::uint16_t> ephemeral_port(const ip_address& local, const socket_address& remote) {
         constexpr std::uint32_t range = dynamic_last - dynamic_first + 1;
+        siphash24_hasher h{key_};
+        wire::hash_append(h, local);
+        wire::hash_append(h, remote);
+        const std::uint64_t offset = h.finish();
         for (std::uint32_t tried = 0; tried < range; ++tried) {
-            const std::uint16_t p = next_ephemeral_;
-            next_ephemeral_ = p == dynamic_last ? dynamic_first : static_cast<std::uint16_t>(p + 1);
-            if (!in_use(net::socket_address{addr, p})) return p;
+            const auto p = static_cast<std::uint16_t>(dynamic_first + (offset + next_ephemeral_++) % range);
+            if (!in_use(socket_address{local, p})) return p;
         }
         return errc::no_ports_available;
     }
 
-    std::size_t queue_datagrams_, max_datagram_;
-    binding_policy policy_;
-    std::uint16_t next_ephemeral_;
+    config cfg_;
+    siphash_key key_{};
+    std::uint64_t next_ephemeral_ = 0;
     std::vector<socket> sockets_;
-    boost::unordered_flat_map<net::socket_address, std::uint32_t, endpoint_hash> bound_;
+    std::vector<std::uint32_t> free_;
+    bindings bound_{0, keyed_address_hash{}};
+    boost::unordered_flat_map<std::uint32_t, std::uint32_t> port_users_;  // bindings per (family, port)
 };
 
 }  // namespace l4::udp

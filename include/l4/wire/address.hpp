@@ -11,6 +11,7 @@
 #include <compare>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -62,6 +63,37 @@ struct socket_address {
     friend constexpr auto operator<=>(const socket_address&, const socket_address&) noexcept = default;
     friend constexpr bool operator==(const socket_address&, const socket_address&) noexcept = default;
 };
+
+// Feeds an address to a keyed hasher (core/keyed_hash.hpp), family first so
+// that 0.0.0.0 and :: differ.
+template <class Hasher>
+void hash_append(Hasher& h, const ip_address& a) noexcept {
+    const std::uint8_t family = static_cast<std::uint8_t>(a.version());
+    h.update(std::span{&family, 1});
+    if (a.is_v4()) h.update(std::span{a.v4().octets});
+    else h.update(std::span{a.v6().octets});
+}
+
+template <class Hasher>
+void hash_append(Hasher& h, const socket_address& e) noexcept {
+    hash_append(h, e.address);
+    const std::uint8_t port[2] = {static_cast<std::uint8_t>(e.port >> 8), static_cast<std::uint8_t>(e.port)};
+    h.update(std::span{port});
+}
+
+// The socket vocabulary every transport shares with the stack.
+enum class socket_type : std::uint8_t { stream, datagram };
+
+// What recvfrom gives back besides the bytes.
+struct received {
+    std::size_t size = 0;  // bytes copied into the caller's buffer
+    socket_address from;
+    bool truncated = false;  // the buffer was shorter than the datagram (the rest is discarded)
+};
+
+// What a transport did with a packet addressed to this host. The stack
+// answers `port_unreachable` with ICMP (RFC 1122 §4.1.3.1).
+enum class input_verdict : std::uint8_t { accepted, dropped, port_unreachable };
 
 // "192.0.2.1:50000", "[2001:db8::1]:50000" (RFC 3986 §3.2.2 brackets).
 inline std::ostream& operator<<(std::ostream& os, const socket_address& e) {

@@ -11,11 +11,6 @@
 
 namespace l4::wire {
 
-// The UDP checksum field is 16 bits: a wider strategy (crc32c) needs a
-// custom layout with a field of its width (see layout.hpp).
-template <class S>
-concept udp_checksum = S::width == 2;
-
 //  0      7 8     15 16    23 24    31
 // +--------+--------+--------+--------+
 // |     Source      |   Destination   |
@@ -58,90 +53,127 @@ template <class S>
     return is_ones_complement<S> && stored == 0 && zero == udp_zero_checksum::means_none;
 }
 
-class udp_view {
+// A checksum strategy fits a layout when its value is as wide as the
+// layout's checksum field (crc32c needs a custom layout with 32 bits there).
+template <class S, class Layout>
+concept udp_checksum_for = S::width * 8 == Layout::template field_t<"checksum">::bits;
+template <class S>
+concept udp_checksum = udp_checksum_for<S, udp_layout>;
+
+// The rules below are UDP's whatever its layout: RFC 768's header with
+// fields named "src_port", "dst_port", "length" (header plus data, in
+// bytes) and "checksum", in any order and any widths. Fields a custom
+// layout adds are carried as zero. The standard header is
+// basic_udp_view<udp_layout>, spelled udp_view.
+template <class Layout>
+class basic_udp_view {
 public:
-    [[nodiscard]] static constexpr result<udp_view> check(bytes datagram) noexcept {
-        if (datagram.size() < udp_header_len) return errc::truncated;
-        const std::size_t len = view<udp_layout>{datagram.data()}.get<"length">();
-        if (len < udp_header_len) return errc::length_mismatch;
+    using layout_type = Layout;
+    static constexpr std::size_t header_len = Layout::size;
+    static constexpr std::size_t checksum_offset = Layout::template offset_of<"checksum"> / 8;
+    static_assert(Layout::template offset_of<"checksum"> % 8 == 0, "the checksum field must be byte-aligned");
+
+    // Bytes past the length field (link padding, trailing bytes of the IP
+    // payload) are not part of the datagram.
+    [[nodiscard]] static constexpr result<basic_udp_view> check(bytes datagram) noexcept {
+        if (datagram.size() < header_len) return errc::truncated;
+        const std::uint64_t len = view<Layout>{datagram.data()}.template get<"length">();
+        if (len < header_len) return errc::length_mismatch;
         if (len > datagram.size()) return errc::truncated;
-        return udp_view{datagram.first(len)};
+        return basic_udp_view{datagram.first(static_cast<std::size_t>(len))};
     }
 
-    [[nodiscard]] constexpr view<udp_layout> header() const noexcept { return view<udp_layout>{dgram_.data()}; }
-    [[nodiscard]] constexpr std::uint16_t src_port() const noexcept { return header().get<"src_port">(); }
-    [[nodiscard]] constexpr std::uint16_t dst_port() const noexcept { return header().get<"dst_port">(); }
-    [[nodiscard]] constexpr std::uint16_t length() const noexcept { return header().get<"length">(); }
-    [[nodiscard]] constexpr std::uint16_t checksum() const noexcept { return header().get<"checksum">(); }
-    // Bytes past the length field (link padding) are not part of the datagram.
-    [[nodiscard]] constexpr bytes payload() const noexcept { return dgram_.subspan(udp_header_len); }
+    [[nodiscard]] constexpr view<Layout> header() const noexcept { return view<Layout>{dgram_.data()}; }
+    [[nodiscard]] constexpr auto src_port() const noexcept { return header().template get<"src_port">(); }
+    [[nodiscard]] constexpr auto dst_port() const noexcept { return header().template get<"dst_port">(); }
+    [[nodiscard]] constexpr auto length() const noexcept { return header().template get<"length">(); }
+    [[nodiscard]] constexpr auto checksum() const noexcept { return header().template get<"checksum">(); }
+    [[nodiscard]] constexpr bytes payload() const noexcept { return dgram_.subspan(header_len); }
     [[nodiscard]] constexpr bytes datagram() const noexcept { return dgram_; }
 
-    template <udp_checksum Checksum>
-    [[nodiscard]] constexpr bool verify_checksum(bytes pseudo, udp_zero_checksum zero,
-                                                 Checksum = {}) const noexcept {
-        if (udp_checksum_absent<Checksum>(checksum(), zero)) return true;
-        if (is_ones_complement<Checksum> && checksum() == 0) return false;  // RFC 8200 §8.1: zero is invalid
-        return wire::verify_checksum<Checksum>(pseudo, dgram_, udp_checksum_offset);
+    // `pseudo` must carry this datagram's length field as its length
+    // (RFC 768; RFC 8200 §8.1), which is datagram().size().
+    template <class Checksum>
+        requires udp_checksum_for<Checksum, Layout>
+    [[nodiscard]] constexpr bool verify_checksum(bytes pseudo, udp_zero_checksum zero, Checksum = {}) const noexcept {
+        const auto stored = wire::stored_checksum<Checksum>(dgram_, checksum_offset);
+        if (udp_checksum_absent<Checksum>(stored, zero)) return true;
+        // RFC 8200 §8.1: over IPv6 a zero is invalid even where the data
+        // would make a ones'-complement zero verify.
+        if (is_ones_complement<Checksum> && stored == 0) return false;
+        return wire::verify_checksum<Checksum>(pseudo, dgram_, checksum_offset);
     }
 
 private:
-    constexpr explicit udp_view(bytes d) noexcept : dgram_{d} {}
+    constexpr explicit basic_udp_view(bytes d) noexcept : dgram_{d} {}
     bytes dgram_;
 };
 
-struct udp_repr {
-    std::uint16_t src_port = 0;
-    std::uint16_t dst_port = 0;
+template <class Layout>
+struct basic_udp_repr {
+    using port_type = typename Layout::template field_t<"src_port">::value_type;
+    static constexpr std::size_t header_len = Layout::size;
+
+    port_type src_port = 0;
+    port_type dst_port = 0;
     bytes payload;
 
     // Strict: the length field must cover exactly the bytes given.
-    [[nodiscard]] static constexpr result<udp_repr> parse(bytes datagram) noexcept {
-        auto v = udp_view::check(datagram);
+    [[nodiscard]] static constexpr result<basic_udp_repr> parse(bytes datagram) noexcept {
+        auto v = basic_udp_view<Layout>::check(datagram);
         if (!v) return v.error();
-        if (v->length() != datagram.size()) return errc::length_mismatch;
-        return udp_repr{v->src_port(), v->dst_port(), v->payload()};
+        if (v->datagram().size() != datagram.size()) return errc::length_mismatch;
+        return basic_udp_repr{static_cast<port_type>(v->src_port()), static_cast<port_type>(v->dst_port()),
+                              v->payload()};
     }
 
-    template <udp_checksum Checksum>
-    [[nodiscard]] static constexpr result<udp_repr> parse(bytes datagram, bytes pseudo, udp_zero_checksum zero,
-                                                          Checksum = {}) noexcept {
+    template <class Checksum>
+        requires udp_checksum_for<Checksum, Layout>
+    [[nodiscard]] static constexpr result<basic_udp_repr> parse(bytes datagram, bytes pseudo, udp_zero_checksum zero,
+                                                                Checksum = {}) noexcept {
         auto r = parse(datagram);
-        if (r && !udp_view::check(datagram)->verify_checksum<Checksum>(pseudo, zero)) return errc::bad_checksum;
+        if (r && !basic_udp_view<Layout>::check(datagram)->template verify_checksum<Checksum>(pseudo, zero))
+            return errc::bad_checksum;
         return r;
     }
 
-    [[nodiscard]] constexpr std::size_t buffer_len() const noexcept { return udp_header_len + payload.size(); }
+    [[nodiscard]] constexpr std::size_t buffer_len() const noexcept { return header_len + payload.size(); }
 
-    // Header and payload with checksum 0 ("none" over IPv4).
+    // Header and payload with checksum 0 ("none" over IPv4). Errors:
+    // message_too_long (the length field cannot hold it), buffer_too_small.
     [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out) const noexcept {
         const std::size_t n = buffer_len();
-        if (n > 0xFFFF) return errc::length_mismatch;
+        constexpr std::size_t length_bits = Layout::template field_t<"length">::bits;
+        if (length_bits < 64 && (n >> length_bits) != 0) return errc::message_too_long;
         if (out.size() < n) return errc::buffer_too_small;
-        mut_view<udp_layout> h{out.data()};
-        h.set<"src_port">(src_port);
-        h.set<"dst_port">(dst_port);
-        h.set<"length">(static_cast<std::uint16_t>(n));
-        h.set<"checksum">(0);
-        copy_bytes(payload, out.data() + udp_header_len);
+        for (std::size_t i = 0; i < header_len; ++i) out[i] = 0;
+        mut_view<Layout> h{out.data()};
+        h.template set<"src_port">(src_port);
+        h.template set<"dst_port">(dst_port);
+        h.template set<"length">(static_cast<typename Layout::template field_t<"length">::value_type>(n));
+        copy_bytes(payload, out.data() + header_len);
         return n;
     }
 
-    // RFC 768: a computed ones'-complement zero is transmitted as all ones,
-    // since a zero field would read as "no checksum".
-    template <udp_checksum Checksum>
+    // `pseudo` carries buffer_len() as its length.
+    template <class Checksum>
+        requires udp_checksum_for<Checksum, Layout>
     [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out, bytes pseudo, Checksum = {}) const noexcept {
         auto n = emit(out);
         if (!n) return n;
-        const auto sum = compute_checksum<Checksum>(pseudo, out.first(*n), udp_checksum_offset);
-        store_checksum<Checksum>(out.first(*n), udp_checksum_offset, udp_transmitted_checksum<Checksum>(sum));
+        constexpr std::size_t offset = basic_udp_view<Layout>::checksum_offset;
+        const auto sum = compute_checksum<Checksum>(pseudo, out.first(*n), offset);
+        store_checksum<Checksum>(out.first(*n), offset, udp_transmitted_checksum<Checksum>(sum));
         return n;
     }
 
-    friend constexpr bool operator==(const udp_repr& a, const udp_repr& b) noexcept {
+    friend constexpr bool operator==(const basic_udp_repr& a, const basic_udp_repr& b) noexcept {
         return a.src_port == b.src_port && a.dst_port == b.dst_port && equal_bytes(a.payload, b.payload);
     }
 };
+
+using udp_view = basic_udp_view<udp_layout>;
+using udp_repr = basic_udp_repr<udp_layout>;
 
 [[gnu::cold]] inline std::ostream& operator<<(std::ostream& os, const udp_view& v) {
     return os << v.src_port() << " > " << v.dst_port() << ": UDP, length " << v.payload().size();
