@@ -9,6 +9,7 @@
 #include <l4/wire/udp.hpp>
 
 #include "../support.hpp"
+#include "kernel_icmp.hpp"
 
 #include <algorithm>
 #include <array>
@@ -494,4 +495,28 @@ TEST_CASE("icmp: errors_per_second 0 sends no error at all", "[net][icmp][rate]"
     for (int i = 0; i < 3; ++i) CHECK(host.port_unreachable(parsed(d), d, out, t0 + i * 1s) == l4::errc::rate_limited);
     CHECK(host.counters().tx_errors == 0);
     CHECK(host.counters().tx_errors_rate_limited == 3);
+}
+
+TEST_CASE("icmp: our echo replies and port unreachables are byte for byte the Linux kernel's", "[net][icmp][kernel]") {
+    namespace k = l4::test::kernel_icmp;
+    icmp host;
+    std::array<std::uint8_t, 1500> out{};
+    auto r = host.on_packet(parsed(k::echo_request_v4), out, t0);
+    CHECK(std::ranges::equal(std::span{out}.first(r.reply_len), std::span{k::echo_reply_v4}.subspan(20)));
+    r = host.on_packet(parsed(k::echo_request_v6), out, t0);
+    CHECK(std::ranges::equal(std::span{out}.first(r.reply_len), std::span{k::echo_reply_v6}.subspan(40)));
+
+    auto n = host.port_unreachable(parsed(k::udp_to_closed_v4), k::udp_to_closed_v4, out, t0);
+    REQUIRE(n);
+    CHECK(std::ranges::equal(std::span{out}.first(*n), std::span{k::port_unreachable_v4}.subspan(20)));
+    n = host.port_unreachable(parsed(k::udp_to_closed_v6), k::udp_to_closed_v6, out, t0);
+    REQUIRE(n);
+    CHECK(std::ranges::equal(std::span{out}.first(*n), std::span{k::port_unreachable_v6}.subspan(40)));
+
+    // And the kernel's errors name the flow of the datagram that caused them.
+    const auto e = host.on_packet(parsed(k::port_unreachable_v6), out, t0);
+    REQUIRE(e.error);
+    CHECK(e.error->what == kind::port_unreachable);
+    CHECK(e.error->local.port == 40001);
+    CHECK(e.error->remote.port == 9);
 }
