@@ -393,8 +393,9 @@ private:
         // and 64 bits of the data; RFC 1812 §4.3.2.3 and RFC 4443 §2.4(c): as
         // much more as fits in 576 / 1280 bytes.
         const auto header_len = static_cast<std::size_t>(p.transport.data() - packet.data());
-        const std::size_t min_quote = datagram.size() < header_len + 8 ? datagram.size() : header_len + 8;
         const std::size_t max_quote = F == wire::icmp_family::v4 ? v4_max_quote : v6_max_quote;
+        std::size_t min_quote = datagram.size() < header_len + 8 ? datagram.size() : header_len + 8;
+        if (min_quote > max_quote) min_quote = max_quote;  // IPv6 extension headers longer than 1232 bytes
         if (out.size() < wire::icmp_header_len + min_quote) return errc::buffer_too_small;
         std::size_t quote = datagram.size() < max_quote ? datagram.size() : max_quote;
         if (quote > out.size() - wire::icmp_header_len) quote = out.size() - wire::icmp_header_len;
