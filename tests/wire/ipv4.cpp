@@ -2,6 +2,7 @@
 // parse and emit, fragments, options, the header checksum, address text,
 // and every IPv4 datagram of the shared captures.
 #include <l4/wire/ethernet.hpp>
+#include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/ipv4.hpp>
 #include <l4/wire/pcap.hpp>
 
@@ -9,6 +10,7 @@
 #include <rapidcheck/catch.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -158,6 +160,36 @@ TEST_CASE("ipv4: parse of the captured datagram gives the repr it was built from
     CHECK(*r == hello_repr());
     CHECK(r->header_len() == 20);
     CHECK(r->buffer_len() == 39);
+}
+
+// RFC 1071 §4.1: the carry is folded until none is left. This header's
+// words sum to 0x2FFFE; one fold gives 0x10000, which still carries, and a
+// second gives 0x0001: the checksum is 0xFFFE. Code that folds once writes
+// 0xFFFF.
+TEST_CASE("ipv4: a header whose checksum needs the carry folded twice", "[ipv4][checksum]") {
+    ipv4_repr r;
+    r.src = ipv4_address{192, 0, 2, 1};
+    r.dst = ipv4_address{192, 0, 2, 2};
+    r.protocol = ip_protocol::udp;
+    r.ttl = 64;
+    r.dont_fragment = true;
+    r.identification = 0xB6CE;
+    r.payload_len = 8;
+    std::array<std::uint8_t, 28> buf{};
+    const auto n = r.emit(buf);
+    REQUIRE(n);
+    CHECK(*n == 20);
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i < 20; i += 2)
+        if (i != 10) sum += l4::load_be16(buf.data() + i);
+    CHECK(sum == 0x2FFFE);
+    const auto v = ipv4_view::check(buf);
+    REQUIRE(v);
+    CHECK(v->header_checksum() == 0xFFFE);
+    CHECK(v->verify_header_checksum());
+    CHECK(ipv4_repr::parse(buf).has_value());
+    buf[11] = 0xFF;  // the single-fold answer, 0xFFFF, is wrong
+    CHECK_FALSE(ipv4_view::check(buf)->verify_header_checksum());
 }
 
 TEST_CASE("ipv4: the header checksum of a captured SYN verifies, and any flipped bit breaks it", "[ipv4][checksum]") {

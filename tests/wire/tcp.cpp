@@ -1,5 +1,6 @@
 // The TCP header: the four wire tests (read, build, parse, emit) and every
 // way a segment can be malformed.
+#include <l4/checksum/crc32c.hpp>
 #include <l4/checksum/internet.hpp>
 #include <l4/wire/tcp.hpp>
 
@@ -8,6 +9,7 @@
 
 #include <array>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 using namespace l4::wire;
@@ -139,6 +141,91 @@ TEST_CASE("tcp: a view prints as one tcpdump-like line", "[tcp]") {
     CHECK(os.str() ==
           "37366 > 50007: Flags [S], seq 1827250446, win 64240, "
           "options [mss 1460,sackOK,TS val 3951648034 ecr 0,wscale 10], length 0");
+}
+
+namespace {
+// A TCP variant: 32-bit ports, the control bits in the opposite order, a
+// CRC32C in a 32-bit checksum field, and a spare field to end on a word.
+using wide_tcp_layout =
+    layout<field<"src_port", 32>, field<"dst_port", 32>, field<"seq_number", 32>, field<"ack_number", 32>,
+           field<"data_offset", 4>, field<"reserved", 4>,                                      //
+           field<"fin", 1>, field<"syn", 1>, field<"rst", 1>, field<"psh", 1>,                 //
+           field<"ack", 1>, field<"urg", 1>, field<"ece", 1>, field<"cwr", 1>,                 //
+           field<"window", 16>, field<"checksum", 32>, field<"urgent_pointer", 16>, field<"spare", 16>>;
+static_assert(wide_tcp_layout::size == 28);
+using wide_tcp_view = basic_tcp_view<wide_tcp_layout>;
+using wide_tcp_repr = basic_tcp_repr<wide_tcp_layout>;
+}  // namespace
+
+TEST_CASE("tcp: a custom layout (32-bit ports, CRC32C) goes through the same view and repr", "[tcp][layout]") {
+    constexpr std::array<std::uint8_t, 12> pseudo{192, 0, 2, 1, 192, 0, 2, 2, 0, 6, 0, 0};
+    constexpr std::string_view text = "hello";
+    wide_tcp_repr r;
+    r.src_port = 100000;
+    r.dst_port = 4000000000u;
+    r.seq_number = seq32{0xFFFFFFF0u};
+    r.ack_number = seq32{7};
+    r.flags.bits = tcp_flags::syn | tcp_flags::ack | tcp_flags::ece;
+    r.window = 512;
+    r.urgent_pointer = 3;
+    r.options.mss = 8960;
+    r.options.ts = timestamps{1, 2};
+    r.payload = l4::bytes{reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+
+    std::vector<std::uint8_t> buf(r.buffer_len(), 0xEE);
+    auto n = r.emit(buf, pseudo, l4::checksum::crc32c{});
+    REQUIRE(n);
+    CHECK(*n == 28 + 16 + 5);
+
+    auto v = wide_tcp_view::check(buf);
+    REQUIRE(v);
+    CHECK(v->src_port() == 100000u);
+    CHECK(v->dst_port() == 4000000000u);
+    CHECK(v->header_len() == 44);
+    CHECK(v->flags() == r.flags);
+    // The bits sit where the layout says, not in byte 13.
+    CHECK(v->header().get<"fin">() == 0);
+    CHECK(v->header().get<"syn">() == 1);
+    CHECK(v->header().get<"ack">() == 1);
+    CHECK(v->header().get<"ece">() == 1);
+    CHECK(buf[16] >> 4 == 11);  // data offset: 44 bytes
+    CHECK(buf[17] == 0b0100'1010);  // syn, ack, ece in this layout's order
+    CHECK(v->header().get<"spare">() == 0);
+    CHECK(v->window() == 512);
+    CHECK(v->urgent_pointer() == 3);
+    CHECK(v->payload().size() == 5);
+    CHECK(v->verify_checksum<l4::checksum::crc32c>(pseudo));
+
+    auto back = wide_tcp_repr::parse(buf, pseudo, l4::checksum::crc32c{});
+    REQUIRE(back);
+    CHECK(*back == r);
+
+    buf.back() ^= 1;
+    CHECK(wide_tcp_repr::parse(buf, pseudo, l4::checksum::crc32c{}).error() == l4::errc::bad_checksum);
+
+    std::ostringstream os;
+    os << *v;
+    CHECK(os.str() == "100000 > 4000000000: Flags [SE.], seq 4294967280:4294967285, ack 7, win 512, "
+                      "options [mss 8960,TS val 1 ecr 2], length 5");
+
+    // The data offset can count 60 bytes: 28 fixed and 32 of options.
+    r.options.add_sack({seq32{1}, seq32{2}});
+    r.options.add_sack({seq32{3}, seq32{4}});
+    REQUIRE(r.options.buffer_len() == 36);
+    CHECK(r.emit(buf).error() == l4::errc::options_too_long);
+}
+
+TEST_CASE("tcp: a print reads options leniently: good ones shown, a malformed one marked", "[tcp][options]") {
+    // The SYN above with its last option, window scale, given length 4: it
+    // runs past the options, so the walk stops there (tcpdump: "[bad opt]").
+    std::array<std::uint8_t, 40> seg = syn_bytes;
+    seg[38] = 4;
+    std::ostringstream os;
+    os << *tcp_view::check(seg);
+    CHECK(os.str() ==
+          "37366 > 50007: Flags [S], seq 1827250446, win 64240, "
+          "options [mss 1460,sackOK,TS val 3951648034 ecr 0,[bad opt]], length 0");
+    CHECK(tcp_repr::parse(seg).error() == l4::errc::bad_option_length);
 }
 
 namespace {

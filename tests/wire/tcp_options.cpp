@@ -80,3 +80,32 @@ TEST_CASE("tcp options: emit pads to 32-bit words and parses back", "[tcp][optio
     REQUIRE(back);
     CHECK(*back == o);
 }
+
+TEST_CASE("tcp options: the lenient parse keeps every good option and reports the first bad one",
+          "[tcp][options][lenient]") {
+    // MSS; window scale with length 4 (must be 3); SACK-permitted; timestamps.
+    const std::vector<std::uint8_t> raw{2, 4, 0x05, 0xb4, 3, 4, 7, 0, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+    CHECK(tcp_options::parse(raw).error() == l4::errc::bad_option_length);
+    const auto o = lenient_tcp_options::parse(raw);
+    CHECK_FALSE(o.ok());
+    CHECK(o.malformed == malformed_option{option_kind::window_scale, 4, l4::errc::bad_option_length});
+    CHECK(o.malformed_count == 1);
+    CHECK(o.options.mss == 1460);
+    CHECK_FALSE(o.options.window_scale);
+    CHECK(o.options.sack_permitted);  // after the bad one: its length byte let the walk go on
+    CHECK(o.options.ts == timestamps{1, 2});
+
+    // A length byte of 0 ends the walk: what came before it stays.
+    const std::vector<std::uint8_t> stop{2, 4, 0x05, 0xb4, 1, 34, 0, 4, 2};
+    const auto s = lenient_tcp_options::parse(stop);
+    CHECK(s.malformed == malformed_option{34, 5, l4::errc::bad_option_length});
+    CHECK(s.options.mss == 1460);
+    CHECK_FALSE(s.options.sack_permitted);
+
+    // Well-formed options: the same as the strict parse, nothing reported.
+    const std::vector<std::uint8_t> good{2, 4, 0x05, 0xb4, 1, 3, 3, 7};
+    const auto g = lenient_tcp_options::parse(good);
+    CHECK(g.ok());
+    CHECK_FALSE(g.malformed);
+    CHECK(g.options == tcp_options::parse(good).value());
+}

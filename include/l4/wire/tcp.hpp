@@ -308,6 +308,9 @@ struct basic_tcp_repr {
             return errc::value_out_of_range;
         if (out.size() < hlen + payload.size()) return errc::buffer_too_small;
         const mut_view<Layout> h{out.data()};
+        // Fields a custom layout adds beyond RFC 9293's are sent as zero.
+        if constexpr (Layout::field_count != tcp_layout::field_count)
+            for (std::size_t i = 0; i < traits::fixed_len; ++i) out[i] = 0;
         h.template set<"src_port">(src_port);
         h.template set<"dst_port">(dst_port);
         h.template set<"seq_number">(seq_number.raw());
