@@ -28,7 +28,7 @@
 
 namespace {
 
-using l4::link::udp_endpoint;
+using l4::link::tunnel_address;
 using l4::link::udp_tunnel;
 
 constexpr int window = 32;
@@ -36,7 +36,7 @@ constexpr l4::link::udp_tunnel_config config{.mtu = 1500, .batch = window, .sock
 
 void tunnel(benchmark::State& state, bool batched) {
     const auto size = static_cast<std::size_t>(state.range(0));
-    auto pair = udp_tunnel::open_pair(udp_endpoint::loopback_v4(), config);
+    auto pair = udp_tunnel::open_pair(tunnel_address::loopback_v4(), config);
     if (!pair) {
         state.SkipWithError(("udp_tunnel::open_pair: " + pair.error().message()).c_str());
         return;

@@ -146,12 +146,12 @@ constexpr std::uint32_t echo_frames = 3000;
 }  // namespace
 
 TEST_CASE("udp_tunnel: a pair on 127.0.0.1 carries frames both ways, intact and in order", "[link][udp_tunnel]") {
-    auto pair = udp_tunnel::open_pair(udp_endpoint::loopback_v4(), test_config);
+    auto pair = udp_tunnel::open_pair(tunnel_address::loopback_v4(), test_config);
     REQUIRE(pair);
     auto& [a, b] = *pair;
-    CHECK(a.local_endpoint().port() != 0);
-    CHECK(a.remote_endpoint() == b.local_endpoint());
-    CHECK(b.remote_endpoint() == a.local_endpoint());
+    CHECK(a.local_address().port() != 0);
+    CHECK(a.remote_address() == b.local_address());
+    CHECK(b.remote_address() == a.local_address());
     CHECK(a.mtu() == 1500);
     CHECK(a.poll_fd() >= 0);
     CHECK_FALSE(a.next_deadline());
@@ -192,7 +192,7 @@ TEST_CASE("udp_tunnel: a pair on 127.0.0.1 carries frames both ways, intact and 
 }
 
 TEST_CASE("udp_tunnel: batching neither loses nor reorders frames", "[link][udp_tunnel]") {
-    auto pair = udp_tunnel::open_pair(udp_endpoint::loopback_v4(), test_config);
+    auto pair = udp_tunnel::open_pair(tunnel_address::loopback_v4(), test_config);
     REQUIRE(pair);
     auto& [a, b] = *pair;
 
@@ -286,7 +286,7 @@ TEST_CASE("udp_tunnel: batching neither loses nor reorders frames", "[link][udp_
 }
 
 TEST_CASE("udp_tunnel: frames over the MTU are refused, and dropped whole on receipt", "[link][udp_tunnel]") {
-    auto pair = udp_tunnel::open_pair(udp_endpoint::loopback_v4(), {.mtu = 1000, .batch = 8});
+    auto pair = udp_tunnel::open_pair(tunnel_address::loopback_v4(), {.mtu = 1000, .batch = 8});
     REQUIRE(pair);
     auto& [a, b] = *pair;
     const std::vector<std::uint8_t> big(1001, 1), fits(1000, 2);
@@ -300,9 +300,9 @@ TEST_CASE("udp_tunnel: frames over the MTU are refused, and dropped whole on rec
 
     // A peer with a larger MTU sends 1001 bytes to b: b drops it whole,
     // counts it, and delivers the next frame.
-    auto wide = udp_tunnel::open(udp_endpoint::loopback_v4(), b.local_endpoint(), {.mtu = 2000});
+    auto wide = udp_tunnel::open(tunnel_address::loopback_v4(), b.local_address(), {.mtu = 2000});
     REQUIRE(wide);
-    REQUIRE(b.connect(wide->local_endpoint()));
+    REQUIRE(b.connect(wide->local_address()));
     REQUIRE(wide->transmit(big, instant{}));
     REQUIRE(wide->transmit(fits, instant{}));
     std::vector<std::uint8_t> buffer(1000);
@@ -314,41 +314,41 @@ TEST_CASE("udp_tunnel: frames over the MTU are refused, and dropped whole on rec
 
 TEST_CASE("udp_tunnel: opening, configuration and moves", "[link][udp_tunnel]") {
     SECTION("configurations outside the limits") {
-        CHECK(udp_tunnel::open(udp_endpoint::loopback_v4(), {}, {.mtu = 0}).error() == errc::value_out_of_range);
-        CHECK(udp_tunnel::open(udp_endpoint::loopback_v4(), {}, {.mtu = 65508}).error() ==
+        CHECK(udp_tunnel::open(tunnel_address::loopback_v4(), {}, {.mtu = 0}).error() == errc::value_out_of_range);
+        CHECK(udp_tunnel::open(tunnel_address::loopback_v4(), {}, {.mtu = 65508}).error() ==
               errc::value_out_of_range);
-        CHECK(udp_tunnel::open(udp_endpoint::loopback_v4(), {}, {.batch = 0}).error() == errc::value_out_of_range);
-        CHECK(udp_tunnel::open(udp_endpoint::loopback_v4(), {}, {.batch = 1025}).error() ==
+        CHECK(udp_tunnel::open(tunnel_address::loopback_v4(), {}, {.batch = 0}).error() == errc::value_out_of_range);
+        CHECK(udp_tunnel::open(tunnel_address::loopback_v4(), {}, {.batch = 1025}).error() ==
               errc::value_out_of_range);
     }
     SECTION("errors of the system come as errno in system_category") {
-        auto a = udp_tunnel::open(udp_endpoint::loopback_v4());
+        auto a = udp_tunnel::open(tunnel_address::loopback_v4());
         REQUIRE(a);
-        auto clash = udp_tunnel::open(a->local_endpoint());
+        auto clash = udp_tunnel::open(a->local_address());
         REQUIRE_FALSE(clash);
         CHECK(clash.error() == boost::system::error_code(EADDRINUSE, boost::system::system_category()));
         // 192.0.2.1 (TEST-NET-1) is no address of this host.
-        auto foreign = udp_tunnel::open(udp_endpoint{l4::wire::ipv4_address{192, 0, 2, 1}, 0});
+        auto foreign = udp_tunnel::open(tunnel_address{l4::wire::ipv4_address{192, 0, 2, 1}, 0});
         REQUIRE_FALSE(foreign);
         CHECK(foreign.error() == boost::system::error_code(EADDRNOTAVAIL, boost::system::system_category()));
-        CHECK(udp_tunnel::open(udp_endpoint{}).error().value() == EAFNOSUPPORT);
-        CHECK(a->connect(udp_endpoint::loopback_v6(9)).error().value() == EAFNOSUPPORT);
+        CHECK(udp_tunnel::open(tunnel_address{}).error().value() == EAFNOSUPPORT);
+        CHECK(a->connect(tunnel_address::loopback_v6(9)).error().value() == EAFNOSUPPORT);
     }
     SECTION("unconnected: transmit has nowhere to go") {
-        auto a = udp_tunnel::open(udp_endpoint::loopback_v4());
+        auto a = udp_tunnel::open(tunnel_address::loopback_v4());
         REQUIRE(a);
-        CHECK(a->remote_endpoint().empty());
+        CHECK(a->remote_address().empty());
         auto r = a->transmit(make_frame(0, 1500), instant{});
         REQUIRE_FALSE(r);
         CHECK(r.error() == boost::system::error_code(EDESTADDRREQ, boost::system::system_category()));
         CHECK(a->tx_pending() == 0);
     }
     SECTION("a peer that is not there: the ICMP report is counted, the tunnel goes on") {
-        auto gone = udp_tunnel::open(udp_endpoint::loopback_v4());
+        auto gone = udp_tunnel::open(tunnel_address::loopback_v4());
         REQUIRE(gone);
-        const auto where = gone->local_endpoint();
+        const auto where = gone->local_address();
         { const udp_tunnel drop = std::move(*gone); }  // closes the socket: no one listens there now
-        auto a = udp_tunnel::open(udp_endpoint::loopback_v4(), where);
+        auto a = udp_tunnel::open(tunnel_address::loopback_v4(), where);
         REQUIRE(a);
         REQUIRE(a->transmit(make_frame(0, 1500), instant{}));  // sent; the host answers port unreachable
         pollfd p{a->poll_fd(), 0, 0};
@@ -360,7 +360,7 @@ TEST_CASE("udp_tunnel: opening, configuration and moves", "[link][udp_tunnel]") 
         CHECK(a->counters().tx_frames == 2);
     }
     SECTION("moves carry the socket and the held frames; the moved-from end is closed") {
-        auto pair = udp_tunnel::open_pair(udp_endpoint::loopback_v4(), test_config);
+        auto pair = udp_tunnel::open_pair(tunnel_address::loopback_v4(), test_config);
         REQUIRE(pair);
         auto& [a, b] = *pair;
         a.cork();
@@ -380,37 +380,37 @@ TEST_CASE("udp_tunnel: opening, configuration and moves", "[link][udp_tunnel]") 
         REQUIRE(n);
         CHECK(is_frame({buffer.data(), *n}, 9, 1500));
     }
-    SECTION("endpoints as text") {
-        auto e = udp_endpoint::from_string("192.0.2.1:9000");
+    SECTION("tunnel addresses as text") {
+        auto e = tunnel_address::from_string("192.0.2.1:9000");
         REQUIRE(e);
         CHECK(e->family() == AF_INET);
         CHECK(e->port() == 9000);
         CHECK(e->to_string() == "192.0.2.1:9000");
-        auto e6 = udp_endpoint::from_string("[2001:db8::1]:53");
+        auto e6 = tunnel_address::from_string("[2001:db8::1]:53");
         REQUIRE(e6);
         CHECK(e6->family() == AF_INET6);
         CHECK(e6->to_string() == "[2001:db8::1]:53");
-        CHECK_FALSE(udp_endpoint::from_string("192.0.2.1"));
-        CHECK_FALSE(udp_endpoint::from_string("192.0.2.1:65536"));
-        CHECK_FALSE(udp_endpoint::from_string("2001:db8::1:53"));
-        CHECK_FALSE(udp_endpoint::from_string("[2001:db8::1]:"));
-        CHECK(udp_endpoint{}.to_string() == "(none)");
+        CHECK_FALSE(tunnel_address::from_string("192.0.2.1"));
+        CHECK_FALSE(tunnel_address::from_string("192.0.2.1:65536"));
+        CHECK_FALSE(tunnel_address::from_string("2001:db8::1:53"));
+        CHECK_FALSE(tunnel_address::from_string("[2001:db8::1]:"));
+        CHECK(tunnel_address{}.to_string() == "(none)");
     }
 }
 
 TEST_CASE("udp_tunnel: over ::1 too", "[link][udp_tunnel]") {
-    auto pair = udp_tunnel::open_pair(udp_endpoint::loopback_v6(), test_config);
+    auto pair = udp_tunnel::open_pair(tunnel_address::loopback_v6(), test_config);
     if (!pair && (pair.error().value() == EADDRNOTAVAIL || pair.error().value() == EAFNOSUPPORT)) {
         WARN("no IPv6 loopback here: " << pair.error().message());
         return;
     }
     REQUIRE(pair);
-    CHECK(pair->first.local_endpoint().family() == AF_INET6);
+    CHECK(pair->first.local_address().family() == AF_INET6);
     stream(pair->first, pair->second, 1000, 32, true);
 }
 
 TEST_CASE("udp_tunnel: between two processes, a child echoes every frame back", "[link][udp_tunnel]") {
-    auto pair = udp_tunnel::open_pair(udp_endpoint::loopback_v4(), test_config);
+    auto pair = udp_tunnel::open_pair(tunnel_address::loopback_v4(), test_config);
     REQUIRE(pair);
     auto& [parent_end, child_end] = *pair;
 

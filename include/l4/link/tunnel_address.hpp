@@ -1,5 +1,5 @@
-// A socket address for the UDP tunnel: an IPv4 or IPv6 address and a port,
-// as the kernel's sockaddr_in/sockaddr_in6, with text forms
+// The UDP tunnel's socket address: an IPv4 or IPv6 address and a port, as the
+// kernel's sockaddr_in/sockaddr_in6, with text forms
 // "192.0.2.1:9000" and "[2001:db8::1]:9000".
 #pragma once
 
@@ -21,11 +21,11 @@
 namespace l4::link {
 
 // An IPv4 or IPv6 address and a UDP port, or nothing (default-constructed).
-class udp_endpoint {
+class tunnel_address {
 public:
-    constexpr udp_endpoint() noexcept = default;
+    constexpr tunnel_address() noexcept = default;
 
-    udp_endpoint(const wire::ipv4_address& address, std::uint16_t port) noexcept {
+    tunnel_address(const wire::ipv4_address& address, std::uint16_t port) noexcept {
         sockaddr_in sa{};
         sa.sin_family = AF_INET;
         sa.sin_port = htons(port);
@@ -34,7 +34,7 @@ public:
         size_ = sizeof sa;
     }
 
-    udp_endpoint(const wire::ipv6_address& address, std::uint16_t port, std::uint32_t scope_id = 0) noexcept {
+    tunnel_address(const wire::ipv6_address& address, std::uint16_t port, std::uint32_t scope_id = 0) noexcept {
         sockaddr_in6 sa{};
         sa.sin6_family = AF_INET6;
         sa.sin6_port = htons(port);
@@ -44,18 +44,18 @@ public:
         size_ = sizeof sa;
     }
 
-    [[nodiscard]] static udp_endpoint loopback_v4(std::uint16_t port = 0) noexcept {
+    [[nodiscard]] static tunnel_address loopback_v4(std::uint16_t port = 0) noexcept {
         return {wire::ipv4_address{127, 0, 0, 1}, port};
     }
-    [[nodiscard]] static udp_endpoint loopback_v6(std::uint16_t port = 0) noexcept {
+    [[nodiscard]] static tunnel_address loopback_v6(std::uint16_t port = 0) noexcept {
         wire::ipv6_address a;
         a.octets[15] = 1;
         return {a, port};
     }
 
     // What getsockname and recvfrom hand back; nothing for other families.
-    [[nodiscard]] static udp_endpoint from_sockaddr(const sockaddr* sa, socklen_t len) noexcept {
-        udp_endpoint e;
+    [[nodiscard]] static tunnel_address from_sockaddr(const sockaddr* sa, socklen_t len) noexcept {
+        tunnel_address e;
         if (sa == nullptr) return e;
         if ((sa->sa_family == AF_INET && len >= static_cast<socklen_t>(sizeof(sockaddr_in))) ||
             (sa->sa_family == AF_INET6 && len >= static_cast<socklen_t>(sizeof(sockaddr_in6)))) {
@@ -67,7 +67,7 @@ public:
 
     // "192.0.2.1:9000" or "[2001:db8::1]:9000", strictly: the address forms of
     // wire::ipv4_address and wire::ipv6_address, and a decimal port.
-    [[nodiscard]] static std::optional<udp_endpoint> from_string(std::string_view text) noexcept {
+    [[nodiscard]] static std::optional<tunnel_address> from_string(std::string_view text) noexcept {
         const auto colon = text.rfind(':');
         if (colon == std::string_view::npos) return std::nullopt;
         const std::string_view host = text.substr(0, colon), port_text = text.substr(colon + 1);
@@ -77,11 +77,11 @@ public:
         if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
             auto a = wire::ipv6_address::from_string(host.substr(1, host.size() - 2));
             if (!a) return std::nullopt;
-            return udp_endpoint{*a, port};
+            return tunnel_address{*a, port};
         }
         auto a = wire::ipv4_address::from_string(host);
         if (!a) return std::nullopt;
-        return udp_endpoint{*a, port};
+        return tunnel_address{*a, port};
     }
 
     [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
@@ -110,7 +110,7 @@ public:
         return "(none)";
     }
 
-    friend bool operator==(const udp_endpoint& a, const udp_endpoint& b) noexcept {
+    friend bool operator==(const tunnel_address& a, const tunnel_address& b) noexcept {
         return a.size_ == b.size_ && std::memcmp(&a.storage_, &b.storage_, a.size_) == 0;
     }
 

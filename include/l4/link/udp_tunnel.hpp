@@ -3,8 +3,8 @@
 // make a point-to-point link that needs no privileges and that the kernel
 // neither parses nor routes.
 //
-//     auto a = l4::link::udp_tunnel::open(l4::link::udp_endpoint::loopback_v4(7001),
-//                                         l4::link::udp_endpoint::loopback_v4(7002));
+//     auto a = l4::link::udp_tunnel::open(l4::link::tunnel_address::loopback_v4(7001),
+//                                         l4::link::tunnel_address::loopback_v4(7002));
 //     a->transmit(frame, now);          // one sendmsg, now
 //     { auto batch = a->batch();         // held frames leave in sendmmsg batches
 //       for (auto f : frames) a->transmit(f, now); }  // ...and the rest here
@@ -53,7 +53,7 @@
 #include <l4/core/error_code.hpp>
 #include <l4/core/time.hpp>
 #include <l4/link/concept.hpp>
-#include <l4/link/udp_endpoint.hpp>
+#include <l4/link/tunnel_address.hpp>
 #include <l4/link/unique_fd.hpp>
 #include <l4/wire/ipv4.hpp>
 #include <l4/wire/ipv6.hpp>
@@ -99,11 +99,11 @@ struct udp_tunnel_counters : link_counters {
 class udp_tunnel {
 public:
     // A socket bound to `local` (port 0: the kernel picks one; see
-    // local_endpoint()) and, unless `remote` is empty, connected to `remote`,
+    // local_address()) and, unless `remote` is empty, connected to `remote`,
     // so that only the peer's datagrams are received. Errors:
     // value_out_of_range (config), EAFNOSUPPORT (local empty, or remote of
     // another family), and those of socket, bind and connect.
-    [[nodiscard]] static io_result<udp_tunnel> open(const udp_endpoint& local, const udp_endpoint& remote = {},
+    [[nodiscard]] static io_result<udp_tunnel> open(const tunnel_address& local, const tunnel_address& remote = {},
                                                  const udp_tunnel_config& config = {}) {
         if (config.mtu == 0 || config.mtu > max_mtu || config.batch == 0 || config.batch > max_batch ||
             config.socket_buffer < 0)
@@ -121,7 +121,7 @@ public:
         sockaddr_storage bound{};
         socklen_t len = sizeof bound;
         if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0) return system_error(errno);
-        t.local_ = udp_endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&bound), len);
+        t.local_ = tunnel_address::from_sockaddr(reinterpret_cast<const sockaddr*>(&bound), len);
         if (!remote.empty()) {
             if (auto r = t.connect(remote); !r) return r.error();
         }
@@ -131,18 +131,18 @@ public:
     // Two ends on `host`, on ports the kernel picks, connected to each other:
     // the tunnel's version of memory_pair.
     [[nodiscard]] static io_result<std::pair<udp_tunnel, udp_tunnel>> open_pair(
-        const udp_endpoint& host = udp_endpoint::loopback_v4(), const udp_tunnel_config& config = {}) {
+        const tunnel_address& host = tunnel_address::loopback_v4(), const udp_tunnel_config& config = {}) {
         auto a = open(host, {}, config);
         if (!a) return a.error();
-        auto b = open(host, a->local_endpoint(), config);
+        auto b = open(host, a->local_address(), config);
         if (!b) return b.error();
-        if (auto r = a->connect(b->local_endpoint()); !r) return r.error();
+        if (auto r = a->connect(b->local_address()); !r) return r.error();
         return std::pair<udp_tunnel, udp_tunnel>{std::move(*a), std::move(*b)};
     }
 
     // Sets (or changes) the peer. Held frames are sent first, to the old
     // peer; with none, they wait and go to the new one.
-    [[nodiscard]] io_result<void> connect(const udp_endpoint& remote) noexcept {
+    [[nodiscard]] io_result<void> connect(const tunnel_address& remote) noexcept {
         if (!fd_.valid()) return errc::link_closed;
         if (remote.family() != local_.family()) return system_error(EAFNOSUPPORT);
         (void)flush();
@@ -293,8 +293,8 @@ public:
     [[nodiscard]] bool has_pending() const noexcept { return rx_count_ > 0; }
     // Frames held for sending.
     [[nodiscard]] std::size_t tx_pending() const noexcept { return tx_count_; }
-    [[nodiscard]] const udp_endpoint& local_endpoint() const noexcept { return local_; }
-    [[nodiscard]] const udp_endpoint& remote_endpoint() const noexcept { return remote_; }
+    [[nodiscard]] const tunnel_address& local_address() const noexcept { return local_; }
+    [[nodiscard]] const tunnel_address& remote_address() const noexcept { return remote_; }
     [[nodiscard]] const udp_tunnel_counters& counters() const noexcept { return counters_; }
     [[nodiscard]] const udp_tunnel_config& config() const noexcept { return config_; }
 
@@ -375,7 +375,7 @@ private:
 
     unique_fd fd_;
     udp_tunnel_config config_;
-    udp_endpoint local_, remote_;
+    tunnel_address local_, remote_;
     slots tx_, rx_;
     std::vector<std::size_t> rx_len_;
     std::size_t tx_head_ = 0, tx_count_ = 0;
