@@ -49,6 +49,16 @@ csum_errors() {
         awk '/^Udp: [0-9]/ {n += $7} /^Udp6InCsumErrors/ {n += $2} END {print n + 0}'
 }
 
+# What the kernel dropped instead of sending through the device: for the
+# failure messages. (The kernel's own router solicitations and MLD reports
+# while no program holds the device land here too, so it need not be 0.) A
+# reply lost this way once made this test flaky: the kernel turns a device's
+# transmit queue on a moment after a program attaches to it, and drops what it
+# sends before that; l4::link::tun::open now waits for it (IFF_RUNNING).
+tx_dropped() {
+    in_ns cat "/sys/class/net/$dev/statistics/tx_dropped" 2>/dev/null || echo "?"
+}
+
 # Waits (bounded) until a program prints the line that says it is ready.
 wait_ready() {
     local log=$1
@@ -70,10 +80,10 @@ for case in "192.0.2.1 0" "192.0.2.1 1" "192.0.2.1 1472" "2001:db8::1 0" "2001:d
     in_ns python3 "$course/udp_server.py" "${v6[@]}" --address "$server" --count 1 --timeout 10 >"$log" 2>&1 &
     pid=$!
     wait_ready "$log" || fail "python server did not start: $(cat "$log")"
-    if out=$(in_ns "$bin/udp_client" --tun "$dev" --address "$ours" --server "$server" --size "$size" --timeout 10); then
+    if out=$(in_ns "$bin/udp_client" --tun "$dev" --address "$ours" --server "$server" --size "$size" --timeout 10 2>&1); then
         echo "ok  client -> $server, $size bytes: $(tail -n 1 <<<"$out")"
     else
-        fail "client -> $server, $size bytes: $out"
+        fail "client -> $server, $size bytes: $out (kernel TX dropped on $dev: $(tx_dropped))"
     fi
     wait "$pid" || fail "python server exited with $?: $(cat "$log")"
     rm -f "$log"
@@ -86,7 +96,8 @@ pid=$!
 wait_ready "$log" || fail "udp_server did not start: $(cat "$log")"
 for size in 0 1 1472; do
     out=$(in_ns python3 "$course/udp_client.py" 192.0.2.2 --size "$size" --timeout 5 2>&1) &&
-        echo "ok  python client -> 192.0.2.2, $size bytes: $out" || fail "python client, $size bytes: $out"
+        echo "ok  python client -> 192.0.2.2, $size bytes: $out" ||
+        fail "python client, $size bytes: $out (kernel TX dropped on $dev: $(tx_dropped))"
 done
 wait "$pid" || fail "udp_server (IPv4) exited with $?: $(cat "$log")"
 log6=$(mktemp)
@@ -95,7 +106,8 @@ pid=$!
 wait_ready "$log6" || fail "udp_server (IPv6) did not start: $(cat "$log6")"
 for size in 0 1 1452; do
     out=$(in_ns python3 "$course/udp_client.py" 2001:db8::2 --size "$size" --timeout 5 2>&1) &&
-        echo "ok  python client -> 2001:db8::2, $size bytes: $out" || fail "python client (IPv6), $size bytes: $out"
+        echo "ok  python client -> 2001:db8::2, $size bytes: $out" ||
+        fail "python client (IPv6), $size bytes: $out (kernel TX dropped on $dev: $(tx_dropped))"
 done
 wait "$pid" || fail "udp_server (IPv6) exited with $?: $(cat "$log6")"
 grep -h "checksum" "$log" "$log6"

@@ -15,6 +15,16 @@
 // persistent). Addresses, routes and the up state are the administrator's:
 // with iproute2, or netlink. open() sets the device's MTU to config.mtu.
 //
+// Attaching to a device that is already up (a persistent one, configured
+// before the program starts) turns its carrier on, and the kernel turns its
+// transmit queue on a little later, from a work queue (linkwatch: at once, or
+// up to a second later). Until then the kernel drops everything it sends
+// through the device (counted as TX dropped): the answer to the first
+// datagram a program writes could be lost. So open() returns only once such a
+// device is running (IFF_RUNNING), waiting for the kernel's link notification,
+// at most about 2 s. A device that is down when opened needs no wait: bringing
+// it up later turns the queue on at once.
+//
 // Errors
 //   tun_errc::device_missing  /dev/net/tun is not there (no TUN driver)
 //   tun_errc::not_permitted   CAP_NET_ADMIN is missing
@@ -38,12 +48,16 @@
 
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>  // glibc's ifreq: a user's later <linux/if.h> still compiles, the reverse would not
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -117,12 +131,15 @@ public:
         const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) return open_error(errno);
         tun t{fd, config};
+        // Listening to link notifications before attaching, so none is missed.
+        const unique_fd watch = link_notifications();
         ifreq ifr{};
         ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
         std::copy(name.begin(), name.end(), ifr.ifr_name);
         if (::ioctl(fd, TUNSETIFF, &ifr) != 0) return open_error(errno);
         t.name_.assign(ifr.ifr_name, ::strnlen(ifr.ifr_name, IFNAMSIZ));
         if (auto r = t.set_device_mtu(config.mtu); !r) return r.error();
+        if (auto r = t.await_running(watch); !r) return r.error();
         return t;
     }
 
@@ -229,6 +246,49 @@ private:
         if (static_cast<std::size_t>(ifr.ifr_mtu) == mtu) return {};
         ifr.ifr_mtu = static_cast<int>(mtu);
         if (::ioctl(s, SIOCSIFMTU, &ifr) != 0) return system_error(errno);
+        return {};
+    }
+
+    // A netlink socket that hears of every link change in this namespace
+    // (RTMGRP_LINK), or none: waiting then falls back to looking every 50 ms.
+    [[nodiscard]] static unique_fd link_notifications() noexcept {
+        unique_fd nl{::socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE)};
+        if (!nl.valid()) return nl;
+        sockaddr_nl sa{};
+        sa.nl_family = AF_NETLINK;
+        sa.nl_groups = RTMGRP_LINK;
+        if (::bind(nl.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) nl.reset();
+        return nl;
+    }
+
+    // The device's flags, as `ip link` shows them (SIOCGIFFLAGS).
+    [[nodiscard]] io_result<unsigned> device_flags() const noexcept {
+        const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0) return system_error(errno);
+        const unique_fd sock{s};
+        ifreq ifr{};
+        std::copy(name_.begin(), name_.end(), ifr.ifr_name);
+        if (::ioctl(s, SIOCGIFFLAGS, &ifr) != 0) return system_error(errno);
+        return static_cast<unsigned short>(ifr.ifr_flags);
+    }
+
+    // Until a device that is up is also running (see the top of the file):
+    // woken by any link notification, bounded by 40 waits of at most 50 ms.
+    // The kernel's linkwatch runs within a second, so the bound is only hit
+    // when something else holds the link down; the device then works as it
+    // would have without the wait.
+    [[nodiscard]] io_result<void> await_running(const unique_fd& watch) const noexcept {
+        std::array<std::uint8_t, 8192> drain{};
+        for (int round = 0; round < 40; ++round) {
+            const auto flags = device_flags();
+            if (!flags) return flags.error();
+            if ((*flags & IFF_UP) == 0 || (*flags & IFF_RUNNING) != 0) return {};
+            pollfd p{watch.valid() ? watch.get() : -1, POLLIN, 0};
+            if (::poll(&p, 1, 50) > 0) {
+                while (::recv(watch.get(), drain.data(), drain.size(), 0) > 0) {
+                }
+            }
+        }
         return {};
     }
 
