@@ -49,6 +49,7 @@
 
 #include <l4/wire/address.hpp>
 #include <l4/net/drive.hpp>
+#include <l4/net/icmp.hpp>
 #include <l4/net/ip.hpp>
 #include <l4/net/socket_table.hpp>
 #include <l4/net/stack.hpp>
