@@ -103,13 +103,23 @@ TEST_CASE("a wire error travels into an io_result unchanged, next to errno", "[e
 }
 
 TEST_CASE("every errc has its own description", "[error]") {
+    // Up to the sentinel, so a code added later is checked too.
+    constexpr int end = static_cast<int>(l4::errc::sentinel_);
+    STATIC_REQUIRE(end > static_cast<int>(l4::errc::connection_refused));  // the last code when this was written
     std::vector<std::string> seen;
-    for (int e = 0; e <= static_cast<int>(l4::errc::out_of_memory); ++e) {
+    for (int e = 0; e < end; ++e) {
+        INFO("errc " << e);
         std::string d = l4::describe(static_cast<l4::errc>(e));
         CHECK(d != "unknown l4 error");
         CHECK(std::find(seen.begin(), seen.end(), d) == seen.end());
+        // The error_code category says the same as describe().
+        const boost::system::error_code ec = static_cast<l4::errc>(e);
+        CHECK(ec.message() == d);
         seen.push_back(d);
     }
+    CHECK(seen.size() == static_cast<std::size_t>(end));
+    // The sentinel is no code: it has no description of its own.
+    CHECK(std::string{l4::describe(l4::errc::sentinel_)} == "unknown l4 error");
 }
 
 TEST_CASE("equal_bytes and copy_bytes work on empty and unequal spans", "[bytes]") {

@@ -51,7 +51,7 @@ TEST_CASE("memory link: frames cross in order, both ways, immediately", "[link][
     CHECK(b.counters().rx_frames == 5);
 }
 
-TEST_CASE("memory link: a full queue refuses and counts; an oversize frame is refused", "[link][memory][errors]") {
+TEST_CASE("memory link: a full queue refuses and counts, and an oversize frame is refused", "[link][memory][errors]") {
     auto [a, b] = link::memory_pair({.mtu = 200, .queue_frames = 3});
     const instant t{};
     for (std::uint32_t i = 0; i < 3; ++i) REQUIRE(a.transmit(frame_of(i), t));
@@ -112,15 +112,23 @@ std::string simulated_capture(std::uint64_t seed) {
     {
         net::stack sender{link::pcap_tap{p2p.a, file}, {.addresses = {a4, a6}}};
         net::stack echo{p2p.b, {.addresses = {b4, b6}}};
-        auto s = echo.socket();
-        auto s6 = echo.socket();
+        auto opened = echo.socket(net::socket_type::datagram);
+        auto opened6 = echo.socket(net::socket_type::datagram);
+        // One sender socket per family: an unbound socket takes the
+        // wildcard of its first peer's family.
+        auto opened_c = sender.socket(net::socket_type::datagram);
+        auto opened_c6 = sender.socket(net::socket_type::datagram);
+        REQUIRE(opened);
+        REQUIRE(opened6);
+        REQUIRE(opened_c);
+        REQUIRE(opened_c6);
+        const auto s = *opened, s6 = *opened6, c = *opened_c, c6 = *opened_c6;
         REQUIRE(echo.bind(s, {b4, 7}));
         REQUIRE(echo.bind(s6, {b6, 7}));
-        auto c = sender.socket();
         virtual_clock clock;
         for (std::uint32_t i = 0; i < 200; ++i) {
             const auto payload = frame_of(i, 20 + i * 7 % 1400);
-            REQUIRE(sender.sendto(c, payload, {i % 2 ? b6 : b4, 7}, clock.now()));
+            REQUIRE(sender.sendto(i % 2 ? c6 : c, payload, {i % 2 ? b6 : b4, 7}, clock.now()));
             clock.advance_by(1ms);
             echo.poll(clock.now());
             std::array<std::uint8_t, 1500> buf{};

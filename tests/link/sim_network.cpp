@@ -130,7 +130,7 @@ trace busy_run(std::uint64_t seed) {
 
 }  // namespace
 
-TEST_CASE("same seed, same delivery trace; another seed, another trace", "[sim][determinism]") {
+TEST_CASE("same seed, same delivery trace, and another seed, another trace", "[sim][determinism]") {
     const trace first = busy_run(2024), again = busy_run(2024), other = busy_run(2025);
     CHECK(first.frames > 4000);
     CHECK(first.hash == again.hash);
