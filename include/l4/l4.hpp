@@ -43,6 +43,12 @@
 #include <l4/link/udp_tunnel.hpp>
 #endif
 
+#include <l4/congestion/concept.hpp>
+#include <l4/congestion/fixed_window.hpp>
+#include <l4/congestion/none.hpp>
+#include <l4/congestion/reno.hpp>
+#include <l4/congestion/window.hpp>
+
 #include <l4/policy.hpp>
 #include <l4/udp/endpoint.hpp>
 #include <l4/udp/socket_table.hpp>

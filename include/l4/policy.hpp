@@ -41,6 +41,9 @@ namespace policy {
 // family with a nested `using policy_family = ...;`.
 struct checksum_family {};
 struct datagram_format_family {};
+struct flow_family {};
+struct receive_window_family {};
+struct congestion_family {};
 
 template <class T>
 inline constexpr bool always_false = false;
