@@ -43,8 +43,6 @@ struct checksum_family {};
 struct datagram_format_family {};
 struct flow_family {};
 struct receive_window_family {};
-struct flow_family {};
-struct receive_window_family {};
 struct congestion_family {};
 
 template <class T>
