@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <ostream>
+#include <type_traits>
 
 namespace l4::wire {
 
@@ -146,8 +147,11 @@ struct basic_udp_repr {
         constexpr std::size_t length_bits = Layout::template field_t<"length">::bits;
         if (length_bits < 64 && (n >> length_bits) != 0) return errc::message_too_long;
         if (out.size() < n) return errc::buffer_too_small;
-        for (std::size_t i = 0; i < header_len; ++i) out[i] = 0;
+        // A custom layout's extra fields go out as zero; the standard one has none.
+        if constexpr (!std::is_same_v<Layout, udp_layout>)
+            for (std::size_t i = 0; i < header_len; ++i) out[i] = 0;
         mut_view<Layout> h{out.data()};
+        h.template set<"checksum">(0);
         h.template set<"src_port">(src_port);
         h.template set<"dst_port">(dst_port);
         h.template set<"length">(static_cast<typename Layout::template field_t<"length">::value_type>(n));
