@@ -49,6 +49,12 @@
 #include <l4/congestion/reno.hpp>
 #include <l4/congestion/window.hpp>
 
+#include <l4/flow/concept.hpp>
+#include <l4/flow/nagle.hpp>
+#include <l4/flow/receive_window.hpp>
+#include <l4/flow/sliding_window.hpp>
+#include <l4/flow/stop_and_wait.hpp>
+
 #include <l4/policy.hpp>
 #include <l4/udp/endpoint.hpp>
 #include <l4/udp/socket_table.hpp>
