@@ -72,6 +72,7 @@ void dump_tcp(const wire::pcap::record& rec, const wire::ip_packet& ip, tally& t
     print_time(rec.timestamp_ns);
     print_addresses(ip, seg->src_port(), seg->dst_port());
     wire::print_summary(std::cout, *seg);
+    if (ip.cut()) std::cout << " [" << ip.transport.size() << " of " << ip.transport_len << " bytes captured]";
     print_checksum(seg->checksum(), !ip.cut(), ok);
 }
 
