@@ -46,7 +46,8 @@
 //   2. s.may_send(st) <= st.queued: only bytes that exist.
 //   3. u == 0 implies s.may_send(st) == 0: a closed window stops the sender
 //      (the connection's persist timer probes it, RFC 9293 §3.8.6.1).
-//   4. If max_in_flight_segments() is n: in_flight + s.may_send(st) <= n * mss.
+//   4. If max_in_flight_segments() is k and s.may_send(st) is n > 0:
+//      in_flight + n <= k * mss.
 // For every receive_state rs:
 //   5. r.window(rs) >= rs.advertised_right_edge_room: the right edge never
 //      moves left (RFC 9293 §3.8.6.2.2).
