@@ -5,6 +5,7 @@
 #pragma once
 
 #include <l4/core/bytes.hpp>
+#include <l4/core/byte_ring.hpp>
 #include <l4/core/error.hpp>
 #include <l4/core/error_code.hpp>
 #include <l4/core/frame_queue.hpp>

@@ -1,0 +1,144 @@
+// A ring of bytes with a capacity fixed at construction: TCP's send buffer
+// (bytes written and not yet acknowledged) and the storage of its receive
+// buffer (tcp/reassembly.hpp).
+//
+// The one allocation happens in the constructor; nothing afterwards
+// allocates, so a connection's per-segment path stays allocation-free
+// (issue 10 §2). Any capacity works: positions wrap by one comparison and
+// subtraction, never by a modulo, and a copy is at most two memcpy calls.
+//
+//   front                              back
+//     | <------------- size() -------------> | <----- free() ----> |
+//     [ acknowledged-next ... unsent data ]   [ room for push() ]
+//
+//   push(data)          appends what fits, returns how much
+//   peek(offset, out)   copies from `offset` bytes past the front, consuming nothing:
+//                       a segment to (re)transmit starts at (seq - snd.una)
+//   consume(n)          drops n bytes from the front: data the peer acknowledged
+//   pop(out)            peek(0, out) then consume
+//   write_ahead(offset, data), commit(n)
+//                       write into the free space without making it content, then
+//                       append it: out-of-order bytes stored in their final place
+//
+// State: a pointer and three sizes (32 bytes), buffer excluded.
+#pragma once
+
+#include <l4/core/bytes.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <utility>
+
+namespace l4 {
+
+class byte_ring {
+public:
+    explicit byte_ring(std::size_t capacity)
+        : data_{capacity != 0 ? std::make_unique_for_overwrite<std::uint8_t[]>(capacity) : nullptr}, capacity_{capacity} {}
+
+    byte_ring(byte_ring&& o) noexcept
+        : data_{std::move(o.data_)},
+          capacity_{std::exchange(o.capacity_, 0)},
+          head_{std::exchange(o.head_, 0)},
+          size_{std::exchange(o.size_, 0)} {}
+    byte_ring& operator=(byte_ring&& o) noexcept {
+        data_ = std::move(o.data_);
+        capacity_ = std::exchange(o.capacity_, 0);
+        head_ = std::exchange(o.head_, 0);
+        size_ = std::exchange(o.size_, 0);
+        return *this;
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+    [[nodiscard]] std::size_t free() const noexcept { return capacity_ - size_; }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] bool full() const noexcept { return size_ == capacity_; }
+
+    // Appends as much of `data` as fits; returns how many bytes that was.
+    std::size_t push(bytes data) noexcept {
+        const std::size_t n = write_ahead(0, data);
+        size_ += n;
+        return n;
+    }
+
+    // Copies up to out.size() bytes starting `offset` bytes past the front;
+    // returns how many (0 when offset >= size()).
+    std::size_t peek(std::size_t offset, mut_bytes out) const noexcept {
+        if (offset >= size_) return 0;
+        const std::size_t n = std::min(out.size(), size_ - offset);
+        copy_out(offset, out.data(), n);
+        return n;
+    }
+
+    // Copies up to out.size() bytes from the front and removes them.
+    std::size_t pop(mut_bytes out) noexcept {
+        const std::size_t n = peek(0, out);
+        consume(n);
+        return n;
+    }
+
+    // Drops min(n, size()) bytes from the front.
+    void consume(std::size_t n) noexcept {
+        n = std::min(n, size_);
+        head_ = wrap(head_ + n);
+        size_ -= n;
+        // The front is not moved back to index 0 when the ring empties: bytes put in the free space by write_ahead
+        // must stay where they are relative to the back.
+    }
+
+    // Empties the ring (and forgets whatever write_ahead put in the free space).
+    void clear() noexcept {
+        head_ = 0;
+        size_ = 0;
+    }
+
+    // Copies as much of `data` as fits into the free space starting `offset`
+    // bytes past the back; size() is unchanged. Returns how many bytes fit
+    // (0 when offset >= free()).
+    std::size_t write_ahead(std::size_t offset, bytes data) noexcept {
+        if (offset >= free()) return 0;
+        const std::size_t n = std::min(data.size(), free() - offset);
+        copy_in(size_ + offset, data.data(), n);
+        return n;
+    }
+
+    // Makes the first min(n, free()) bytes of the free space content, as
+    // written by write_ahead (or unspecified bytes where nothing was).
+    void commit(std::size_t n) noexcept { size_ += std::min(n, free()); }
+
+private:
+    // Position `offset` bytes past the front; offset < 2 * capacity.
+    [[nodiscard]] std::size_t wrap(std::size_t pos) const noexcept { return pos >= capacity_ ? pos - capacity_ : pos; }
+
+    void copy_out(std::size_t offset, std::uint8_t* to, std::size_t n) const noexcept {
+        if (n == 0) return;
+        const std::size_t at = wrap(head_ + offset);
+        // Never taken (offset + n <= capacity_). Said so that GCC 12, which cannot see it, does not warn of a copy
+        // out of bounds (-Warray-bounds) where a caller passes a constant offset.
+        if (at >= capacity_) return;
+        const std::size_t first = std::min(n, capacity_ - at);
+        copy_bytes(bytes{data_.get() + at, first}, to);
+        copy_bytes(bytes{data_.get(), n - first}, to + first);
+    }
+
+    void copy_in(std::size_t offset, const std::uint8_t* from, std::size_t n) noexcept {
+        if (n == 0) return;
+        const std::size_t at = wrap(head_ + offset);
+        // Never taken (offset + n <= capacity_). Said so that GCC 12, which cannot see it, does not warn of a copy
+        // out of bounds (-Warray-bounds) where a caller passes a constant offset.
+        if (at >= capacity_) return;
+        const std::size_t first = std::min(n, capacity_ - at);
+        copy_bytes(bytes{from, first}, data_.get() + at);
+        copy_bytes(bytes{from + first, n - first}, data_.get());
+    }
+
+    std::unique_ptr<std::uint8_t[]> data_;
+    std::size_t capacity_;
+    std::size_t head_ = 0;  // index of the front byte
+    std::size_t size_ = 0;
+};
+
+}  // namespace l4

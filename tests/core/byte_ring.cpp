@@ -1,0 +1,246 @@
+// byte_ring: push/peek/pop/consume at the edges, wrap-around at capacities
+// that are and are not powers of two, write_ahead/commit, and a model
+// property against std::deque.
+#include <l4/core/byte_ring.hpp>
+
+#include <catch2/catch.hpp>
+#include <rapidcheck/catch.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <numeric>
+#include <vector>
+
+using l4::byte_ring;
+using l4::bytes;
+
+namespace {
+
+std::vector<std::uint8_t> iota_bytes(std::size_t n, std::uint8_t first = 0) {
+    std::vector<std::uint8_t> v(n);
+    std::iota(v.begin(), v.end(), first);
+    return v;
+}
+
+std::vector<std::uint8_t> pop_n(byte_ring& r, std::size_t n) {
+    std::vector<std::uint8_t> v(n);
+    v.resize(r.pop(v));
+    return v;
+}
+
+}  // namespace
+
+// The state beside the buffer counts toward the ≤ 512 B of an idle connection (issue 10 §2).
+static_assert(sizeof(byte_ring) <= 32);
+
+TEST_CASE("byte_ring: push what fits, pop in order", "[byte_ring]") {
+    byte_ring r{10};
+    CHECK(r.capacity() == 10);
+    CHECK(r.size() == 0);
+    CHECK(r.free() == 10);
+    CHECK(r.empty());
+
+    const auto a = iota_bytes(7);
+    CHECK(r.push(a) == 7);
+    CHECK(r.size() == 7);
+    CHECK(r.free() == 3);
+    CHECK(r.push(iota_bytes(5, 100)) == 3);  // only 3 fit
+    CHECK(r.full());
+    CHECK(r.push(iota_bytes(1)) == 0);
+
+    CHECK(pop_n(r, 4) == std::vector<std::uint8_t>{0, 1, 2, 3});
+    CHECK(pop_n(r, 100) == std::vector<std::uint8_t>{4, 5, 6, 100, 101, 102});
+    CHECK(r.empty());
+    CHECK(pop_n(r, 5).empty());
+}
+
+TEST_CASE("byte_ring: wrap-around across the end of the storage", "[byte_ring]") {
+    for (const std::size_t cap : {1u, 2u, 7u, 8u, 10u, 64u, 1000u}) {
+        CAPTURE(cap);
+        byte_ring r{cap};
+        std::deque<std::uint8_t> model;
+        std::uint8_t next = 0;
+        // Uneven pushes and pops walk the front all the way around the storage several times.
+        for (int round = 0; round < 50; ++round) {
+            const std::size_t want = (round * 7 + 3) % (cap + 2);
+            const auto chunk = iota_bytes(want, next);
+            const std::size_t pushed = r.push(chunk);
+            CHECK(pushed == std::min(want, cap - model.size()));
+            model.insert(model.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(pushed));
+            next = static_cast<std::uint8_t>(next + pushed);
+            const auto out = pop_n(r, (round * 5 + 1) % (cap + 1));
+            for (const auto b : out) {
+                REQUIRE_FALSE(model.empty());
+                CHECK(b == model.front());
+                model.pop_front();
+            }
+            CHECK(r.size() == model.size());
+        }
+    }
+}
+
+TEST_CASE("byte_ring: peek at an offset, then consume acknowledged bytes", "[byte_ring]") {
+    byte_ring r{8};
+    r.push(iota_bytes(6));
+    r.consume(5);  // the front is now at index 5 of the storage
+    r.push(iota_bytes(6, 6));
+    // content: 5 6 7 8 9 10 11, stored across the end
+    std::vector<std::uint8_t> out(3);
+    CHECK(r.peek(2, out) == 3);
+    CHECK(out == std::vector<std::uint8_t>{7, 8, 9});
+    CHECK(r.size() == 7);  // peek consumes nothing
+    CHECK(r.peek(5, out) == 2);  // only 2 bytes past offset 5
+    CHECK(out[0] == 10);
+    CHECK(out[1] == 11);
+    CHECK(r.peek(7, out) == 0);
+    CHECK(r.peek(1000, out) == 0);
+    CHECK(r.peek(0, {}) == 0);
+
+    r.consume(3);
+    CHECK(pop_n(r, 10) == std::vector<std::uint8_t>{8, 9, 10, 11});
+    r.push(iota_bytes(2));
+    r.consume(100);  // more than it holds: it empties
+    CHECK(r.empty());
+}
+
+TEST_CASE("byte_ring: clear, zero capacity and moves", "[byte_ring]") {
+    byte_ring r{4};
+    r.push(iota_bytes(3));
+    r.clear();
+    CHECK(r.empty());
+    CHECK(r.free() == 4);
+
+    byte_ring z{0};
+    CHECK(z.push(iota_bytes(3)) == 0);
+    CHECK(z.full());
+    CHECK(z.empty());
+    std::vector<std::uint8_t> out(2);
+    CHECK(z.pop(out) == 0);
+    z.consume(1);
+    CHECK(z.write_ahead(0, iota_bytes(1)) == 0);
+
+    r.push(iota_bytes(2, 40));
+    byte_ring m{std::move(r)};
+    CHECK(m.size() == 2);
+    CHECK(pop_n(m, 2) == std::vector<std::uint8_t>{40, 41});
+    byte_ring n{1};
+    n = std::move(m);
+    CHECK(n.capacity() == 4);
+}
+
+TEST_CASE("byte_ring: write_ahead into the free space, then commit", "[byte_ring]") {
+    byte_ring r{6};
+    r.push(iota_bytes(3));
+    r.consume(3);  // empty, front at index 3
+    r.push(iota_bytes(2, 10));
+    r.consume(1);  // content: 11 (at index 4)
+    CHECK(r.write_ahead(2, iota_bytes(3, 30)) == 3);  // after a 2-byte gap, across the end: 11 _ _ 30 31 32
+    CHECK(r.size() == 1);
+    CHECK(r.write_ahead(0, iota_bytes(2, 20)) == 2);  // fills the gap
+    CHECK(r.write_ahead(4, iota_bytes(5, 99)) == 1);  // only one byte of room past offset 4: 32 becomes 99
+    CHECK(r.write_ahead(5, iota_bytes(1)) == 0);
+    r.commit(100);  // no more than the free space
+    CHECK(r.full());
+    CHECK(pop_n(r, 6) == std::vector<std::uint8_t>{11, 20, 21, 30, 31, 99});
+}
+
+TEST_CASE("byte_ring: bytes written ahead stay put when the ring empties", "[byte_ring]") {
+    // Regression: an empty ring used to move its front back to index 0, which moved the back away from the bytes
+    // write_ahead had stored (a receive buffer read dry would lose its out-of-order data).
+    byte_ring r{8};
+    r.push(iota_bytes(3));
+    CHECK(r.write_ahead(1, iota_bytes(2, 50)) == 2);
+    CHECK(pop_n(r, 3) == std::vector<std::uint8_t>{0, 1, 2});
+    CHECK(r.write_ahead(0, iota_bytes(1, 49)) == 1);
+    r.commit(3);
+    CHECK(pop_n(r, 3) == std::vector<std::uint8_t>{49, 50, 51});
+}
+
+TEST_CASE("byte_ring: behaves as a std::deque", "[byte_ring][property]") {
+    rc::prop("random push, pop, peek, consume, write_ahead and commit", [] {
+        const auto cap = *rc::gen::inRange<std::size_t>(0, 40);
+        byte_ring r{cap};
+        std::deque<std::uint8_t> model;
+        // What write_ahead put in the free space, by offset past the back; unwritten bytes are unspecified.
+        std::vector<std::uint8_t> ahead(cap);
+        std::vector<bool> written(cap);
+        // The back moved by n: what was n bytes ahead is now at the back.
+        const auto shift = [&](std::size_t n) {
+            for (std::size_t j = 0; j < cap; ++j) {
+                written[j] = j + n < cap && written[j + n];
+                ahead[j] = j + n < cap ? ahead[j + n] : 0;
+            }
+        };
+        const auto ops = *rc::gen::inRange(1, 200);
+        for (int i = 0; i < ops; ++i) {
+            switch (*rc::gen::inRange(0, 6)) {
+            case 0: {  // push
+                const auto data = *rc::gen::container<std::vector<std::uint8_t>>(*rc::gen::inRange<std::size_t>(0, 50), rc::gen::arbitrary<std::uint8_t>());
+                const std::size_t n = r.push(data);
+                RC_ASSERT(n == std::min(data.size(), cap - model.size()));
+                model.insert(model.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+                shift(n);
+                break;
+            }
+            case 1: {  // pop
+                std::vector<std::uint8_t> out(*rc::gen::inRange<std::size_t>(0, 50));
+                const std::size_t n = r.pop(out);
+                RC_ASSERT(n == std::min(out.size(), model.size()));
+                for (std::size_t k = 0; k < n; ++k) {
+                    RC_ASSERT(out[k] == model.front());
+                    model.pop_front();
+                }
+                break;
+            }
+            case 2: {  // peek
+                const auto offset = *rc::gen::inRange<std::size_t>(0, 50);
+                std::vector<std::uint8_t> out(*rc::gen::inRange<std::size_t>(0, 50));
+                const std::size_t n = r.peek(offset, out);
+                RC_ASSERT(n == (offset >= model.size() ? 0 : std::min(out.size(), model.size() - offset)));
+                for (std::size_t k = 0; k < n; ++k) RC_ASSERT(out[k] == model[offset + k]);
+                break;
+            }
+            case 3: {  // consume: the back stays where it is
+                const auto n = *rc::gen::inRange<std::size_t>(0, 50);
+                r.consume(n);
+                model.erase(model.begin(), model.begin() + static_cast<std::ptrdiff_t>(std::min(n, model.size())));
+                break;
+            }
+            case 4: {  // write_ahead
+                const auto offset = *rc::gen::inRange<std::size_t>(0, 45);
+                const auto data = *rc::gen::container<std::vector<std::uint8_t>>(*rc::gen::inRange<std::size_t>(0, 20), rc::gen::arbitrary<std::uint8_t>());
+                const std::size_t room = cap - model.size();
+                const std::size_t n = r.write_ahead(offset, data);
+                RC_ASSERT(n == (offset >= room ? 0 : std::min(data.size(), room - offset)));
+                for (std::size_t k = 0; k < n; ++k) {
+                    ahead[offset + k] = data[k];
+                    written[offset + k] = true;
+                }
+                RC_ASSERT(r.size() == model.size());  // nothing became content
+                break;
+            }
+            default: {  // commit: the written bytes appear as written, the others as whatever the storage held
+                const std::size_t room = cap - model.size();
+                const auto n = *rc::gen::inRange<std::size_t>(0, room + 5);
+                const std::size_t k = std::min(n, room);
+                r.commit(n);
+                std::vector<std::uint8_t> tail(k);
+                RC_ASSERT(r.peek(model.size(), tail) == k);
+                for (std::size_t j = 0; j < k; ++j)
+                    if (written[j]) RC_ASSERT(tail[j] == ahead[j]);
+                model.insert(model.end(), tail.begin(), tail.end());
+                shift(k);
+                break;
+            }
+            }
+            RC_ASSERT(r.size() == model.size());
+            RC_ASSERT(r.free() == cap - model.size());
+            RC_ASSERT(r.capacity() == cap);
+            // Peeking everything equals the model, every step.
+            std::vector<std::uint8_t> all(model.size());
+            RC_ASSERT(r.peek(0, all) == model.size());
+            RC_ASSERT(std::equal(all.begin(), all.end(), model.begin()));
+        }
+    });
+}
