@@ -77,25 +77,34 @@
 //
 // Example
 // -------
-//   // Halve on any loss, one SMSS per RTT otherwise (AIMD without slow start).
+//   #include <l4/congestion/window.hpp>  // additive_increase, loss_ssthresh, loss_window
+//
+//   // AIMD without slow start: one SMSS per RTT, halved on loss.
 //   class halving {
 //   public:
 //       using policy_family = l4::policy::congestion_family;
 //       static constexpr std::string_view name = "halving";
 //       explicit halving(const l4::congestion::params& p)
-//           : smss_{p.mss}, cwnd_{l4::congestion::initial_window(p)} {}
+//           : smss_{l4::congestion::smss(p)}, cwnd_{l4::congestion::initial_window(p)} {}
 //       void on_ack(const l4::congestion::ack_event& ev) { cwnd_ = ai_.grow(cwnd_, ev.bytes_acked, smss_); }
-//       void on_enter_recovery(const l4::congestion::loss_event& ev) { cwnd_ = l4::congestion::loss_ssthresh(ev.bytes_in_flight, smss_); }
+//       void on_enter_recovery(const l4::congestion::loss_event& ev) {
+//           cwnd_ = ssthresh_ = l4::congestion::loss_ssthresh(ev.bytes_in_flight, smss_);
+//           ai_.reset();
+//       }
 //       void on_exit_recovery(l4::instant) {}
-//       void on_rto(const l4::congestion::loss_event& ev) { on_enter_recovery(ev); }
+//       void on_rto(const l4::congestion::loss_event& ev) {
+//           ssthresh_ = l4::congestion::loss_ssthresh(ev.bytes_in_flight, smss_);
+//           cwnd_ = l4::congestion::loss_window(smss_);
+//           ai_.reset();
+//       }
 //       std::uint32_t cwnd() const { return cwnd_; }
-//       std::uint32_t ssthresh() const { return cwnd_; }
+//       std::uint32_t ssthresh() const { return ssthresh_; }
 //   private:
-//       std::uint32_t smss_, cwnd_;
+//       std::uint32_t smss_, cwnd_, ssthresh_ = 0xFFFFFFFF;
 //       l4::congestion::additive_increase ai_;
 //   };
 //   L4_ASSERT_CONGESTION_ALGORITHM(halving);
-// (tests/congestion/concept.cpp compiles it.)
+// (tests/congestion/support.hpp compiles it, and the laws run over it.)
 //
 // A type meant to be an algorithm should say so where it is defined, with
 // L4_ASSERT_CONGESTION_ALGORITHM(T): the build then fails with one message
@@ -180,7 +189,7 @@ template <class C> concept has_on_dup_ack = requires(C& c, const loss_event& e) 
 template <class C> concept has_on_partial_ack = requires(C& c, const ack_event& e) { c.on_partial_ack(e); };
 template <class C> concept has_on_ecn_echo = requires(C& c, const loss_event& e) { c.on_ecn_echo(e); };
 template <class C> concept has_pacing_rate = requires(const C& c) {
-    { c.pacing_rate() } -> std::convertible_to<std::optional<std::uint64_t>>;
+    { c.pacing_rate() } -> std::same_as<std::optional<std::uint64_t>>;
 };
 template <class C> concept has_name = requires {
     { C::name } -> std::convertible_to<std::string_view>;

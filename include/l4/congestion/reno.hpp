@@ -10,7 +10,8 @@
 //   on_dup_ack            + SMSS                        -
 //   on_partial_ack        ssthresh (deflate)            -
 //   on_exit_recovery      ssthresh (deflate)            -
-//   on_rto                1 SMSS (the loss window)      max(FlightSize/2, 2*SMSS)
+//   on_rto                1 SMSS (the loss window)      max(FlightSize/2, 2*SMSS),
+//                                                       kept on a repeated timeout
 //
 // A partial ACK: Reno leaves recovery on the first ACK of new data (§3.2
 // step 6) and so deflates there; the connection, which keeps a recovery
@@ -37,6 +38,7 @@ public:
 
     constexpr void on_ack(const ack_event& ev) noexcept {
         cwnd_ = grow_window(cwnd_, ssthresh_, ai_, ev.bytes_acked, smss_);
+        timed_out_ = false;
     }
 
     constexpr void on_enter_recovery(const loss_event& ev) noexcept {
@@ -53,19 +55,28 @@ public:
     constexpr void on_dup_ack(const loss_event&) noexcept { cwnd_ = saturating_add(cwnd_, smss_); }
 
     // RFC 5681 §3.2 step 6: the first ACK of new data deflates the window.
-    constexpr void on_partial_ack(const ack_event&) noexcept { cwnd_ = ssthresh_; }
+    constexpr void on_partial_ack(const ack_event&) noexcept {
+        cwnd_ = ssthresh_;
+        timed_out_ = false;
+    }
 
     // RFC 5681 §3.2 step 6: cwnd = ssthresh.
     constexpr void on_exit_recovery(instant) noexcept {
         cwnd_ = ssthresh_;
         ai_.reset();
+        timed_out_ = false;
     }
 
     constexpr void on_rto(const loss_event& ev) noexcept {
-        // RFC 5681 eq. 4, then §3.1: cwnd = LW = 1 SMSS and slow start again.
-        ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
+        // RFC 5681 §3.1: ssthresh is cut when the segment "has not yet been
+        // resent by way of the retransmission timer"; a backed-off timeout of
+        // the same segment (no new data acknowledged since) keeps it, rather
+        // than flooring it at 2*SMSS from a flight of one segment.
+        if (!timed_out_) ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
+        // RFC 5681 §3.1: cwnd = LW = 1 SMSS, then slow start to ssthresh.
         cwnd_ = loss_window(smss_);
         ai_.reset();
+        timed_out_ = true;
     }
 
     [[nodiscard]] constexpr std::uint32_t cwnd() const noexcept { return cwnd_; }
@@ -76,6 +87,7 @@ private:
     std::uint32_t cwnd_;
     std::uint32_t ssthresh_;
     additive_increase ai_;
+    bool timed_out_ = false;  // an RTO, and no new data acknowledged since
 };
 
 L4_ASSERT_CONGESTION_ALGORITHM(reno);

@@ -49,8 +49,9 @@ public:
         // RFC 5681 §3.1: at most one SMSS per ACK, however much it acknowledges.
         if (bytes_acked_ < std::max<std::uint64_t>(cwnd, 1)) return cwnd;
         bytes_acked_ -= std::max<std::uint64_t>(cwnd, 1);
-        // A huge ACK must not leave credit for many increments to come.
-        bytes_acked_ = std::min<std::uint64_t>(bytes_acked_, cwnd);
+        // A stretch ACK of many windows must not leave credit for increments
+        // on the ACKs that follow: keep less than a window.
+        bytes_acked_ = std::min<std::uint64_t>(bytes_acked_, cwnd > 0 ? cwnd - 1 : 0);
         return saturating_add(cwnd, smss);
     }
     constexpr void reset() noexcept { bytes_acked_ = 0; }
