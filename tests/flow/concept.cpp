@@ -16,12 +16,12 @@ using namespace l4::flow;
 
 // Near misses: each lacks one thing the concepts ask for.
 struct no_on_timeout {
-    static constexpr std::string_view name = "no_on_timeout";
+    [[maybe_unused]] static constexpr std::string_view name = "no_on_timeout";
     std::uint32_t may_send(const send_state&) { return 0; }
     std::optional<std::uint32_t> max_in_flight_segments() { return std::nullopt; }
 };
 struct signed_may_send {
-    static constexpr std::string_view name = "signed_may_send";
+    [[maybe_unused]] static constexpr std::string_view name = "signed_may_send";
     int may_send(const send_state&) { return 0; }
     rto_action on_timeout() { return rto_action::from_una; }
     std::optional<std::uint32_t> max_in_flight_segments() { return std::nullopt; }
@@ -32,16 +32,16 @@ struct no_name {
     std::optional<std::uint32_t> max_in_flight_segments() { return std::nullopt; }
 };
 struct bool_timeout {
-    static constexpr std::string_view name = "bool_timeout";
+    [[maybe_unused]] static constexpr std::string_view name = "bool_timeout";
     std::uint32_t may_send(const send_state&) { return 0; }
     bool on_timeout() { return true; }
     std::optional<std::uint32_t> max_in_flight_segments() { return std::nullopt; }
 };
 struct no_window {
-    static constexpr std::string_view name = "no_window";
+    [[maybe_unused]] static constexpr std::string_view name = "no_window";
 };
 struct window_of_wrong_state {
-    static constexpr std::string_view name = "window_of_wrong_state";
+    [[maybe_unused]] static constexpr std::string_view name = "window_of_wrong_state";
     std::uint32_t window(const send_state&) { return 0; }
 };
 
