@@ -1,0 +1,216 @@
+// TCP's receive buffer: in-order bytes waiting for the application, and a
+// bounded number of out-of-order ranges waiting for the holes before them.
+//
+// Reading list
+//   RFC 9293  §3.4 sequence space and the window, §3.8.6.2.2 (don't shrink it),
+//             §3.10.7.4 segment arrives: trim to the window, queue out-of-order data
+//   RFC 2018  §4 SACK blocks: the block holding the latest segment first
+//   RFC 5681  §4.2 an immediate ACK for out-of-order data and for data that fills a hole
+//
+// Layout
+// ------
+// One byte_ring of `capacity` bytes. Its content is the readable bytes; its
+// free space is the receive window, rcv.nxt at its start. An out-of-order
+// byte is written straight to its final place in the free space (offset
+// bytes past rcv.nxt) and its range noted in a fixed array of at most
+// max_holes entries; when the hole before it fills, the ring's content grows
+// over it with no copy. Both are allocated by the constructor and nothing
+// after it, so receiving never allocates (issue 10 §2).
+//
+//   rcv.nxt - readable()      rcv.nxt                          rcv.nxt + free()
+//        | readable bytes      | hole | ooo | hole | ooo |  ...       |
+//        \__ read() ___________/\______ the advertised window _______/
+//
+// The window: free() = capacity() - readable(). Out-of-order bytes are
+// *inside* the window and do not reduce it: the window's right edge,
+// rcv.nxt + free(), then never moves left when data arrives (RFC 9293
+// §3.8.6.2.2 says not to shrink it), and every out-of-order byte the peer
+// was allowed to send still fits. The edge moves right only when read()
+// frees space.
+//
+// How the connection uses it
+// --------------------------
+//   offset = seg.seq - rcv.nxt after RFC 9293 §3.10.7.4's trimming (the part
+//   before rcv.nxt is the caller's to cut), then
+//   auto r = buf.insert(offset, payload);
+//   rcv.nxt += r.advanced;            // and advertise free()
+//   ACK at once if offset != 0 or (r.advanced and a hole was filled) (RFC 5681 §4.2)
+//   for_each_range(...) gives the SACK blocks when SACK is on (RFC 2018 §4)
+//
+// Cost: insert is O(data + h^2) for h = max_holes (8 by default), read is
+// O(data), everything else O(1) or O(h). State: 56 bytes, buffers excluded.
+#pragma once
+
+#include <l4/core/byte_ring.hpp>
+#include <l4/core/bytes.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace l4::tcp {
+
+class receive_buffer {
+public:
+    // What insert did with each byte of `data`: duplicate + stored + dropped == data.size().
+    struct insert_result {
+        std::size_t advanced = 0;   // bytes that became readable (rcv.nxt moves by this much); may exceed stored when a hole fills
+        std::size_t stored = 0;     // new bytes kept, in order or out of order
+        std::size_t duplicate = 0;  // bytes held already (out of order) and ignored
+        std::size_t dropped = 0;    // bytes not kept: beyond the window, or a new range past max_holes
+        std::size_t beyond_window = 0;  // the part of `dropped` that lay beyond the window
+    };
+
+    receive_buffer(std::size_t capacity, std::size_t max_holes = 8)
+        : ring_{capacity},
+          ranges_{max_holes != 0 ? std::make_unique<range[]>(max_holes) : nullptr},
+          max_holes_{max_holes} {}
+
+    // Data `offset` bytes past rcv.nxt (0 = in order).
+    insert_result insert(std::size_t offset, bytes data) noexcept {
+        insert_result r;
+        const std::size_t window = ring_.free();
+        std::size_t n = data.size();
+        // RFC 9293 §3.10.7.4: only the part inside the receive window is kept.
+        if (offset >= window) {
+            r.dropped = r.beyond_window = n;
+            return r;
+        }
+        if (n > window - offset) {
+            r.beyond_window = n - (window - offset);
+            n = window - offset;
+        }
+        r.dropped = r.beyond_window;
+        if (n == 0) return r;
+        const std::size_t start = offset, end = offset + n;
+
+        std::size_t touching = 0;
+        for (std::size_t i = 0; i < count_; ++i) {
+            const range& h = ranges_[i];
+            if (h.start <= end && h.end >= start) ++touching;
+            const std::size_t lo = std::max(start, h.start), hi = std::min(end, h.end);
+            if (lo < hi) r.duplicate += hi - lo;
+        }
+        // A new separate range when the table is full: dropped, so the state stays bounded (the peer resends it).
+        if (start != 0 && touching == 0 && count_ == max_holes_) {
+            r.dropped += n;
+            return r;
+        }
+        r.stored = n - r.duplicate;
+        write_new_bytes(start, end, data.data());
+
+        if (start == 0) {
+            // In order: rcv.nxt moves to the end of the segment, then across every range that now touches it.
+            std::size_t nxt = end;
+            for (std::size_t i = 0; i < count_;) {
+                if (ranges_[i].start <= nxt) {
+                    nxt = std::max(nxt, ranges_[i].end);
+                    erase(i);
+                    i = 0;  // a range passed over earlier may touch the new rcv.nxt
+                } else {
+                    ++i;
+                }
+            }
+            ring_.commit(nxt);
+            for (std::size_t i = 0; i < count_; ++i) {
+                ranges_[i].start -= nxt;
+                ranges_[i].end -= nxt;
+            }
+            r.advanced = nxt;
+        } else {
+            // RFC 2018 §4: the range holding this segment goes first; the others keep their order.
+            range merged{start, end};
+            for (std::size_t i = 0; i < count_;) {
+                if (ranges_[i].start <= end && ranges_[i].end >= start) {
+                    merged.start = std::min(merged.start, ranges_[i].start);
+                    merged.end = std::max(merged.end, ranges_[i].end);
+                    erase(i);
+                } else {
+                    ++i;
+                }
+            }
+            for (std::size_t i = count_; i > 0; --i) ranges_[i] = ranges_[i - 1];
+            ranges_[0] = merged;
+            ++count_;
+        }
+        return r;
+    }
+
+    // Contiguous bytes the application may read.
+    [[nodiscard]] std::size_t readable() const noexcept { return ring_.size(); }
+
+    // Copies up to out.size() readable bytes and frees their space (the window opens by as much).
+    std::size_t read(mut_bytes out) noexcept { return ring_.pop(out); }
+
+    // Copies readable bytes from `offset` past the first without freeing them (MSG_PEEK).
+    std::size_t peek(std::size_t offset, mut_bytes out) const noexcept { return ring_.peek(offset, out); }
+
+    // The receive window to advertise: capacity() - readable(). Out-of-order
+    // bytes lie inside it and are not subtracted (see the top of the file).
+    [[nodiscard]] std::size_t free() const noexcept { return ring_.free(); }
+
+    [[nodiscard]] bool has_out_of_order() const noexcept { return count_ != 0; }
+
+    // f(start, end) for each out-of-order range, [start, end) in bytes past
+    // rcv.nxt, the most recently received first (RFC 2018 §4).
+    template <class F>
+    void for_each_range(F&& f) const {
+        for (std::size_t i = 0; i < count_; ++i) f(ranges_[i].start, ranges_[i].end);
+    }
+
+    [[nodiscard]] std::size_t range_count() const noexcept { return count_; }
+    [[nodiscard]] std::size_t max_holes() const noexcept { return max_holes_; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return ring_.capacity(); }
+
+    // Bytes held out of order.
+    [[nodiscard]] std::size_t out_of_order_bytes() const noexcept {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < count_; ++i) n += ranges_[i].end - ranges_[i].start;
+        return n;
+    }
+
+    // Forgets everything (a connection reused after reset).
+    void clear() noexcept {
+        ring_.clear();
+        count_ = 0;
+    }
+
+private:
+    struct range {
+        std::size_t start, end;  // [start, end) past rcv.nxt; start > 0, and ranges neither overlap nor touch
+    };
+
+    // Writes the bytes of [start, end) that no range holds: the first copy of a byte wins.
+    void write_new_bytes(std::size_t start, std::size_t end, const std::uint8_t* data) noexcept {
+        std::size_t at = start;
+        while (at < end) {
+            std::size_t next = end;  // the end of the gap starting at `at`
+            bool held = false;
+            for (std::size_t i = 0; i < count_; ++i) {
+                const range& h = ranges_[i];
+                if (h.start <= at && at < h.end) {
+                    at = h.end;
+                    held = true;
+                    break;
+                }
+                if (h.start > at) next = std::min(next, h.start);
+            }
+            if (held) continue;
+            ring_.write_ahead(at, bytes{data + (at - start), next - at});
+            at = next;
+        }
+    }
+
+    void erase(std::size_t i) noexcept {
+        for (; i + 1 < count_; ++i) ranges_[i] = ranges_[i + 1];
+        --count_;
+    }
+
+    byte_ring ring_;
+    std::unique_ptr<range[]> ranges_;
+    std::size_t max_holes_;
+    std::size_t count_ = 0;
+};
+
+}  // namespace l4::tcp
