@@ -61,6 +61,7 @@
 #include <l4/udp/socket_table.hpp>
 #include <l4/tcp/rto.hpp>
 #include <l4/tcp/reassembly.hpp>
+#include <l4/tcp/isn.hpp>
 
 #include <l4/wire/address.hpp>
 #include <l4/net/drive.hpp>
