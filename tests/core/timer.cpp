@@ -1,8 +1,11 @@
-// timer_heap: order and ties, re-arm, cancel, stale handles, callbacks that
-// change timers while they fire, a reference model (std::multimap) under
-// random operations, and a million timers re-armed with memory flat and the
-// earliest deadline exact.
+// timer_heap and timer_wheel, one suite for both (same API, same laws): order
+// and ties, re-arm, cancel, stale handles, callbacks that change timers while
+// they fire, a reference model (std::multimap) under random operations, and a
+// million timers re-armed with memory flat and the earliest deadline exact.
+// Then the wheel's own cases: time jumps, far-future and past deadlines, slot
+// boundaries, and the model again over the whole range of l4::instant.
 #include <l4/core/timer.hpp>
+#include <l4/core/timer_wheel.hpp>
 
 #include <catch2/catch.hpp>
 #include <rapidcheck/catch.h>
@@ -19,6 +22,13 @@ namespace l4::detail {
 struct timer_heap_access {
     static void set_next_order(timer_heap& t, std::uint32_t v) { t.next_order_ = v; }
 };
+// The wheel's cursor and its count of cascade moves.
+struct timer_wheel_access {
+    static std::uint64_t moves(const timer_wheel& t) { return t.moves_; }
+    static std::int64_t cursor(const timer_wheel& t) {
+        return static_cast<std::int64_t>(t.cur_ ^ (std::uint64_t{1} << 63));
+    }
+};
 }  // namespace l4::detail
 
 namespace {
@@ -26,11 +36,13 @@ namespace {
 using l4::instant;
 using l4::timer_handle;
 using l4::timer_heap;
+using l4::timer_wheel;
 
 constexpr instant at(std::int64_t ns) { return instant{l4::duration{ns}}; }
 
 // Everything `expire` reports, as user_data, in order.
-std::vector<std::uint64_t> expire_all(timer_heap& t, instant now) {
+template <class Timers>
+std::vector<std::uint64_t> expire_all(Timers& t, instant now) {
     std::vector<std::uint64_t> fired;
     const auto n = t.expire(now, [&](timer_handle, std::uint64_t u) { fired.push_back(u); });
     CHECK(n == fired.size());
@@ -39,8 +51,8 @@ std::vector<std::uint64_t> expire_all(timer_heap& t, instant now) {
 
 using list = std::vector<std::uint64_t>;
 
-TEST_CASE("timers fire by deadline, ties in arming order", "[timer]") {
-    timer_heap t;
+TEMPLATE_TEST_CASE("timers fire by deadline, ties in arming order", "[timer]", timer_heap, timer_wheel) {
+    TestType t;
     std::vector<timer_handle> h;
     for (std::uint64_t i = 0; i < 8; ++i) h.push_back(t.add(i));
     CHECK(t.size() == 8);
@@ -71,8 +83,8 @@ TEST_CASE("timers fire by deadline, ties in arming order", "[timer]") {
     CHECK(expire_all(t, at(2000)).empty());
 }
 
-TEST_CASE("re-arming counts as arming anew, even for the same deadline", "[timer]") {
-    timer_heap t;
+TEMPLATE_TEST_CASE("re-arming counts as arming anew, even for the same deadline", "[timer]", timer_heap, timer_wheel) {
+    TestType t;
     const auto a = t.add(1), b = t.add(2), c = t.add(3);
     t.arm(a, at(5));
     t.arm(b, at(5));
@@ -81,8 +93,8 @@ TEST_CASE("re-arming counts as arming anew, even for the same deadline", "[timer
     CHECK(expire_all(t, at(5)) == list{2, 3, 1});
 }
 
-TEST_CASE("re-arm moves a deadline earlier or later", "[timer]") {
-    timer_heap t;
+TEMPLATE_TEST_CASE("re-arm moves a deadline earlier or later", "[timer]", timer_heap, timer_wheel) {
+    TestType t;
     std::vector<timer_handle> h;
     for (std::uint64_t i = 0; i < 100; ++i) {
         h.push_back(t.add(i));
@@ -107,8 +119,8 @@ TEST_CASE("re-arm moves a deadline earlier or later", "[timer]") {
     CHECK(t.next_deadline() == at(1051));
 }
 
-TEST_CASE("cancel disarms and keeps the slot, and twice is harmless", "[timer]") {
-    timer_heap t;
+TEMPLATE_TEST_CASE("cancel disarms and keeps the slot, and twice is harmless", "[timer]", timer_heap, timer_wheel) {
+    TestType t;
     const auto a = t.add(1), b = t.add(2), c = t.add(3);
     t.arm(a, at(10));
     t.arm(b, at(20));
@@ -127,8 +139,8 @@ TEST_CASE("cancel disarms and keeps the slot, and twice is harmless", "[timer]")
     CHECK(expire_all(t, at(200)) == list{1});
 }
 
-TEST_CASE("a removed timer's handle is stale, also after its slot is reused", "[timer]") {
-    timer_heap t;
+TEMPLATE_TEST_CASE("a removed timer's handle is stale, also after its slot is reused", "[timer]", timer_heap, timer_wheel) {
+    TestType t;
     const auto a = t.add(1);
     t.arm(a, at(10));
     t.remove(a);
@@ -166,8 +178,8 @@ TEST_CASE("a removed timer's handle is stale, also after its slot is reused", "[
     CHECK(t.size() == 0);
 }
 
-TEST_CASE("callbacks may arm, cancel and remove any timer while they fire", "[timer]") {
-    timer_heap t;
+TEMPLATE_TEST_CASE("callbacks may arm, cancel and remove any timer while they fire", "[timer]", timer_heap, timer_wheel) {
+    TestType t;
     std::vector<timer_handle> h;
     for (std::uint64_t i = 0; i < 6; ++i) h.push_back(t.add(i));
     for (std::uint64_t i = 0; i < 6; ++i) t.arm(h[i], at(10 + static_cast<std::int64_t>(i)));
@@ -206,8 +218,8 @@ TEST_CASE("callbacks may arm, cancel and remove any timer while they fire", "[ti
     CHECK(expire_all(t, at(1000)) == list{4});
 }
 
-TEST_CASE("a callback that re-arms itself for now fires once per call", "[timer]") {
-    timer_heap t;
+TEMPLATE_TEST_CASE("a callback that re-arms itself for now fires once per call", "[timer]", timer_heap, timer_wheel) {
+    TestType t;
     const auto a = t.add(7);
     t.arm(a, at(0));
     for (int call = 0; call < 3; ++call) {
@@ -217,8 +229,8 @@ TEST_CASE("a callback that re-arms itself for now fires once per call", "[timer]
     CHECK(t.when(a) == at(10));
 }
 
-TEST_CASE("expire called from its own callback does nothing", "[timer]") {
-    timer_heap t;
+TEMPLATE_TEST_CASE("expire called from its own callback does nothing", "[timer]", timer_heap, timer_wheel) {
+    TestType t;
     const auto a = t.add(1), b = t.add(2);
     t.arm(a, at(1));
     t.arm(b, at(2));
@@ -229,8 +241,8 @@ TEST_CASE("expire called from its own callback does nothing", "[timer]") {
     CHECK(inner == 0);
 }
 
-TEST_CASE("a callback that throws leaves the rest of the batch armed", "[timer]") {
-    timer_heap t;
+TEMPLATE_TEST_CASE("a callback that throws leaves the rest of the batch armed", "[timer]", timer_heap, timer_wheel) {
+    TestType t;
     std::vector<timer_handle> h;
     for (std::uint64_t i = 0; i < 4; ++i) h.push_back(t.add(i));
     for (std::uint64_t i = 0; i < 4; ++i) t.arm(h[i], at(10 + static_cast<std::int64_t>(i)));
@@ -246,6 +258,8 @@ TEST_CASE("a callback that throws leaves the rest of the batch armed", "[timer]"
     CHECK(expire_all(t, at(100)) == list{2, 3});
 }
 
+// timer_heap's arming counter is 32 bits and renumbers at the wrap;
+// timer_wheel's is 64 bits, which no program lives long enough to wrap.
 TEST_CASE("ties keep arming order across the wrap of the arming counter", "[timer]") {
     timer_heap t;
     std::vector<timer_handle> h;
@@ -255,11 +269,11 @@ TEST_CASE("ties keep arming order across the wrap of the arming counter", "[time
     CHECK(expire_all(t, at(10)) == list{0, 2, 4, 6, 1, 3, 5, 7});
 }
 
-TEST_CASE("after reserve, nothing allocates up to that many timers", "[timer]") {
-    timer_heap t;
+TEMPLATE_TEST_CASE("after reserve, nothing allocates up to that many timers", "[timer]", timer_heap, timer_wheel) {
+    TestType t;
     t.reserve(1000);
     const auto bytes = t.capacity_bytes();
-    CHECK(bytes >= 1000 * 48);
+    CHECK(bytes >= 1000 * 44);  // 48 a timer for the heap, 44 for the wheel
     std::vector<timer_handle> h;
     for (std::uint64_t i = 0; i < 1000; ++i) {
         h.push_back(t.add(i));
@@ -313,8 +327,9 @@ struct op {
                               // another due timer or any timer; add one (see harness::expire)
 };
 
+template <class Timers>
 struct harness {
-    timer_heap t;
+    Timers t;
     model m;
     std::vector<timer_handle> handles;  // handles[id]
 
@@ -411,7 +426,8 @@ struct harness {
     }
 };
 
-TEST_CASE("timer_heap agrees with a std::multimap model under random operations", "[timer][property]") {
+TEMPLATE_TEST_CASE("timers agree with a std::multimap model under random operations", "[timer][property]", timer_heap,
+                   timer_wheel) {
     rc::prop("random add, arm, cancel, remove and expire, callbacks included", [] {
         // Up to 400 operations: long enough for batches whose callbacks reach
         // each other (law 4) in most runs.
@@ -423,12 +439,78 @@ TEST_CASE("timer_heap agrees with a std::multimap model under random operations"
                                                    rc::gen::inRange<std::uint32_t>(0, 64),
                                                    rc::gen::inRange<std::int64_t>(-3, 40),
                                                    rc::gen::inRange<std::uint8_t>(0, 9))));
-        harness h;
+        harness<TestType> h;
         for (const auto& o : ops) {
             h.apply(o, false);
             h.check();
         }
         h.expire(1000, 0, 0);  // everything left fires, in order
+        RC_ASSERT(h.t.armed_count() == 0u);
+    });
+}
+
+// Times over the whole range of l4::instant: +-(2^k + a little) for every k,
+// so deadlines land in every level of the wheel and on its slot boundaries,
+// and near both ends of the range (4 short of them, so that the harness's
+// now +- 2 cannot overflow).
+rc::Gen<std::int64_t> wide_time() {
+    return rc::gen::apply(
+        [](int k, int off, bool negative) -> std::int64_t {
+            if (k == 63) return negative ? INT64_MIN + 4 + (off + 2) : INT64_MAX - 4 - (off + 2);
+            const std::int64_t v = (std::int64_t{1} << k) + off;
+            return negative ? -v : v;
+        },
+        rc::gen::inRange(0, 64), rc::gen::inRange(-2, 3), rc::gen::arbitrary<bool>());
+}
+
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+    if (b > 0 && a > INT64_MAX - 8 - b) return INT64_MAX - 8;
+    if (b < 0 && a < INT64_MIN + 8 - b) return INT64_MIN + 8;
+    return a + b;
+}
+
+TEMPLATE_TEST_CASE("timers agree with the model over the whole range of instants", "[timer][property]", timer_heap,
+                   timer_wheel) {
+    rc::prop("random operations, deadlines and clock anywhere in the 64-bit range", [] {
+        const auto count = *rc::gen::resize(100, rc::gen::inRange<std::size_t>(0, 400));
+        const auto ops = *rc::gen::resize(
+            100, rc::gen::container<std::vector<op>>(
+                     count, rc::gen::construct<op>(rc::gen::inRange<std::uint8_t>(0, 8),
+                                                   rc::gen::inRange<std::uint32_t>(0, 64), wide_time(),
+                                                   rc::gen::inRange<std::uint8_t>(0, 9))));
+        harness<TestType> h;
+        for (const auto& o : ops) {
+            h.apply(o, false);
+            h.check();
+        }
+        h.expire(INT64_MAX - 2, 0, 0);  // the latest now the harness takes
+        RC_ASSERT(h.t.armed_count() == 0u);
+    });
+}
+
+TEMPLATE_TEST_CASE("timers agree with the model when the clock only moves forward, in jumps", "[timer][property]",
+                   timer_heap, timer_wheel) {
+    rc::prop("deadlines relative to a clock that jumps by up to 2^62 ns", [] {
+        const auto count = *rc::gen::resize(100, rc::gen::inRange<std::size_t>(0, 400));
+        const auto ops = *rc::gen::resize(
+            100, rc::gen::container<std::vector<op>>(
+                     count, rc::gen::construct<op>(rc::gen::inRange<std::uint8_t>(0, 8),
+                                                   rc::gen::inRange<std::uint32_t>(0, 64), wide_time(),
+                                                   rc::gen::inRange<std::uint8_t>(0, 9))));
+        const auto start = *wide_time();
+        harness<TestType> h;
+        std::int64_t now = start;
+        for (auto o : ops) {
+            if (o.kind >= 6) {  // expire: the clock moves forward by |time|
+                now = saturating_add(now, o.time == INT64_MIN ? INT64_MAX : (o.time < 0 ? -o.time : o.time));
+                o.time = now;
+            } else {  // arm: a deadline before or after now, by up to 2^62
+                o.time = saturating_add(now, o.time);
+            }
+            h.apply(o, false);
+            h.check();
+        }
+        h.expire(INT64_MAX - 2, 0, 0);  // the latest now the harness takes
         RC_ASSERT(h.t.armed_count() == 0u);
     });
 }
@@ -447,7 +529,8 @@ struct splitmix {
     }
 };
 
-TEST_CASE("a million timers re-armed over and over: memory flat, next deadline exact", "[timer][scale]") {
+TEMPLATE_TEST_CASE("a million timers re-armed over and over: memory flat, next deadline exact", "[timer][scale]",
+                   timer_heap, timer_wheel) {
     // 2^20 timers; a warm-up that arms them all and fires them all (each
     // re-armed by its callback), then 4 rounds that each advance time by a
     // quarter of the span, fire what is due (its callback re-arms it) and
@@ -458,7 +541,7 @@ TEST_CASE("a million timers re-armed over and over: memory flat, next deadline e
     constexpr std::int64_t span = std::int64_t{1} << 30;  // about a second, in ns
     constexpr int rounds = 4;
     splitmix rng{42};
-    timer_heap t;
+    TestType t;
     std::vector<timer_handle> h(n);
     std::vector<std::int64_t> deadline(n);  // what the test armed each timer for
 
@@ -524,6 +607,180 @@ TEST_CASE("a million timers re-armed over and over: memory flat, next deadline e
     CHECK(t.size() == n);
     // 16 bytes a slot and 16 per heap and batch entry, with std::vector's growth.
     CHECK(warm <= 2 * 48 * n);
+}
+
+// ---------------------------------------------------------------------------
+// The wheel's own cases: where a slot-based structure could go wrong.
+
+using wheel_access = l4::detail::timer_wheel_access;
+
+TEST_CASE("timer_wheel: deadlines are exact at every slot boundary of every level", "[timer][wheel]") {
+    // Boundaries of 10-bit digits: k * 2^(10 L), and one either side, with the
+    // cursor at zero and then just below the boundary.
+    for (unsigned level = 1; level <= 6; ++level) {
+        for (std::int64_t k : {1, 2, 7}) {
+            const std::int64_t b = k << (10 * level);
+            if (level == 6 && k > 1) continue;  // 7 * 2^60 overflows int64
+            timer_wheel t;
+            const auto lo = t.add(1), mid = t.add(2), hi = t.add(3);
+            t.arm(hi, at(b + 1));
+            t.arm(mid, at(b));
+            t.arm(lo, at(b - 1));
+            CHECK(t.next_deadline() == at(b - 1));
+            CHECK(expire_all(t, at(b - 2)).empty());
+            CHECK(t.next_deadline() == at(b - 1));
+            CHECK(expire_all(t, at(b - 1)) == list{1});
+            CHECK(t.next_deadline() == at(b));
+            CHECK(t.when(mid) == at(b));
+            CHECK(expire_all(t, at(b)) == list{2});
+            CHECK(t.next_deadline() == at(b + 1));
+            CHECK(expire_all(t, at(b)).empty());
+            CHECK(expire_all(t, at(b + 5)) == list{3});
+            CHECK_FALSE(t.next_deadline());
+        }
+    }
+}
+
+TEST_CASE("timer_wheel: a jump of virtual time skips the empty slots", "[timer][wheel]") {
+    timer_wheel t;
+    std::vector<timer_handle> h;
+    // One timer a decade apart, from a microsecond to a day.
+    std::int64_t d = 1'000;
+    for (std::uint64_t i = 0; i < 12; ++i, d *= 10) {
+        h.push_back(t.add(i));
+        t.arm(h.back(), at(d));
+    }
+    // A jump of 5 s fires the first 7 (1 us .. 1 s) in order, and the same
+    // call from 5 s to 10^15 ns (11.6 days) fires the rest: each costs a few
+    // cascade moves, never a walk of the ticks in between.
+    CHECK(expire_all(t, at(5'000'000'000)) == list{0, 1, 2, 3, 4, 5, 6});
+    CHECK(t.next_deadline() == at(10'000'000'000));
+    CHECK(expire_all(t, at(1'000'000'000'000'000)) == list{7, 8, 9, 10, 11});
+    CHECK(wheel_access::moves(t) <= 12 * 6);
+    CHECK(wheel_access::cursor(t) == 1'000'000'000'000'001);
+    // A jump to the end of time, with nothing armed: one call, no work.
+    CHECK(expire_all(t, at(INT64_MAX)).empty());
+    CHECK(wheel_access::cursor(t) == INT64_MAX);
+}
+
+TEST_CASE("timer_wheel: a million timers, each moved at most 6 times whatever the jumps", "[timer][wheel][scale]") {
+    // 2^20 timers spread over [0, 2^50) ns (13 days); the clock then moves in
+    // jumps of random size (up to a day), firing every timer once.
+    constexpr std::size_t n = std::size_t{1} << 20;
+    splitmix rng{7};
+    timer_wheel t;
+    t.reserve(n);
+    std::vector<std::int64_t> deadline(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        deadline[i] = static_cast<std::int64_t>(rng() >> 14);
+        t.arm(t.add(i), at(deadline[i]));
+    }
+    std::int64_t now = 0, previous = INT64_MIN;
+    std::size_t fired = 0, late = 0, early = 0, calls = 0;
+    while (t.next_deadline()) {
+        now += static_cast<std::int64_t>(rng() % (std::uint64_t{1} << 46));
+        ++calls;
+        fired += t.expire(at(now), [&](timer_handle, std::uint64_t i) {
+            early += deadline[i] > now;
+            late += deadline[i] < previous;  // order across calls, too
+            previous = deadline[i];
+        });
+        // No timer was due before this call's now and left behind.
+        if (t.next_deadline()) late += l4::to_ns(*t.next_deadline()) <= static_cast<std::uint64_t>(now);
+    }
+    CHECK(fired == n);
+    CHECK(early == 0);
+    CHECK(late == 0);
+    CHECK(calls > 10);
+    CHECK(wheel_access::moves(t) <= 6 * n);
+}
+
+TEST_CASE("timer_wheel: far-future deadlines, up to the end of l4::instant", "[timer][wheel]") {
+    timer_wheel t;
+    constexpr std::int64_t hour = 3'600'000'000'000, day = 24 * hour;
+    const auto a = t.add(1), b = t.add(2), c = t.add(3), d = t.add(4), e = t.add(5);
+    t.arm(e, at(INT64_MAX));
+    t.arm(d, at(INT64_MAX - 1));
+    t.arm(c, at(std::int64_t{1} << 62));
+    t.arm(b, at(30 * day + 1));
+    t.arm(a, at(hour));
+    CHECK(t.next_deadline() == at(hour));
+    CHECK(expire_all(t, at(hour - 1)).empty());
+    CHECK(expire_all(t, at(hour)) == list{1});
+    CHECK(t.next_deadline() == at(30 * day + 1));
+    CHECK(expire_all(t, at(30 * day)).empty());
+    CHECK(expire_all(t, at((std::int64_t{1} << 62) - 1)) == list{2});
+    CHECK(t.next_deadline() == at(std::int64_t{1} << 62));
+    CHECK(t.when(e) == at(INT64_MAX));
+    CHECK(expire_all(t, at(INT64_MAX - 2)) == list{3});
+    CHECK(expire_all(t, at(INT64_MAX - 1)) == list{4});
+    CHECK(t.next_deadline() == at(INT64_MAX));
+    CHECK(expire_all(t, at(INT64_MAX)) == list{5});
+    // At the end of time the cursor cannot pass now: a timer armed for the
+    // last instant fires at the next call, not twice, and not in this one.
+    t.arm(a, at(INT64_MAX));
+    CHECK(t.expire(at(INT64_MAX), [&](timer_handle self, std::uint64_t) { t.arm(self, at(INT64_MAX)); }) == 1);
+    CHECK(t.armed(a));
+    CHECK(expire_all(t, at(INT64_MAX)) == list{1});
+    // And the other end: the earliest instant.
+    t.arm(b, at(INT64_MIN));
+    CHECK(t.next_deadline() == at(INT64_MIN));
+    CHECK(expire_all(t, at(INT64_MIN)) == list{2});
+}
+
+TEST_CASE("timer_wheel: deadlines in the past fire at the next expire, in order", "[timer][wheel]") {
+    timer_wheel t;
+    const auto keep = t.add(0), a = t.add(1), b = t.add(2), c = t.add(3), d = t.add(4);
+    t.arm(keep, at(5'000));
+    CHECK(expire_all(t, at(1'000)).empty());  // the cursor is now past 1000
+    t.arm(c, at(500));
+    t.arm(a, at(-5));
+    t.arm(b, at(INT64_MIN));
+    t.arm(d, at(1'000));  // exactly the last now: also in the past
+    CHECK(t.next_deadline() == at(INT64_MIN));
+    CHECK(t.armed_count() == 5);
+    // A now behind the cursor (time going back) still fires exactly what is due.
+    CHECK(expire_all(t, at(0)) == list{2, 1});
+    CHECK(t.next_deadline() == at(500));
+    t.cancel(c);
+    CHECK(t.next_deadline() == at(1'000));
+    t.arm(c, at(700));
+    CHECK(expire_all(t, at(699)).empty());
+    CHECK(t.next_deadline() == at(700));
+    CHECK(expire_all(t, at(1'000)) == list{3, 4});
+    CHECK(expire_all(t, at(4'999)).empty());
+    CHECK(expire_all(t, at(5'000)) == list{0});
+    // With nothing armed, a past deadline moves the cursor back for free.
+    t.arm(a, at(-100));
+    CHECK(wheel_access::cursor(t) == -100);
+    CHECK(expire_all(t, at(-101)).empty());
+    CHECK(expire_all(t, at(-100)) == list{1});
+}
+
+TEST_CASE("timer_wheel: the cached minimum follows cancels and re-arms inside one slot", "[timer][wheel]") {
+    // Many timers in one far slot of a high level: next_deadline must rescan
+    // it exactly whenever its minimum leaves.
+    timer_wheel t;
+    std::vector<timer_handle> h;
+    constexpr std::int64_t base = std::int64_t{1} << 40;
+    for (std::uint64_t i = 0; i < 64; ++i) {
+        h.push_back(t.add(i));
+        t.arm(h.back(), at(base + static_cast<std::int64_t>((i * 37) % 64) * 1'000));
+    }
+    for (std::int64_t expect = 0; expect < 64; ++expect) {
+        REQUIRE(t.next_deadline() == at(base + expect * 1'000));
+        const auto i = static_cast<std::size_t>((expect * 45) % 64);  // 37 * 45 = 1 (mod 64)
+        REQUIRE(t.when(h[i]) == at(base + expect * 1'000));
+        if (expect % 2)
+            t.cancel(h[i]);
+        else
+            t.arm(h[i], at(base * 2 + expect));  // later, into another slot
+    }
+    CHECK(t.next_deadline() == at(base * 2));
+    CHECK(t.armed_count() == 32);
+    list expect;
+    for (std::uint64_t e = 0; e < 64; e += 2) expect.push_back(static_cast<std::uint64_t>((e * 45) % 64));
+    CHECK(expire_all(t, at(base * 3)) == expect);
 }
 
 }  // namespace
