@@ -40,10 +40,12 @@
 // slot is an intrusive doubly linked list through the timer slots (indices,
 // not pointers), and each level has a two-word occupancy bitmap, so the first
 // non-empty slot is two count-trailing-zeros away. When time reaches a slot of
-// level L > 0, its timers move ("cascade") to lower levels; a timer moves at
-// most 6 times in its life, and only as far down as the distance to its
-// deadline requires (a 200 ms timer is armed into level 2 and moves at most
-// twice). A timer armed for a key below `cur` (a deadline in the past, or
+// level L > 0, its timers move ("cascade") to lower levels, placed relative to
+// the exact earliest deadline in that slot (not the slot's start), so the
+// timer about to fire drops straight to level 0. A move always goes down at
+// least one level: a timer moves at most 6 times in its life, and only as far
+// as the distance to its deadline requires (a 200 ms timer is armed into
+// level 2 and moves at most twice). A timer armed for a key below `cur` (a deadline in the past, or
 // armed inside a callback for <= now) goes on a separate "past" list, which
 // the next `expire` empties. The deadline stored and checked is always the
 // exact key; slots only say where to look.
@@ -226,7 +228,16 @@ public:
                     collect_bucket(bucket);  // every timer of a level-0 slot has key == start
                 } else {
                     if (start > target) break;
-                    cur_ = start;
+                    // The earliest armed timer is in this slot (the past list
+                    // is empty here: all of it was due). Moving the cursor to
+                    // its exact deadline, not to the slot's start, sends it to
+                    // level 0 in one move instead of one move per level; the
+                    // others go down as far as their distance from it says.
+                    if (!min_valid_) {
+                        min_key_ = bucket_minimum(bucket);
+                        min_valid_ = true;
+                    }
+                    cur_ = std::min(min_key_, target);
                     cascade(bucket);
                 }
             }
@@ -419,8 +430,11 @@ private:
         const unsigned level = static_cast<unsigned>(std::countr_zero(level_mask_));
         const std::uint32_t digit = first_slot(level);
         if (level == 0) return slot_start(0, digit);
-        for (std::uint32_t i = heads_[level * slots + digit]; i != none; i = nodes_[i].next)
-            best = std::min(best, nodes_[i].key);
+        return bucket_minimum(level * slots + digit);
+    }
+    std::uint64_t bucket_minimum(std::uint32_t bucket) const {
+        std::uint64_t best = UINT64_MAX;
+        for (std::uint32_t i = heads_[bucket]; i != none; i = nodes_[i].next) best = std::min(best, nodes_[i].key);
         return best;
     }
 
@@ -461,8 +475,9 @@ private:
         min_valid_ = false;
         sort_run(from);
     }
-    // cur has just reached this slot's start: its timers now agree with cur
-    // in this level's digit, so each belongs to a lower level.
+    // cur has just reached this slot (at or past its start, at or before its
+    // earliest timer): its timers now agree with cur in this level's digit,
+    // so each belongs to a lower level.
     void cascade(std::uint32_t bucket) {
         std::uint32_t i = heads_[bucket];
         heads_[bucket] = none;
