@@ -62,6 +62,10 @@
 #include <l4/tcp/rto.hpp>
 #include <l4/tcp/reassembly.hpp>
 #include <l4/tcp/isn.hpp>
+#include <l4/tcp/state.hpp>
+#include <l4/tcp/segment.hpp>
+#include <l4/tcp/connection.hpp>
+#include <l4/tcp/endpoint.hpp>
 
 #include <l4/wire/address.hpp>
 #include <l4/net/drive.hpp>

@@ -44,6 +44,7 @@ struct datagram_format_family {};
 struct flow_family {};
 struct receive_window_family {};
 struct congestion_family {};
+struct segment_format_family {};
 
 template <class T>
 inline constexpr bool always_false = false;

@@ -172,7 +172,7 @@ TEST_CASE("fidelity: a malformed TCP option keeps the good ones, as Wireshark re
     CHECK(compare_with_tshark("tcp_malformed_options") == 2);
 }
 
-TEST_CASE("fidelity: frames cut by the snaplen decode, unverified; a record past the snaplen is read",
+TEST_CASE("fidelity: frames cut by the snaplen decode, unverified, and a record past the snaplen is read",
           "[fidelity][pcap]") {
     CHECK(compare_with_tshark("snaplen_cut") == 5);
 }

@@ -56,6 +56,8 @@ enum class errc {
     unknown_message,      // an ICMP type, or a code of a known type, that the repr does not represent
     rate_limited,         // refused by a rate limit (ICMP errors: RFC 1812 §4.3.2.8, RFC 4443 §2.4(f)); counted
     suppressed,           // the RFCs forbid this reply (an ICMP error about a broadcast, multicast or ICMP error)
+    already_connected,    // connect or listen on a socket that already has a connection
+    connection_reset,     // the peer reset the connection (TCP RST)
     // New codes go above this line; tests walk every code up to it.
     sentinel_,
 };
@@ -99,6 +101,8 @@ enum class errc {
     case errc::unknown_message: return "message type or code not represented";
     case errc::rate_limited: return "refused by a rate limit";
     case errc::suppressed: return "reply forbidden for this datagram";
+    case errc::already_connected: return "socket already connected";
+    case errc::connection_reset: return "connection reset by peer";
     case errc::sentinel_: break;
     }
     return "unknown l4 error";

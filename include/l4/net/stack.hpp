@@ -24,7 +24,7 @@
 #include <l4/core/keyed_hash.hpp>
 #include <l4/core/ports.hpp>
 #include <l4/core/time.hpp>
-#include <l4/core/timer.hpp>
+#include <l4/core/timer_wheel.hpp>
 #include <l4/link/concept.hpp>
 #include <l4/net/icmp.hpp>
 #include <l4/net/ip.hpp>
@@ -169,6 +169,52 @@ public:
             if constexpr (requires { t.send(host(), id, payload, now); }) return to_io(t.send(host(), id, payload, now));
             else return errc::not_supported;
         });
+    }
+
+    // RFC 9293 §3.10.1 passive open: the socket takes connections.
+    [[nodiscard]] io_result<void> listen(socket_id s, std::uint32_t backlog = 16) {
+        return with_socket<void>(s, [&](auto& t, std::uint32_t id) -> io_result<void> {
+            if constexpr (requires { t.listen(host(), id, backlog); }) return to_io(t.listen(host(), id, backlog));
+            else return errc::not_supported;
+        });
+    }
+
+    // A completed connection of a listening socket, as a socket of its own.
+    // Errors: would_block (none yet), invalid_argument (not listening).
+    [[nodiscard]] io_result<socket_id> accept(socket_id s) {
+        const auto* e = sockets_.find(s);
+        if (!e) return errc::bad_socket;
+        const std::uint8_t index = e->transport;
+        auto child = with_socket<std::uint32_t>(s, [&](auto& t, std::uint32_t id) -> io_result<std::uint32_t> {
+            if constexpr (requires { t.accept(id); }) return to_io(t.accept(id));
+            else return errc::not_supported;
+        });
+        if (!child) return child.error();
+        return sockets_.open(index, *child);
+    }
+
+    // Half-close: the sending side ends (a FIN after what is queued).
+    [[nodiscard]] io_result<void> shutdown(socket_id s, instant now) {
+        last_now_ = now;
+        return with_socket<void>(s, [&](auto& t, std::uint32_t id) -> io_result<void> {
+            if constexpr (requires { t.shutdown(host(), id, now); }) return to_io(t.shutdown(host(), id, now));
+            else return errc::not_supported;
+        });
+    }
+
+    // The connection ends at once with a reset, and the socket is closed.
+    [[nodiscard]] io_result<void> abort(socket_id s, instant now) {
+        last_now_ = now;
+        auto r = with_socket<void>(s, [&](auto& t, std::uint32_t id) -> io_result<void> {
+            if constexpr (requires { t.abort(host(), id, now); }) {
+                if (auto a = t.abort(host(), id, now); !a) return a.error();
+                return to_io(t.close(host(), id, now));
+            } else {
+                return errc::not_supported;
+            }
+        });
+        if (r) sockets_.close(s);
+        return r;
     }
 
     [[nodiscard]] io_result<received> recvfrom(socket_id s, mut_bytes buffer) {
@@ -481,7 +527,7 @@ private:
     icmp icmp_;
     std::tuple<Transports...> transports_;
     socket_table sockets_;
-    timer_heap timers_;
+    timer_wheel timers_;
     std::vector<std::uint8_t> rx_buffer_, tx_buffer_;
     frame_queue pending_;
     instant last_now_{};

@@ -1,0 +1,726 @@
+// One TCP connection as a state machine (RFC 9293), sans-IO: it never
+// touches a link and never reads a clock.
+//
+// How to drive it (the endpoint does this; tests do it by hand):
+//   inputs        on_segment(seg, now) for every segment of this 4-tuple,
+//                 whose checksum the caller has verified;
+//   commands      send(bytes), recv(buffer), shutdown(), close(), abort();
+//   outputs       poll_transmit(now, emit) hands out every segment that may
+//                 leave now, as tcp::segment values; copy_payload() fills a
+//                 segment's data from the send buffer;
+//   time          next_deadline() says when poll_transmit must run again
+//                 even if nothing arrives. A poll before that does nothing
+//                 extra; a late one catches up.
+// After every input or command, call poll_transmit.
+//
+// Composed from a congestion algorithm (congestion/concept.hpp), a sender
+// flow policy and a receive-window policy (flow/concept.hpp); it calls only
+// their concepts.
+//
+// Reading list
+//   RFC 9293 §3.3.2 states, §3.4 sequence numbers, §3.10.7 segment arrival
+//   RFC 6298 retransmission timer; RFC 5681 congestion control and fast
+//   retransmit; RFC 6582 partial ACKs; RFC 1122 §4.2.3.2 delayed ACKs;
+//   RFC 9293 §3.8.6.1 zero-window probing; RFC 5961 §3-4 challenge ACKs.
+#pragma once
+
+#include <l4/congestion/concept.hpp>
+#include <l4/core/byte_ring.hpp>
+#include <l4/core/error.hpp>
+#include <l4/core/seq32.hpp>
+#include <l4/core/time.hpp>
+#include <l4/flow/concept.hpp>
+#include <l4/tcp/reassembly.hpp>
+#include <l4/tcp/rto.hpp>
+#include <l4/tcp/segment.hpp>
+#include <l4/tcp/state.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace l4::tcp {
+
+using namespace std::chrono_literals;
+
+struct config {
+    std::uint32_t send_buffer = 64 * 1024;
+    std::uint32_t receive_buffer = 64 * 1024 - 1;  // no window scaling yet: the window field's maximum
+    std::uint16_t mss = 1460;                       // ours, announced on the SYN (link MTU − 40, or − 60 over IPv6)
+    std::uint16_t default_peer_mss = 536;           // RFC 9293 §3.7.1 when the peer announces none (1220 over IPv6)
+    duration time_wait = 60s;                       // 2·MSL
+    duration delayed_ack = 200ms;                   // RFC 1122 §4.2.3.2 (at most 500 ms); 0: ACK every segment at once
+    rto_config rto{};
+    std::uint32_t max_retransmissions = 12;         // of one segment; then the connection ends with timed_out
+    std::uint32_t initial_window = 0;               // bytes; 0: RFC 6928
+    bool nodelay = false;                           // TCP_NODELAY: Nagle off
+};
+
+struct counters {
+    std::uint64_t segments_in = 0, segments_out = 0;
+    std::uint64_t bytes_in = 0, bytes_out = 0;  // payload, first transmissions only for bytes_out
+    std::uint64_t retransmits_timeout = 0, retransmits_fast = 0;
+    std::uint64_t duplicates_in = 0;            // payload bytes we already had
+    std::uint64_t out_of_order_in = 0;          // segments that arrived ahead of a hole
+    std::uint64_t dropped_unacceptable = 0;     // failed the acceptability test (answered with an ACK)
+    std::uint64_t dropped_bad_ack = 0;          // acknowledges what was never sent
+    std::uint64_t dropped_no_ack = 0;           // synchronized state, ACK bit off
+    std::uint64_t dropped_reassembly_full = 0;  // out-of-order bytes past the reassembly bound
+    std::uint64_t challenge_acks = 0;           // RFC 5961: in-window RST or SYN that is not exact
+    std::uint64_t window_probes = 0;
+};
+
+template <class Congestion, class Sender, class Receiver>
+class connection {
+public:
+    // Active open: SYN-SENT, the SYN leaves at the next poll_transmit.
+    connection(const config& cfg, seq32 iss, instant now)
+        : cfg_{cfg}, send_buf_{cfg.send_buffer}, recv_buf_{cfg.receive_buffer}, rto_{cfg.rto}, iss_{iss},
+          snd_una_{iss}, snd_nxt_{iss}, snd_wl2_{iss}, snd_max_{iss}, created_{now} {
+        state_ = state::syn_sent;
+        snd_mss_ = cfg.default_peer_mss;
+    }
+
+    // Passive open from a listener: the peer's SYN moves us to SYN-RECEIVED.
+    template <class Repr>
+    connection(const config& cfg, seq32 iss, const Repr& syn, instant now) : connection(cfg, iss, now) {
+        state_ = state::syn_received;
+        take_syn(syn);
+    }
+
+    // --- the application's commands -------------------------------------
+
+    // Queues what fits in the send buffer. Errors: not_connected (before
+    // the handshake completes the data still queues: RFC 9293 §3.10.2), and
+    // after shutdown or reset.
+    [[nodiscard]] result<std::size_t> send(bytes data) {
+        if (error_ != errc::ok) return error_;
+        if (fin_queued_ || !(state_ == state::syn_sent || state_ == state::syn_received || may_send_data(state_)))
+            return errc::not_connected;
+        const std::size_t n = send_buf_.push(data);
+        if (n == 0 && !data.empty()) return errc::would_block;
+        return n;
+    }
+
+    // Reads in-order bytes. Zero bytes and no error: the peer has closed its
+    // side and everything before its FIN was read.
+    [[nodiscard]] result<std::size_t> recv(mut_bytes out) {
+        const std::size_t n = recv_buf_.read(out);
+        if (n > 0) {
+            maybe_window_update();
+            return n;
+        }
+        if (error_ != errc::ok) return error_;
+        if (peer_closed()) return std::size_t{0};
+        if (state_ == state::closed) return errc::not_connected;
+        return errc::would_block;
+    }
+
+    // Half-close: a FIN follows the queued data (RFC 9293 §3.10.4).
+    result<void> shutdown() {
+        if (error_ != errc::ok) return error_;
+        if (fin_queued_) return {};
+        // As shutdown(2): not before the connection is, and not after it is gone.
+        if (!(state_ == state::syn_received || may_send_data(state_))) return errc::not_connected;
+        fin_queued_ = true;
+        fin_seq_ = iss_ + 1 + static_cast<std::uint32_t>(acked_data_ + send_buf_.size());
+        return {};
+    }
+
+    // Graceful close: shutdown, and data that arrives afterwards resets the
+    // connection (RFC 9293 §3.10.4: the application cannot read it any more).
+    result<void> close() {
+        app_closed_ = true;
+        if (state_ == state::listen || state_ == state::syn_sent) {  // RFC 9293 §3.10.4: nothing to tell the peer
+            enter_closed(errc::ok);
+            return {};
+        }
+        if (state_ == state::closed) return {};
+        return shutdown();
+    }
+
+    // RFC 9293 §3.10.5: a reset now, everything queued discarded.
+    void abort() {
+        if (synchronized(state_) && state_ != state::time_wait) queue_reset(snd_max_);
+        enter_closed(errc::ok);
+    }
+
+    // --- segments in -------------------------------------------------------
+
+    // `seg` is a parsed segment of this 4-tuple (wire::basic_tcp_repr), its
+    // checksum verified.
+    template <class Repr>
+    void on_segment(const Repr& seg, instant now) {
+        ++counters_.segments_in;
+        if (state_ == state::closed) return;
+        if (state_ == state::syn_sent) return on_segment_syn_sent(seg, now);
+        on_segment_synchronized(seg, now);
+    }
+
+    // --- segments out ------------------------------------------------------
+
+    // Hands every segment that may leave now to emit(const segment&), after
+    // running the timers that are due.
+    template <class Emit>
+    void poll_transmit(instant now, Emit&& emit) {
+        run_timers(now);
+        if (reset_) {
+            emit(*reset_);
+            ++counters_.segments_out;
+            reset_.reset();
+            return;
+        }
+        if (state_ == state::closed || state_ == state::listen || state_ == state::time_wait) {
+            if (ack_now_ && state_ == state::time_wait) send_ack(emit, now);
+            return;
+        }
+        // RFC 9293 §3.10.7.4: in SYN-RECEIVED the answer to a repeated SYN is our SYN-ACK again.
+        if (state_ == state::syn_received && ack_now_) snd_nxt_ = iss_;
+        if ((state_ == state::syn_sent || state_ == state::syn_received) && snd_nxt_ == iss_) {
+            segment s = header(iss_);
+            s.flags.bits = wire::tcp_flags::syn | (state_ == state::syn_received ? wire::tcp_flags::ack : 0);
+            if (state_ == state::syn_sent) s.ack = seq32{0};
+            s.options.mss = cfg_.mss;
+            put(emit, s, now);
+            snd_nxt_ = iss_ + 1;
+            return;
+        }
+        if (!synchronized(state_) || state_ == state::syn_received) {
+            ack_now_ = fast_retransmit_ = probe_now_ = false;  // nothing of the kind exists yet
+            return;
+        }
+        bool sent = false;
+        if (fast_retransmit_) {
+            fast_retransmit_ = false;
+            if (auto s = data_segment(snd_una_, snd_mss_)) {
+                put(emit, *s, now);
+                ++counters_.retransmits_fast;
+                sent = true;
+            }
+        }
+        while (true) {
+            const std::uint32_t allowed = sender_.may_send(send_state());
+            if (allowed == 0) break;
+            const std::uint32_t len = std::min<std::uint32_t>(allowed, snd_mss_);
+            auto s = data_segment(snd_nxt_, len);
+            if (!s) break;
+            if (static_cast<std::uint32_t>(s->payload_offset) + s->payload_len == send_buf_.size())
+                s->flags.bits |= wire::tcp_flags::psh;  // the last byte queued
+            put(emit, *s, now);
+            snd_nxt_ += s->payload_len;
+            sent = true;
+        }
+        if (fin_queued_ && snd_nxt_ == fin_seq_ && may_send_fin()) {
+            segment s = header(snd_nxt_);
+            s.flags.bits = wire::tcp_flags::fin | wire::tcp_flags::ack;
+            put(emit, s, now);
+            snd_nxt_ += 1;
+            if (state_ == state::established) state_ = state::fin_wait_1;
+            else if (state_ == state::close_wait) state_ = state::last_ack;
+            sent = true;
+        }
+        if (probe_now_) {
+            probe_now_ = false;
+            send_probe(emit, now);
+            sent = true;
+        }
+        if (!sent && ack_now_) send_ack(emit, now);
+    }
+
+    // The earliest of the retransmission, delayed-ACK, persist and
+    // TIME-WAIT timers, or nullopt.
+    [[nodiscard]] std::optional<instant> next_deadline() const noexcept {
+        std::optional<instant> d;
+        for (const auto& t : {rto_at_, delack_at_, persist_at_, time_wait_at_})
+            if (t && (!d || *t < *d)) d = t;
+        if ((reset_ || ack_now_ || fast_retransmit_ || probe_now_) && state_ != state::closed) d = created_;
+        return d;
+    }
+
+    // The bytes of a segment handed out by poll_transmit.
+    std::size_t copy_payload(const segment& s, mut_bytes out) const {
+        return send_buf_.peek(s.payload_offset, out.first(std::min<std::size_t>(out.size(), s.payload_len)));
+    }
+
+    // --- what the application and the stack may ask -------------------------
+
+    [[nodiscard]] tcp::state current_state() const noexcept { return state_; }
+    [[nodiscard]] errc error() const noexcept { return error_; }
+    [[nodiscard]] bool established() const noexcept { return synchronized(state_) && state_ != state::syn_received; }
+    [[nodiscard]] bool readable() const noexcept {
+        return recv_buf_.readable() > 0 || peer_closed() || error_ != errc::ok;
+    }
+    [[nodiscard]] bool writable() const noexcept {
+        return may_send_data(state_) && !fin_queued_ && send_buf_.free() > 0;
+    }
+    // Nothing left to send or acknowledge: a closed connection may be freed.
+    [[nodiscard]] bool finished() const noexcept { return state_ == state::closed && !reset_; }
+    [[nodiscard]] std::size_t send_queue() const noexcept { return send_buf_.size(); }
+    [[nodiscard]] std::size_t recv_queue() const noexcept { return recv_buf_.readable(); }
+    [[nodiscard]] const counters& stats() const noexcept { return counters_; }
+    [[nodiscard]] const Congestion& congestion() const noexcept { return cc_; }
+    [[nodiscard]] const rto_estimator& rto() const noexcept { return rto_; }
+    [[nodiscard]] seq32 snd_una() const noexcept { return snd_una_; }
+    [[nodiscard]] seq32 snd_nxt() const noexcept { return snd_nxt_; }
+    [[nodiscard]] seq32 rcv_nxt() const noexcept { return rcv_nxt_; }
+    [[nodiscard]] std::uint32_t snd_wnd() const noexcept { return snd_wnd_; }
+    [[nodiscard]] std::uint32_t snd_mss() const noexcept { return snd_mss_; }
+    [[nodiscard]] std::uint32_t in_flight() const noexcept { return static_cast<std::uint32_t>(snd_nxt_ - snd_una_); }
+    // False if new data ever left beyond min(cwnd, peer window) (probes aside).
+    [[nodiscard]] bool invariants_held() const noexcept { return invariants_ok_ && !(snd_nxt_ < snd_una_); }
+
+private:
+    // --- receiving ---------------------------------------------------------
+
+    template <class Repr>
+    void take_syn(const Repr& syn) {
+        irs_ = syn.seq_number;
+        rcv_nxt_ = irs_ + 1;
+        rcv_adv_ = rcv_nxt_;
+        snd_wnd_ = syn.window;  // RFC 7323 §2.2: a SYN's window is never scaled
+        last_peer_window_ = syn.window;
+        snd_wl1_ = syn.seq_number;
+        if (syn.options.mss) snd_mss_ = std::min<std::uint32_t>(*syn.options.mss, cfg_.mss);
+        else snd_mss_ = std::min<std::uint32_t>(cfg_.default_peer_mss, cfg_.mss);
+        cc_ = Congestion{congestion::params{snd_mss_, cfg_.initial_window}};
+    }
+
+    template <class Repr>
+    void on_segment_syn_sent(const Repr& seg, instant now) {
+        using f = wire::tcp_flags;
+        const bool has_ack = seg.flags.has(f::ack);
+        // RFC 9293 §3.10.7.3 first: an ACK for something we never sent.
+        if (has_ack && (seg.ack_number <= iss_ || seg.ack_number > snd_nxt_)) {
+            if (!seg.flags.has(f::rst)) queue_reset(seg.ack_number, std::nullopt);
+            ++counters_.dropped_bad_ack;
+            return;
+        }
+        if (seg.flags.has(f::rst)) {
+            if (has_ack) enter_closed(errc::connection_refused);  // only with an acceptable ACK
+            return;
+        }
+        if (!seg.flags.has(f::syn)) return;
+        take_syn(seg);
+        if (has_ack) {
+            snd_una_ = seg.ack_number;
+            snd_wl2_ = seg.ack_number;
+            rtt_sample(now);
+            rto_at_.reset();
+            state_ = state::established;
+            ack_now_ = true;
+        } else {
+            // Simultaneous open (RFC 9293 §3.5, figure 8): our SYN again, now with an ACK.
+            state_ = state::syn_received;
+            snd_nxt_ = iss_;
+            rto_at_.reset();
+        }
+    }
+
+    template <class Repr>
+    void on_segment_synchronized(const Repr& seg, instant now) {
+        using f = wire::tcp_flags;
+        const std::uint32_t len = seq_len(seg);
+        const std::uint32_t rcv_wnd = rcv_adv_ - rcv_nxt_ > 0 ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
+        if (!acceptable(seg.seq_number, len, rcv_wnd)) {
+            ++counters_.dropped_unacceptable;
+            if (!seg.flags.has(f::rst)) ack_now_ = true;  // RFC 9293 §3.10.7.4 first
+            if (state_ == state::time_wait && seg.flags.has(f::fin)) restart_time_wait(now);
+            return;
+        }
+        if (seg.flags.has(f::rst)) {
+            // RFC 5961 §3.2: only the exact next sequence number resets; the rest of the window is challenged.
+            if (seg.seq_number != rcv_nxt_) return challenge();
+            const bool orderly = state_ == state::closing || state_ == state::last_ack || state_ == state::time_wait;
+            enter_closed(orderly ? errc::ok : errc::connection_reset);
+            return;
+        }
+        if (seg.flags.has(f::syn)) return challenge();  // RFC 5961 §4.2
+        if (!seg.flags.has(f::ack)) {
+            ++counters_.dropped_no_ack;
+            return;
+        }
+        if (state_ == state::syn_received) {
+            if (!(snd_una_ < seg.ack_number && seg.ack_number <= snd_nxt_)) {
+                queue_reset(seg.ack_number, std::nullopt);  // RFC 9293 §3.10.7.4 fifth
+                ++counters_.dropped_bad_ack;
+                return;
+            }
+            state_ = state::established;
+            snd_wnd_ = seg.window;
+            snd_wl1_ = seg.seq_number;
+            snd_wl2_ = seg.ack_number;
+        }
+        if (!on_ack(seg, now)) return;
+        if (state_ == state::closed || state_ == state::time_wait) {
+            if (state_ == state::time_wait && seg.flags.has(f::fin)) {
+                ack_now_ = true;
+                restart_time_wait(now);
+            }
+            return;
+        }
+        on_data(seg, now);
+    }
+
+    // RFC 9293 §3.10.7.4 first: the four cases of segment acceptability.
+    [[nodiscard]] bool acceptable(seq32 seq, std::uint32_t len, std::uint32_t rcv_wnd) const noexcept {
+        if (len == 0) return rcv_wnd == 0 ? seq == rcv_nxt_ : in_window(seq, rcv_nxt_, rcv_wnd);
+        if (rcv_wnd == 0) return false;
+        return in_window(seq, rcv_nxt_, rcv_wnd) || in_window(seq + (len - 1), rcv_nxt_, rcv_wnd);
+    }
+
+    // RFC 9293 §3.10.7.4 fifth. False: the segment is dropped here.
+    template <class Repr>
+    bool on_ack(const Repr& seg, instant now) {
+        const seq32 ack = seg.ack_number;
+        // Against the highest byte ever sent: a timeout rewinds snd.nxt, and
+        // ACKs for what left before it are still good.
+        if (ack > snd_max_) {
+            ack_now_ = true;
+            ++counters_.dropped_bad_ack;
+            return false;
+        }
+        const std::uint32_t flight_before = in_flight();
+        if (ack > snd_una_) {
+            const auto acked = static_cast<std::uint32_t>(ack - snd_una_);
+            std::uint32_t data = acked;
+            if (snd_una_ == iss_) --data;  // the SYN
+            if (fin_queued_ && ack == fin_seq_ + 1) --data;  // the FIN
+            send_buf_.consume(data);
+            acked_data_ += data;
+            delivered_ += data;
+            snd_una_ = ack;
+            if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+            dupacks_ = 0;
+            const auto rtt = rtt_sample(now);
+            congestion::ack_event ev{now, acked, flight_before, rtt, delivered_};
+            if (in_recovery_) {
+                if (ack >= recover_) {
+                    in_recovery_ = false;
+                    cc_.on_exit_recovery(now);
+                } else if constexpr (requires { cc_.on_partial_ack(ev); }) {
+                    cc_.on_partial_ack(ev);  // RFC 6582: the next hole is lost too
+                    fast_retransmit_ = true;
+                } else {
+                    in_recovery_ = false;
+                    cc_.on_exit_recovery(now);
+                }
+            } else {
+                cc_.on_ack(ev);
+            }
+            retries_ = 0;
+            rto_.reset_backoff();
+            rto_at_ = in_flight() > 0 ? std::optional<instant>{now + rto_.rto()} : std::nullopt;
+            persist_at_.reset();
+        } else if (ack == snd_una_ && seg.payload.empty() && !seg.flags.has(wire::tcp_flags::fin) &&
+                   seg.window == last_peer_window_ && flight_before > 0) {
+            on_duplicate_ack(now, flight_before);  // RFC 5681 §2's definition of a duplicate
+        }
+        // RFC 9293 §3.10.7.4: the window comes from the newest segment only.
+        if (snd_wl1_ < seg.seq_number || (snd_wl1_ == seg.seq_number && snd_wl2_ <= ack)) {
+            snd_wnd_ = seg.window;
+            snd_wl1_ = seg.seq_number;
+            snd_wl2_ = ack;
+        }
+        last_peer_window_ = seg.window;
+        if (snd_wnd_ > 0) {
+            persist_at_.reset();
+            persist_backoff_ = 0;
+        }
+        const bool fin_acked = fin_queued_ && snd_una_ == fin_seq_ + 1;
+        if (fin_acked) {
+            if (state_ == state::fin_wait_1) state_ = state::fin_wait_2;
+            else if (state_ == state::closing) enter_time_wait(now);
+            else if (state_ == state::last_ack) {
+                enter_closed(errc::ok);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void on_duplicate_ack(instant now, std::uint32_t flight) {
+        ++dupacks_;
+        congestion::loss_event ev{now, flight};
+        if (in_recovery_) {
+            congestion::dup_ack(cc_, ev);
+        } else if (dupacks_ == 3) {  // RFC 5681 §3.2: fast retransmit
+            in_recovery_ = true;
+            recover_ = snd_nxt_;
+            cc_.on_enter_recovery(ev);
+            fast_retransmit_ = true;
+            rtt_timing_ = false;  // Karn: the retransmitted segment gives no sample
+        }
+    }
+
+    template <class Repr>
+    void on_data(const Repr& seg, instant now) {
+        using f = wire::tcp_flags;
+        if (!seg.payload.empty()) {
+            if (!may_receive_data(state_)) return;  // data after the peer's FIN: ignored
+            if (app_closed_) {
+                // RFC 9293 §3.10.4: nobody will read it; tell the peer.
+                queue_reset(snd_max_);
+                enter_closed(errc::ok);
+                return;
+            }
+            // Bytes before rcv.nxt are old; the rest goes in at its offset.
+            std::uint32_t skip = 0;
+            if (seg.seq_number < rcv_nxt_) skip = static_cast<std::uint32_t>(rcv_nxt_ - seg.seq_number);
+            const bytes data = seg.payload.size() > skip ? seg.payload.subspan(skip) : bytes{};
+            counters_.duplicates_in += std::min<std::size_t>(skip, seg.payload.size());
+            const auto offset = static_cast<std::size_t>(seg.seq_number + skip - rcv_nxt_);
+            const bool had_hole = recv_buf_.has_out_of_order();
+            const auto r = recv_buf_.insert(offset, data);
+            counters_.duplicates_in += r.duplicate;
+            counters_.dropped_reassembly_full += r.dropped > 0 ? 1 : 0;
+            counters_.bytes_in += r.advanced;
+            rcv_nxt_ += static_cast<std::uint32_t>(r.advanced);
+            if (r.advanced == 0 || had_hole || recv_buf_.has_out_of_order()) {
+                // RFC 5681 §4.2: out-of-order data, or data that fills a hole, is acknowledged at once.
+                if (offset > 0) ++counters_.out_of_order_in;
+                ack_now_ = true;
+            } else if (++unacked_segments_ >= 2 || cfg_.delayed_ack == duration::zero()) {
+                ack_now_ = true;  // RFC 1122 §4.2.3.2: at least every second full-sized segment
+            } else if (!delack_at_) {
+                delack_at_ = now + cfg_.delayed_ack;
+            }
+        }
+        if (seg.flags.has(f::fin)) peer_fin_ = seg.seq_number + static_cast<std::uint32_t>(seg.payload.size());
+        if (peer_fin_ && *peer_fin_ == rcv_nxt_ && may_receive_data(state_)) {
+            rcv_nxt_ += 1;
+            ack_now_ = true;
+            if (state_ == state::established) state_ = state::close_wait;
+            else if (state_ == state::fin_wait_2) enter_time_wait(now);
+            else if (state_ == state::fin_wait_1) state_ = state::closing;  // simultaneous close
+        }
+        if (ack_now_) advertise();
+    }
+
+    void challenge() {
+        ++counters_.challenge_acks;
+        ack_now_ = true;
+    }
+
+    // --- sending -------------------------------------------------------------
+
+    [[nodiscard]] segment header(seq32 seq) {
+        advertise();
+        segment s;
+        s.seq = seq;
+        s.ack = rcv_nxt_;
+        s.flags.bits = wire::tcp_flags::ack;
+        s.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_adv_ - rcv_nxt_, 0xFFFF));
+        return s;
+    }
+
+    // The receive window, from the policy; the right edge never moves left.
+    void advertise() {
+        if (!synchronized(state_) && state_ != state::syn_received) return;
+        const auto room = static_cast<std::uint32_t>(std::max<std::int32_t>(rcv_adv_ - rcv_nxt_, 0));
+        flow::receive_state rs{static_cast<std::uint32_t>(recv_buf_.free()),
+                               static_cast<std::uint32_t>(recv_buf_.capacity()), cfg_.mss, room};
+        const std::uint32_t wnd = std::min<std::uint32_t>(receiver_.window(rs), 0xFFFF);
+        if (rcv_nxt_ + wnd > rcv_adv_) rcv_adv_ = rcv_nxt_ + wnd;
+    }
+
+    // After a read: tell the peer when the window opened enough to matter.
+    void maybe_window_update() {
+        if (!may_receive_data(state_)) return;
+        const auto before = static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_);
+        advertise();
+        const auto after = static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_);
+        if (after > before && (before == 0 || after - before >= 2u * cfg_.mss ||
+                               after - before >= recv_buf_.capacity() / 2))
+            ack_now_ = true;
+    }
+
+    [[nodiscard]] seq32 data_front() const noexcept { return iss_ + 1 + static_cast<std::uint32_t>(acked_data_); }
+
+    // A segment of up to `len` bytes of data from `seq`, or nothing if the buffer has none there.
+    [[nodiscard]] std::optional<segment> data_segment(seq32 seq, std::uint32_t len) {
+        const auto offset = static_cast<std::uint32_t>(seq - data_front());
+        if (offset >= send_buf_.size()) return std::nullopt;
+        segment s = header(seq);
+        s.payload_offset = offset;
+        s.payload_len = std::min<std::uint32_t>(len, static_cast<std::uint32_t>(send_buf_.size() - offset));
+        return s;
+    }
+
+    [[nodiscard]] flow::send_state send_state() const noexcept {
+        const auto sent_data = static_cast<std::uint32_t>(snd_nxt_ - data_front());
+        const auto queued = static_cast<std::uint32_t>(send_buf_.size()) - std::min<std::uint32_t>(
+                                sent_data, static_cast<std::uint32_t>(send_buf_.size()));
+        return {in_flight(), snd_wnd_, cc_.cwnd(), snd_mss_, queued, cfg_.nodelay, fin_queued_};
+    }
+
+    [[nodiscard]] bool may_send_fin() const noexcept {
+        return static_cast<std::uint32_t>(snd_nxt_ - data_front()) == send_buf_.size();
+    }
+
+    template <class Emit>
+    void put(Emit& emit, const segment& s, instant now) {
+        emit(s);
+        ++counters_.segments_out;
+        ack_now_ = false;
+        delack_at_.reset();
+        unacked_segments_ = 0;
+        if (s.seq_len() == 0) return;
+        const seq32 end = s.seq + s.seq_len();
+        const bool first_transmission = s.seq >= snd_max_;
+        if (s.payload_len > 0 && end > snd_nxt_ && !probing_) {
+            // New data: never beyond min(cwnd, peer window) (RFC 5681 §3.1, RFC 9293 §3.8.6.2.1).
+            const auto flight_after = static_cast<std::uint32_t>(end - snd_una_);
+            if (flight_after > std::min(cc_.cwnd(), snd_wnd_)) invariants_ok_ = false;
+        }
+        if (!rto_at_) rto_at_ = now + rto_.rto();
+        if (!rtt_timing_ && first_transmission) {
+            rtt_timing_ = true;  // Karn: time only a first transmission
+            rtt_seq_ = end;
+            rtt_sent_ = now;
+        } else if (!first_transmission && rtt_timing_ && s.seq < rtt_seq_) {
+            rtt_timing_ = false;
+        }
+        if (end > snd_max_) {
+            if (s.payload_len > 0) counters_.bytes_out += static_cast<std::uint32_t>(end - std::max(s.seq, snd_max_));
+            snd_max_ = end;
+        }
+    }
+
+    template <class Emit>
+    void send_ack(Emit& emit, instant now) {
+        put(emit, header(snd_max_), now);  // after a timeout's rewind, the peer has seen up to snd_max
+    }
+
+    // RFC 9293 §3.8.6.1: one byte past a zero window, so its reopening is heard.
+    template <class Emit>
+    void send_probe(Emit& emit, instant now) {
+        ++counters_.window_probes;
+        auto s = data_segment(snd_una_, 1);
+        if (!s) return;
+        probing_ = true;
+        put(emit, *s, now);
+        probing_ = false;
+        if (snd_nxt_ == snd_una_) snd_nxt_ += 1;
+    }
+
+    void queue_reset(seq32 seq, std::optional<seq32> ack = {}) {
+        segment s;
+        s.seq = seq;
+        s.flags.bits = wire::tcp_flags::rst;
+        if (ack) {
+            s.ack = *ack;
+            s.flags.bits |= wire::tcp_flags::ack;
+        }
+        reset_ = s;
+    }
+
+    // --- time ------------------------------------------------------------------
+
+    std::optional<duration> rtt_sample(instant now) {
+        if (!rtt_timing_ || snd_una_ < rtt_seq_) return std::nullopt;
+        rtt_timing_ = false;
+        const duration rtt = now - rtt_sent_;
+        rto_.on_sample(rtt);
+        return rtt;
+    }
+
+    void run_timers(instant now) {
+        if (time_wait_at_ && now >= *time_wait_at_) {
+            time_wait_at_.reset();
+            enter_closed(errc::ok);
+            return;
+        }
+        if (delack_at_ && now >= *delack_at_) {
+            delack_at_.reset();
+            ack_now_ = true;
+        }
+        if (rto_at_ && now >= *rto_at_) on_rto(now);
+        if (persist_at_ && now >= *persist_at_) {
+            probe_now_ = true;
+            persist_backoff_ = std::min<std::uint32_t>(persist_backoff_ + 1, 6);
+            persist_at_ = now + std::min(rto_.rto() * (1 << persist_backoff_), cfg_.rto.max);
+        }
+        if (!persist_at_ && snd_wnd_ == 0 && in_flight() == 0 && send_state().queued > 0 && established())
+            persist_at_ = now + rto_.rto();
+    }
+
+    void on_rto(instant now) {
+        rto_at_.reset();
+        if (in_flight() == 0) return;
+        if (++retries_ > cfg_.max_retransmissions) {
+            enter_closed(errc::timed_out);
+            return;
+        }
+        ++counters_.retransmits_timeout;
+        rto_.backoff();  // RFC 6298 §5.5
+        rtt_timing_ = false;
+        if (synchronized(state_) && state_ != state::syn_received) cc_.on_rto({now, in_flight()});
+        in_recovery_ = false;
+        dupacks_ = 0;
+        // RFC 6298 §5.4 and the flow policy: go back to snd.una (the SYN or FIN included).
+        if (sender_.on_timeout() == flow::rto_action::from_una || state_ == state::syn_sent ||
+            state_ == state::syn_received) {
+            snd_nxt_ = snd_una_;
+        } else {
+            fast_retransmit_ = true;
+        }
+        rto_at_ = now + rto_.rto();
+    }
+
+    void enter_time_wait(instant now) {
+        state_ = state::time_wait;
+        rto_at_.reset();
+        persist_at_.reset();
+        restart_time_wait(now);
+    }
+    void restart_time_wait(instant now) { time_wait_at_ = now + cfg_.time_wait; }
+
+    void enter_closed(errc why) {
+        state_ = state::closed;
+        if (error_ == errc::ok) error_ = why;
+        rto_at_.reset();
+        delack_at_.reset();
+        persist_at_.reset();
+        time_wait_at_.reset();
+        ack_now_ = fast_retransmit_ = probe_now_ = false;
+    }
+
+    [[nodiscard]] bool peer_closed() const noexcept {
+        return peer_fin_ && *peer_fin_ + 1 == rcv_nxt_ && recv_buf_.readable() == 0;
+    }
+
+    config cfg_;
+    byte_ring send_buf_;
+    receive_buffer recv_buf_;
+    rto_estimator rto_;
+    Congestion cc_{congestion::params{536, 0}};
+    Sender sender_{};
+    Receiver receiver_{};
+
+    tcp::state state_ = state::closed;
+    errc error_ = errc::ok;
+    // RFC 9293 §3.3.1's variables
+    seq32 iss_, snd_una_, snd_nxt_, snd_wl1_, snd_wl2_;
+    seq32 snd_max_;  // the highest sequence number sent + 1: below it, a send is a retransmission
+    std::uint32_t snd_wnd_ = 0, snd_mss_ = 536, last_peer_window_ = 0;
+    seq32 irs_, rcv_nxt_, rcv_adv_;  // rcv_adv_: the right edge we advertised (rcv.nxt + rcv.wnd)
+    std::uint64_t acked_data_ = 0, delivered_ = 0;
+    bool fin_queued_ = false, app_closed_ = false;
+    seq32 fin_seq_;
+    std::optional<seq32> peer_fin_;
+
+    std::optional<instant> rto_at_, delack_at_, persist_at_, time_wait_at_;
+    instant created_;
+    bool rtt_timing_ = false;
+    seq32 rtt_seq_;
+    instant rtt_sent_{};
+    std::uint32_t retries_ = 0, dupacks_ = 0, unacked_segments_ = 0, persist_backoff_ = 0;
+    bool in_recovery_ = false, fast_retransmit_ = false, ack_now_ = false, probe_now_ = false, probing_ = false;
+    bool invariants_ok_ = true;
+    seq32 recover_;
+    std::optional<segment> reset_;
+    counters counters_;
+};
+
+}  // namespace l4::tcp

@@ -1,0 +1,592 @@
+// TCP as a transport of the stack, composed from policies:
+//
+//     l4::tcp::endpoint<>                                        // internet checksum, RFC 9293 header,
+//                                                                // sliding window, Reno
+//     l4::tcp::endpoint<l4::use<l4::congestion::none>, l4::use<l4::flow::stop_and_wait>>
+//
+// It owns the connections (found by 4-tuple in a hash table keyed with the
+// stack's secret), the listeners, and one stack timer per connection, armed
+// at the connection's next deadline. It answers segments for no connection
+// and no listener with RST (RFC 9293 §3.10.7.1), and completes handshakes
+// for listeners into a bounded accept queue.
+//
+// The members the stack calls are those of the transport concept
+// (net/transport.hpp); `Host` is the stack's view of the host there.
+#pragma once
+
+#include <l4/checksum/internet.hpp>
+#include <l4/congestion/reno.hpp>
+#include <l4/core/error.hpp>
+#include <l4/core/error_code.hpp>
+#include <l4/core/keyed_hash.hpp>
+#include <l4/core/ports.hpp>
+#include <l4/core/timer.hpp>
+#include <l4/flow/receive_window.hpp>
+#include <l4/flow/sliding_window.hpp>
+#include <l4/policy.hpp>
+#include <l4/tcp/connection.hpp>
+#include <l4/tcp/isn.hpp>
+#include <l4/tcp/segment.hpp>
+#include <l4/wire/address.hpp>
+#include <l4/wire/ip_protocol.hpp>
+#include <l4/wire/packet.hpp>
+#include <l4/wire/pseudo_header.hpp>
+#include <l4/wire/tcp.hpp>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+namespace l4::tcp {
+
+using wire::ip_address;
+using wire::socket_address;
+
+// RFC 9293's header, protocol 6.
+struct standard_format {
+    using policy_family = policy::segment_format_family;
+    using layout = wire::tcp_layout;
+    static constexpr std::uint8_t ip_protocol = wire::ip_protocol::tcp;
+};
+
+struct endpoint_config {
+    tcp::config connection{};
+    std::uint16_t mss = 0;                   // 0: from the link MTU (MTU − 40 over IPv4, MTU − 60 over IPv6)
+    std::uint32_t max_backlog = 128;         // a listen() asking for more gets this many
+    std::uint32_t max_connections = 1 << 20;  // beyond it connect() and new SYNs are refused
+};
+
+struct endpoint_counters {
+    std::uint64_t rx_segments = 0;
+    std::uint64_t rx_bad_checksum = 0;
+    std::uint64_t rx_malformed = 0;        // truncated, bad data offset, bad options
+    std::uint64_t rx_no_connection = 0;    // answered with RST (or dropped if it was one)
+    std::uint64_t rx_syn_queue_full = 0;   // a SYN to a listener whose backlog is full: dropped
+    std::uint64_t tx_resets = 0;
+    std::uint64_t connections_opened = 0, connections_accepted = 0;
+};
+
+template <class... Uses>
+class endpoint {
+    static_assert(policy::no_family_twice<Uses...>(), "l4::tcp::endpoint: two policies of the same family");
+    using bundle_t = decltype(policy::bundle<Uses...>(hana::make_map(
+        hana::make_pair(hana::type_c<policy::checksum_family>, hana::type_c<checksum::internet>),
+        hana::make_pair(hana::type_c<policy::segment_format_family>, hana::type_c<standard_format>),
+        hana::make_pair(hana::type_c<policy::flow_family>, hana::type_c<flow::sliding_window>),
+        hana::make_pair(hana::type_c<policy::receive_window_family>, hana::type_c<flow::receive_window<>>),
+        hana::make_pair(hana::type_c<policy::congestion_family>, hana::type_c<congestion::reno>))));
+
+public:
+    using checksum_type = policy::at<bundle_t, policy::checksum_family>;
+    using format = policy::at<bundle_t, policy::segment_format_family>;
+    using sender_type = policy::at<bundle_t, policy::flow_family>;
+    using receiver_type = policy::at<bundle_t, policy::receive_window_family>;
+    using congestion_type = policy::at<bundle_t, policy::congestion_family>;
+    using layout = typename format::layout;
+    using view = wire::basic_tcp_view<layout>;
+    using repr = wire::basic_tcp_repr<layout>;
+    using connection_type = connection<congestion_type, sender_type, receiver_type>;
+
+    static constexpr std::uint8_t ip_protocol = format::ip_protocol;
+    static constexpr wire::socket_type socket_kind = wire::socket_type::stream;
+    static constexpr std::size_t header_len = layout::size;
+
+    explicit endpoint(endpoint_config cfg = {}) : cfg_{cfg} {}
+
+    [[nodiscard]] result<void> check_config() const noexcept {
+        const auto& c = cfg_.connection;
+        if (c.send_buffer == 0 || c.receive_buffer == 0 || c.mss < 64) return errc::invalid_argument;
+        return {};
+    }
+    template <class Host>
+    void start(Host& host) {
+        key_ = host.secret();
+        conns_ = flow_table(0, flow_hash{key_});
+        listeners_ = listener_table(0, address_hash{key_});
+        bound_ = listener_table(0, address_hash{key_});
+    }
+
+    // --- the socket verbs ------------------------------------------------------
+
+    [[nodiscard]] result<std::uint32_t> open() {
+        std::uint32_t i;
+        if (!free_.empty()) {
+            i = free_.back();
+            free_.pop_back();
+        } else {
+            i = static_cast<std::uint32_t>(sockets_.size());
+            sockets_.emplace_back();
+        }
+        sockets_[i] = socket{};
+        sockets_[i].open = true;
+        return i;
+    }
+
+    template <class Host>
+    [[nodiscard]] result<socket_address> bind(Host& host, std::uint32_t id, const socket_address& local) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (s->local) return errc::invalid_argument;
+        if (!local.address.is_unspecified() && !host.is_local(local.address)) return errc::address_not_available;
+        socket_address bound = local;
+        if (local.port == 0) {
+            auto p = ephemeral_port(local.address, {});
+            if (!p) return p.error();
+            bound.port = *p;
+        } else if (in_use(local)) {
+            return errc::address_in_use;
+        }
+        s->local = bound;
+        s->owns_binding = true;
+        ++bound_[bound];
+        ++port_users_[family_port(bound)];
+        return bound;
+    }
+
+    // RFC 9293 §3.10.1 passive OPEN. The backlog bounds the accept queue
+    // and the half-open connections alike.
+    template <class Host>
+    [[nodiscard]] result<void> listen(Host& host, std::uint32_t id, std::uint32_t backlog) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (s->conn) return errc::already_connected;
+        if (!s->local) {
+            if (auto b = bind(host, id, {ip_address::any_v4(), 0}); !b) return b.error();
+            s = find(id);
+        }
+        s->listening = true;
+        s->backlog = std::clamp<std::uint32_t>(backlog, 1, cfg_.max_backlog);
+        listeners_[*s->local] = id;
+        return {};
+    }
+
+    // A connection the listener completed, as a new socket of its own.
+    // Errors: would_block (none yet), invalid_argument (not listening).
+    [[nodiscard]] result<std::uint32_t> accept(std::uint32_t id) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (!s->listening) return errc::invalid_argument;
+        if (s->accept_queue.empty()) return errc::would_block;
+        const std::uint32_t child = s->accept_queue.front();
+        s->accept_queue.pop_front();
+        sockets_[child].parent.reset();
+        ++counters_.connections_accepted;
+        return child;
+    }
+
+    // RFC 9293 §3.10.1 active OPEN: the SYN leaves at once.
+    template <class Host>
+    [[nodiscard]] result<void> connect(Host& host, std::uint32_t id, const socket_address& peer, instant now) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (s->listening) return errc::invalid_argument;
+        if (s->conn) return errc::already_connected;
+        if (peer.port == 0 || peer.address.is_unspecified()) return errc::invalid_argument;
+        auto src = host.source_for(peer.address);
+        if (!src) return src.error();
+        if (conns_.size() >= cfg_.max_connections) return errc::out_of_memory;
+        socket_address local;
+        if (s->local) {
+            local = *s->local;
+            if (local.address.version() != peer.address.version()) return errc::no_route;
+            if (local.address.is_unspecified()) local.address = *src;
+        } else {
+            const ip_address any = peer.address.is_v4() ? ip_address::any_v4() : ip_address::any_v6();
+            auto p = ephemeral_port(any, peer);
+            if (!p) return p.error();
+            s->local = socket_address{any, *p};
+            s->owns_binding = true;
+            ++bound_[*s->local];
+            ++port_users_[family_port(*s->local)];
+            local = socket_address{*src, *p};
+        }
+        if (conns_.contains(flow_key{local, peer})) return errc::address_in_use;
+        auto cfg = connection_config(host, peer);
+        s->conn.emplace(cfg, isn(key_, local, peer, now), now);
+        s->flow = flow_key{local, peer};
+        s->timer = host.add_timer(*this, id);
+        conns_.emplace(*s->flow, id);
+        ++counters_.connections_opened;
+        flush(host, id, now);
+        return {};
+    }
+
+    template <class Host>
+    [[nodiscard]] io_result<std::size_t> send(Host& host, std::uint32_t id, bytes data, instant now) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (!s->conn) return errc::not_connected;
+        auto n = s->conn->send(data);
+        if (!n) return n.error();
+        flush(host, id, now);
+        return *n;
+    }
+
+    [[nodiscard]] result<std::size_t> recv(std::uint32_t id, mut_bytes out) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (!s->conn) return errc::not_connected;
+        auto n = s->conn->recv(out);
+        if (n && *n > 0) mark_dirty(id);  // a window update may be due
+        return n;
+    }
+
+    template <class Host>
+    [[nodiscard]] result<void> shutdown(Host& host, std::uint32_t id, instant now) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (!s->conn) return errc::not_connected;
+        auto r = s->conn->shutdown();
+        flush(host, id, now);
+        return r;
+    }
+
+    // Graceful: the connection lives on without its socket until its FIN
+    // is acknowledged and TIME-WAIT is over.
+    template <class Host>
+    [[nodiscard]] result<void> close(Host& host, std::uint32_t id, instant now) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (s->listening) {
+            listeners_.erase(*s->local);
+            for (auto child : s->accept_queue) abort_connection(host, child, now);
+            for (std::uint32_t i = 0; i < sockets_.size(); ++i)
+                if (sockets_[i].open && sockets_[i].parent == id) abort_connection(host, i, now);
+        }
+        s->user_closed = true;
+        if (s->conn) {
+            (void)s->conn->close();
+            flush(host, id, now);
+        } else {
+            release(host, id);
+        }
+        return {};
+    }
+
+    template <class Host>
+    [[nodiscard]] result<void> abort(Host& host, std::uint32_t id, instant now) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (!s->conn) return errc::not_connected;
+        s->conn->abort();
+        flush(host, id, now);
+        return {};
+    }
+
+    // --- segments in ---------------------------------------------------------
+
+    template <class Host>
+    [[nodiscard]] wire::input_verdict input(Host& host, const wire::ip_packet& p, instant now) {
+        ++counters_.rx_segments;
+        const ip_address src = p.v4 ? ip_address{p.v4->src()} : ip_address{p.v6->src()};
+        const ip_address dst = p.v4 ? ip_address{p.v4->dst()} : ip_address{p.v6->dst()};
+        auto v = view::check(p.transport);
+        if (!v) {
+            ++counters_.rx_malformed;
+            return wire::input_verdict::dropped;
+        }
+        const auto pseudo = pseudo_for(src, dst, p.transport.size());
+        if (!v->template verify_checksum<checksum_type>(pseudo.bytes())) {
+            ++counters_.rx_bad_checksum;
+            return wire::input_verdict::dropped;
+        }
+        auto seg = repr::from_view(*v);
+        if (!seg) {
+            ++counters_.rx_malformed;
+            return wire::input_verdict::dropped;
+        }
+        const socket_address local{dst, static_cast<std::uint16_t>(seg->dst_port)};
+        const socket_address remote{src, static_cast<std::uint16_t>(seg->src_port)};
+        if (auto it = conns_.find(flow_key{local, remote}); it != conns_.end()) {
+            const std::uint32_t id = it->second;
+            sockets_[id].conn->on_segment(*seg, now);
+            flush(host, id, now);
+            return wire::input_verdict::accepted;
+        }
+        if (auto l = find_listener(local)) {
+            using f = wire::tcp_flags;
+            if (seg->flags.has(f::syn) && !seg->flags.has(f::ack) && !seg->flags.has(f::rst)) {
+                accept_syn(host, *l, local, remote, *seg, now);
+                return wire::input_verdict::accepted;
+            }
+        }
+        ++counters_.rx_no_connection;
+        if (auto rst = reset_for(*seg)) send_segment(host, local, remote, *rst, nullptr, now);
+        return wire::input_verdict::accepted;
+    }
+
+    // An ICMP error about one of our flows: a hard error ends a connection
+    // still in its handshake (RFC 1122 §4.2.3.9 leaves established ones be).
+    void on_peer_error(const socket_address& local, const socket_address& remote, errc e) {
+        (void)local, (void)remote, (void)e;
+    }
+
+    template <class Host>
+    void on_timer(Host& host, std::uint64_t key, instant now) {
+        const auto id = static_cast<std::uint32_t>(key);
+        if (id < sockets_.size() && sockets_[id].open && sockets_[id].conn) flush(host, id, now);
+    }
+
+    // The send pass: connections whose state changed without a segment or
+    // a timer (a read that opened the window).
+    template <class Host>
+    void poll(Host& host, instant now) {
+        while (!dirty_.empty()) {
+            const std::uint32_t id = dirty_.back();
+            dirty_.pop_back();
+            if (id < sockets_.size() && sockets_[id].open && sockets_[id].conn) {
+                sockets_[id].dirty = false;
+                flush(host, id, now);
+            }
+        }
+    }
+    [[nodiscard]] std::optional<instant> next_deadline() const noexcept { return std::nullopt; }
+
+    // --- what a socket says of itself ------------------------------------------
+
+    [[nodiscard]] bool readable(std::uint32_t id) const {
+        const auto* s = find(id);
+        if (!s) return false;
+        if (s->listening) return !s->accept_queue.empty();
+        return s->conn && s->conn->readable();
+    }
+    [[nodiscard]] bool writable(std::uint32_t id) const {
+        const auto* s = find(id);
+        return s && s->conn && s->conn->writable();
+    }
+    [[nodiscard]] std::optional<socket_address> local_address(std::uint32_t id) const {
+        const auto* s = find(id);
+        if (!s) return std::nullopt;
+        if (s->flow) return s->flow->local;
+        return s->local;
+    }
+    [[nodiscard]] std::optional<socket_address> peer_address(std::uint32_t id) const {
+        const auto* s = find(id);
+        if (!s || !s->flow) return std::nullopt;
+        return s->flow->remote;
+    }
+    [[nodiscard]] const connection_type* connection_of(std::uint32_t id) const {
+        const auto* s = find(id);
+        return s && s->conn ? &*s->conn : nullptr;
+    }
+    [[nodiscard]] std::optional<tcp::state> state_of(std::uint32_t id) const {
+        const auto* s = find(id);
+        if (!s) return std::nullopt;
+        if (s->listening) return state::listen;
+        return s->conn ? s->conn->current_state() : state::closed;
+    }
+    [[nodiscard]] const endpoint_counters& stats() const noexcept { return counters_; }
+    [[nodiscard]] std::size_t connections() const noexcept { return conns_.size(); }
+
+private:
+    struct flow_key {
+        socket_address local, remote;
+        friend bool operator==(const flow_key&, const flow_key&) = default;
+    };
+    struct flow_hash {
+        siphash_key key{};
+        std::size_t operator()(const flow_key& k) const noexcept {
+            siphash24_hasher h{key};
+            wire::hash_append(h, k.local);
+            wire::hash_append(h, k.remote);
+            return static_cast<std::size_t>(h.finish());
+        }
+    };
+    struct address_hash {
+        siphash_key key{};
+        std::size_t operator()(const socket_address& a) const noexcept {
+            siphash24_hasher h{key};
+            wire::hash_append(h, a);
+            return static_cast<std::size_t>(h.finish());
+        }
+    };
+    using flow_table = boost::unordered_flat_map<flow_key, std::uint32_t, flow_hash>;
+    using listener_table = boost::unordered_flat_map<socket_address, std::uint32_t, address_hash>;
+
+    struct socket {
+        bool open = false, listening = false, user_closed = false, dirty = false, queued_for_accept = false;
+        bool owns_binding = false;  // counted in bound_ (a listener's children share its binding)
+        std::optional<socket_address> local;  // as bound (maybe a wildcard)
+        std::optional<flow_key> flow;         // the 4-tuple, once connected
+        std::optional<connection_type> conn;
+        timer_handle timer{};
+        std::uint32_t backlog = 0, half_open = 0;
+        std::deque<std::uint32_t> accept_queue;
+        std::optional<std::uint32_t> parent;  // the listener, until accepted
+    };
+
+    [[nodiscard]] socket* find(std::uint32_t id) {
+        return id < sockets_.size() && sockets_[id].open ? &sockets_[id] : nullptr;
+    }
+    [[nodiscard]] const socket* find(std::uint32_t id) const { return const_cast<endpoint*>(this)->find(id); }
+
+    template <class Host>
+    [[nodiscard]] config connection_config(Host& host, const socket_address& peer) const {
+        config c = cfg_.connection;
+        if (peer.address.is_v6()) c.default_peer_mss = 1220;  // RFC 8200 §5: 1280 − 60
+        const std::size_t room = host.max_segment(peer.address);
+        const std::size_t from_mtu = room > wire::tcp_header_len ? room - wire::tcp_header_len : 64;
+        c.mss = static_cast<std::uint16_t>(std::min<std::size_t>(cfg_.mss ? std::min<std::size_t>(cfg_.mss, from_mtu)
+                                                                           : from_mtu, 0xFFFF));
+        return c;
+    }
+
+    [[nodiscard]] static wire::pseudo_header pseudo_for(const ip_address& src, const ip_address& dst,
+                                                       std::size_t len) noexcept {
+        if (src.is_v4())
+            return wire::pseudo_header::ipv4(src.v4(), dst.v4(), ip_protocol, static_cast<std::uint16_t>(len));
+        return wire::pseudo_header::ipv6(src.v6(), dst.v6(), ip_protocol, static_cast<std::uint32_t>(len));
+    }
+
+    [[nodiscard]] std::optional<std::uint32_t> find_listener(const socket_address& local) const {
+        if (auto it = listeners_.find(local); it != listeners_.end()) return it->second;
+        const ip_address any = local.address.is_v4() ? ip_address::any_v4() : ip_address::any_v6();
+        if (auto it = listeners_.find(socket_address{any, local.port}); it != listeners_.end()) return it->second;
+        return std::nullopt;
+    }
+
+    template <class Host>
+    void accept_syn(Host& host, std::uint32_t listener, const socket_address& local, const socket_address& remote,
+                    const repr& syn, instant now) {
+        auto& l = sockets_[listener];
+        if (l.half_open + l.accept_queue.size() >= l.backlog || conns_.size() >= cfg_.max_connections) {
+            ++counters_.rx_syn_queue_full;  // the Security issue's SYN cookies take over here
+            return;
+        }
+        auto child = open();
+        if (!child) return;
+        auto& s = sockets_[*child];
+        s.local = local;
+        s.flow = flow_key{local, remote};
+        s.parent = listener;
+        s.conn.emplace(connection_config(host, remote), isn(key_, local, remote, now), syn, now);
+        s.timer = host.add_timer(*this, *child);
+        conns_.emplace(*s.flow, *child);
+        ++sockets_[listener].half_open;
+        flush(host, *child, now);
+    }
+
+    // Sends what the connection has, re-arms its timer, and moves it along
+    // its listener's queues or frees it when it is done.
+    template <class Host>
+    void flush(Host& host, std::uint32_t id, instant now) {
+        auto& s = sockets_[id];
+        auto& c = *s.conn;
+        c.poll_transmit(now, [&](const segment& seg) {
+            send_segment(host, s.flow->local, s.flow->remote, seg, &c, now);
+        });
+        if (s.parent && !s.queued_for_accept && c.established()) {
+            auto& l = sockets_[*s.parent];
+            --l.half_open;
+            l.accept_queue.push_back(id);
+            s.queued_for_accept = true;
+        }
+        if (c.finished()) {
+            if (s.parent) {
+                auto& l = sockets_[*s.parent];
+                if (s.queued_for_accept) std::erase(l.accept_queue, id);
+                else --l.half_open;
+                return release(host, id);  // never accepted: nobody holds its handle
+            }
+            if (s.user_closed) return release(host, id);
+        }
+        if (auto d = c.next_deadline()) host.arm_timer(s.timer, std::max(*d, now));
+        else host.cancel_timer(s.timer);
+    }
+
+    template <class Host>
+    void send_segment(Host& host, const socket_address& local, const socket_address& remote, const segment& seg,
+                      const connection_type* c, instant) {
+        repr r;
+        r.src_port = local.port;
+        r.dst_port = remote.port;
+        r.seq_number = seg.seq;
+        r.ack_number = seg.ack;
+        r.flags = seg.flags;
+        r.window = seg.window;
+        r.options = seg.options;
+        const std::size_t len = r.header_len() + seg.payload_len;
+        const auto pseudo = pseudo_for(local.address, remote.address, len);
+        if (seg.has(wire::tcp_flags::rst)) ++counters_.tx_resets;
+        (void)host.transmit(local.address, remote.address, ip_protocol, len, [&](mut_bytes out) -> result<std::size_t> {
+            auto h = r.emit(out);
+            if (!h) return h.error();
+            if (seg.payload_len > 0 && c) (void)c->copy_payload(seg, out.subspan(*h, seg.payload_len));
+            wire::fill_checksum<checksum_type>(pseudo.bytes(), out.first(len),
+                                               wire::tcp_layout_traits<layout>::checksum_offset);
+            return len;
+        });
+    }
+
+    template <class Host>
+    void abort_connection(Host& host, std::uint32_t id, instant now) {
+        auto& s = sockets_[id];
+        s.parent.reset();
+        s.user_closed = true;
+        if (s.conn) {
+            s.conn->abort();
+            flush(host, id, now);
+        }
+    }
+
+    template <class Host>
+    void release(Host& host, std::uint32_t id) {
+        auto& s = sockets_[id];
+        if (s.flow) conns_.erase(*s.flow);
+        if (s.local && s.owns_binding) unbind(*s.local);
+        host.remove_timer(s.timer);
+        s = socket{};
+        free_.push_back(id);
+    }
+
+    void mark_dirty(std::uint32_t id) {
+        if (!sockets_[id].dirty) {
+            sockets_[id].dirty = true;
+            dirty_.push_back(id);
+        }
+    }
+
+    [[nodiscard]] static std::uint32_t family_port(const socket_address& e) noexcept {
+        return static_cast<std::uint32_t>(e.address.version()) << 16 | e.port;
+    }
+    void unbind(const socket_address& e) {
+        if (auto it = bound_.find(e); it != bound_.end() && --it->second == 0) bound_.erase(it);
+        if (auto it = port_users_.find(family_port(e)); it != port_users_.end() && --it->second == 0)
+            port_users_.erase(it);
+    }
+    [[nodiscard]] bool in_use(const socket_address& e) const {
+        if (e.address.is_unspecified()) return port_users_.contains(family_port(e));
+        const ip_address any = e.address.is_v4() ? ip_address::any_v4() : ip_address::any_v6();
+        return bound_.contains(e) || bound_.contains(socket_address{any, e.port});
+    }
+
+    // RFC 6056 §3.3.3, algorithm 3, as UDP does.
+    [[nodiscard]] result<std::uint16_t> ephemeral_port(const ip_address& local, const socket_address& remote) {
+        constexpr std::uint32_t range = dynamic_last - dynamic_first + 1;
+        siphash24_hasher h{key_};
+        wire::hash_append(h, local);
+        wire::hash_append(h, remote);
+        const std::uint64_t offset = h.finish();
+        for (std::uint32_t tried = 0; tried < range; ++tried) {
+            const auto p = static_cast<std::uint16_t>(dynamic_first + (offset + next_ephemeral_++) % range);
+            if (!in_use(socket_address{local, p})) return p;
+        }
+        return errc::no_ports_available;
+    }
+
+    endpoint_config cfg_;
+    siphash_key key_{};
+    std::vector<socket> sockets_;
+    std::vector<std::uint32_t> free_, dirty_;
+    flow_table conns_{0, flow_hash{}};
+    listener_table listeners_{0, address_hash{}};
+    listener_table bound_{0, address_hash{}};  // bindings, counted (children share their listener's)
+    boost::unordered_flat_map<std::uint32_t, std::uint32_t> port_users_;
+    std::uint64_t next_ephemeral_ = 0;
+    endpoint_counters counters_;
+};
+
+}  // namespace l4::tcp

@@ -1,0 +1,423 @@
+// The connection as traces: from a named state, a segment in, the segments
+// out, in virtual time (RFC 9293 §3.10.7's rules, one behaviour per test).
+#include "../support.hpp"
+
+#include <l4/congestion/reno.hpp>
+#include <l4/flow/receive_window.hpp>
+#include <l4/flow/sliding_window.hpp>
+#include <l4/tcp/connection.hpp>
+#include <l4/wire/tcp.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+using namespace l4;
+using namespace std::chrono_literals;
+using f = wire::tcp_flags;
+
+namespace {
+
+using conn = tcp::connection<congestion::reno, flow::sliding_window, flow::receive_window<>>;
+
+// A segment as it went out, with its payload copied.
+struct out_seg {
+    seq32 seq, ack;
+    std::uint8_t flags;
+    std::uint16_t window;
+    std::optional<std::uint16_t> mss;
+    std::string payload;
+};
+
+std::vector<out_seg> poll(conn& c, instant now) {
+    std::vector<out_seg> out;
+    c.poll_transmit(now, [&](const tcp::segment& s) {
+        std::string p(s.payload_len, '\0');
+        c.copy_payload(s, {reinterpret_cast<std::uint8_t*>(p.data()), p.size()});
+        out.push_back({s.seq, s.ack, s.flags.bits, s.window, s.options.mss, p});
+    });
+    return out;
+}
+
+// A segment from the peer.
+struct in_seg {
+    std::uint32_t seq, ack;
+    std::uint8_t flags;
+    std::uint16_t window = 65535;
+    std::string_view payload = {};
+    std::optional<std::uint16_t> mss = {};
+};
+
+void deliver(conn& c, const in_seg& s, instant now) {
+    wire::tcp_repr r;
+    r.src_port = 50007;
+    r.dst_port = 40000;
+    r.seq_number = seq32{s.seq};
+    r.ack_number = seq32{s.ack};
+    r.flags.bits = s.flags;
+    r.window = s.window;
+    r.options.mss = s.mss;
+    r.payload = {reinterpret_cast<const std::uint8_t*>(s.payload.data()), s.payload.size()};
+    c.on_segment(r, now);
+}
+
+constexpr std::uint32_t iss = 1000, irs = 5000;
+const instant t0 = instant{} + 1s;
+
+tcp::config small() {
+    tcp::config cfg;
+    cfg.mss = 1000;
+    cfg.send_buffer = 16 * 1024;
+    cfg.receive_buffer = 8 * 1024;
+    return cfg;
+}
+
+// A connection in ESTABLISHED by an active open: SYN out, SYN-ACK in, ACK out.
+conn established(tcp::config cfg = small()) {
+    conn c{cfg, seq32{iss}, t0};
+    (void)poll(c, t0);
+    deliver(c, {irs, iss + 1, f::syn | f::ack, 65535, {}, 1000}, t0 + 10ms);
+    (void)poll(c, t0 + 10ms);
+    REQUIRE(c.current_state() == tcp::state::established);
+    return c;
+}
+
+std::string text(std::size_t n, char fill = 'x') { return std::string(n, fill); }
+bytes as_bytes(const std::string& s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+
+}  // namespace
+
+TEST_CASE("tcp trace: active open sends SYN with our MSS, SYN-ACK in, ACK out, ESTABLISHED", "[tcp][trace][open]") {
+    conn c{small(), seq32{iss}, t0};
+    CHECK(c.current_state() == tcp::state::syn_sent);
+    auto out = poll(c, t0);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags == f::syn);
+    CHECK(out[0].seq == seq32{iss});
+    CHECK(out[0].mss == 1000);
+    deliver(c, {irs, iss + 1, f::syn | f::ack, 4000, {}, 536}, t0 + 20ms);
+    CHECK(c.current_state() == tcp::state::established);
+    CHECK(c.snd_mss() == 536);  // the smaller of the two
+    out = poll(c, t0 + 20ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags == f::ack);
+    CHECK(out[0].seq == seq32{iss + 1});
+    CHECK(out[0].ack == seq32{irs + 1});
+    CHECK(c.rto().srtt() == 20ms);  // the SYN's round trip is the first sample
+}
+
+TEST_CASE("tcp trace: passive open answers SYN with SYN-ACK and the ACK completes it", "[tcp][trace][open]") {
+    wire::tcp_repr syn;
+    syn.seq_number = seq32{irs};
+    syn.flags.bits = f::syn;
+    syn.window = 65535;
+    conn c{small(), seq32{iss}, syn, t0};
+    CHECK(c.current_state() == tcp::state::syn_received);
+    CHECK(c.snd_mss() == 536);  // RFC 9293 §3.7.1: no MSS option, 536 assumed
+    auto out = poll(c, t0);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags == (f::syn | f::ack));
+    CHECK(out[0].ack == seq32{irs + 1});
+    deliver(c, {irs + 1, iss + 1, f::ack}, t0 + 1ms);
+    CHECK(c.current_state() == tcp::state::established);
+}
+
+TEST_CASE("tcp trace: simultaneous open goes through SYN-RECEIVED on both sides", "[tcp][trace][open]") {
+    conn c{small(), seq32{iss}, t0};
+    (void)poll(c, t0);
+    deliver(c, {irs, 0, f::syn, 65535, {}, 1000}, t0 + 1ms);  // their SYN crossed ours
+    CHECK(c.current_state() == tcp::state::syn_received);
+    auto out = poll(c, t0 + 1ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags == (f::syn | f::ack));
+    CHECK(out[0].seq == seq32{iss});
+    deliver(c, {irs, iss + 1, f::syn | f::ack, 65535, {}, 1000}, t0 + 2ms);  // their SYN-ACK
+    CHECK(c.current_state() == tcp::state::syn_received);  // a SYN in a synchronized state is challenged
+    deliver(c, {irs + 1, iss + 1, f::ack}, t0 + 3ms);
+    CHECK(c.current_state() == tcp::state::established);
+}
+
+TEST_CASE("tcp trace: in SYN-SENT an ACK for what we never sent gets RST, an RST without ACK is ignored",
+          "[tcp][trace][rst]") {
+    conn c{small(), seq32{iss}, t0};
+    (void)poll(c, t0);
+    deliver(c, {irs, iss + 7, f::ack}, t0);
+    auto out = poll(c, t0);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags == f::rst);
+    CHECK(out[0].seq == seq32{iss + 7});
+    deliver(c, {irs, 0, f::rst}, t0);
+    CHECK(c.current_state() == tcp::state::syn_sent);
+    deliver(c, {0, iss + 1, f::rst | f::ack}, t0);
+    CHECK(c.current_state() == tcp::state::closed);
+    CHECK(c.error() == errc::connection_refused);
+}
+
+TEST_CASE("tcp trace: the SYN is retransmitted with backoff, and the connection gives up", "[tcp][trace][rto]") {
+    auto cfg = small();
+    cfg.max_retransmissions = 3;
+    conn c{cfg, seq32{iss}, t0};
+    CHECK(poll(c, t0).size() == 1);
+    CHECK(c.next_deadline() == t0 + 1s);  // RFC 6298 §2.1: initial RTO 1 s
+    std::vector<instant> resent;
+    instant now = t0;
+    for (int i = 0; i < 10 && c.current_state() != tcp::state::closed; ++i) {
+        now = *c.next_deadline();
+        for (auto& s : poll(c, now)) {
+            CHECK(s.flags == f::syn);
+            resent.push_back(now);
+        }
+    }
+    REQUIRE(resent.size() == 3);
+    CHECK(resent[0] == t0 + 1s);
+    CHECK(resent[1] == t0 + 3s);  // doubled
+    CHECK(resent[2] == t0 + 7s);
+    CHECK(c.error() == errc::timed_out);
+}
+
+TEST_CASE("tcp trace: data is segmented by the MSS and the last segment carries PSH", "[tcp][trace][send]") {
+    auto cfg = small();
+    cfg.nodelay = true;
+    auto c = established(cfg);
+    const auto data = text(2500);
+    REQUIRE(c.send(as_bytes(data)).value() == 2500);
+    auto out = poll(c, t0 + 20ms);
+    REQUIRE(out.size() == 3);
+    CHECK(out[0].payload.size() == 1000);
+    CHECK(out[1].seq == seq32{iss + 1 + 1000});
+    CHECK(out[2].payload.size() == 500);
+    CHECK((out[2].flags & f::psh) != 0);
+    CHECK((out[0].flags & f::psh) == 0);
+    CHECK(c.in_flight() == 2500);
+    deliver(c, {irs + 1, iss + 1 + 2500, f::ack}, t0 + 40ms);
+    CHECK(c.in_flight() == 0);
+    CHECK(c.send_queue() == 0);
+}
+
+TEST_CASE("tcp trace: Nagle holds a short tail while data is in flight, and sends it on the ACK",
+          "[tcp][trace][send]") {
+    auto c = established();
+    REQUIRE(c.send(as_bytes(text(2500))));
+    auto out = poll(c, t0 + 20ms);
+    REQUIRE(out.size() == 2);  // RFC 896: the 500-byte tail waits
+    deliver(c, {irs + 1, iss + 1 + 2000, f::ack}, t0 + 40ms);
+    out = poll(c, t0 + 40ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].payload.size() == 500);
+}
+
+TEST_CASE("tcp trace: a lost segment is sent again after the RTO, then the RTO doubles", "[tcp][trace][rto]") {
+    auto c = established();
+    const auto data = text(100);
+    REQUIRE(c.send(as_bytes(data)));
+    const instant sent = t0 + 20ms;
+    REQUIRE(poll(c, sent).size() == 1);
+    const auto rto = *c.next_deadline() - sent;
+    CHECK(rto == 1s);  // RFC 6298 §2.4: the 1 s minimum over a 10 ms SRTT
+    auto out = poll(c, sent + rto);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].seq == seq32{iss + 1});
+    CHECK(out[0].payload == data);
+    CHECK(c.stats().retransmits_timeout == 1);
+    CHECK(*c.next_deadline() - (sent + rto) == 2s);
+    // Karn: the ACK of a retransmitted segment gives no RTT sample.
+    deliver(c, {irs + 1, iss + 101, f::ack}, sent + rto + 5ms);
+    CHECK(c.rto().srtt() == 10ms);
+}
+
+TEST_CASE("tcp trace: delayed ACK: every second segment at once, a lone one after the delay",
+          "[tcp][trace][ack]") {
+    auto c = established();
+    const instant t = t0 + 30ms;
+    deliver(c, {irs + 1, iss + 1, f::ack, 65535, "aaaa"}, t);
+    CHECK(poll(c, t).empty());
+    CHECK(c.next_deadline() == t + 200ms);
+    deliver(c, {irs + 5, iss + 1, f::ack, 65535, "bbbb"}, t + 1ms);
+    auto out = poll(c, t + 1ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].ack == seq32{irs + 9});
+    deliver(c, {irs + 9, iss + 1, f::ack, 65535, "cccc"}, t + 2ms);
+    CHECK(poll(c, t + 2ms).empty());
+    out = poll(c, t + 202ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].ack == seq32{irs + 13});
+}
+
+TEST_CASE("tcp trace: out-of-order data is acknowledged at once, and the hole's filling too", "[tcp][trace][ack]") {
+    auto c = established();
+    const instant t = t0 + 30ms;
+    deliver(c, {irs + 5, iss + 1, f::ack, 65535, "bbbb"}, t);  // ahead of a 4-byte hole
+    auto out = poll(c, t);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].ack == seq32{irs + 1});  // a duplicate ACK for the hole
+    CHECK(c.stats().out_of_order_in == 1);
+    deliver(c, {irs + 1, iss + 1, f::ack, 65535, "aaaa"}, t + 1ms);
+    out = poll(c, t + 1ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].ack == seq32{irs + 9});
+    std::array<std::uint8_t, 16> buf{};
+    REQUIRE(c.recv(buf).value() == 8);
+    CHECK(std::string_view(reinterpret_cast<const char*>(buf.data()), 8) == "aaaabbbb");
+}
+
+TEST_CASE("tcp trace: the four cases of segment acceptability", "[tcp][trace][acceptability]") {
+    auto c = established();
+    const instant t = t0 + 30ms;
+    // len 0, window > 0: inside the window is fine, outside is answered with an ACK and dropped.
+    deliver(c, {irs + 1 + 100000, iss + 1, f::ack}, t);
+    CHECK(c.stats().dropped_unacceptable == 1);
+    auto out = poll(c, t);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].ack == seq32{irs + 1});
+    // len > 0 starting before rcv.nxt but ending inside: acceptable, the old part trimmed.
+    deliver(c, {irs - 2, iss + 1, f::ack, 65535, "xyzab"}, t);
+    CHECK(c.stats().dropped_unacceptable == 1);
+    CHECK(c.rcv_nxt() == seq32{irs + 3});
+    // len > 0 entirely old: a duplicate, answered.
+    deliver(c, {irs - 10, iss + 1, f::ack, 65535, "old"}, t);
+    CHECK(c.stats().dropped_unacceptable == 2);
+}
+
+TEST_CASE("tcp trace: an exact RST resets, one elsewhere in the window is challenged (RFC 5961)",
+          "[tcp][trace][rst]") {
+    auto c = established();
+    const instant t = t0 + 30ms;
+    deliver(c, {irs + 100, 0, f::rst}, t);
+    CHECK(c.current_state() == tcp::state::established);
+    CHECK(c.stats().challenge_acks == 1);
+    auto out = poll(c, t);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags == f::ack);
+    deliver(c, {irs + 1, 0, f::rst}, t);
+    CHECK(c.current_state() == tcp::state::closed);
+    CHECK(c.error() == errc::connection_reset);
+}
+
+TEST_CASE("tcp trace: active close through FIN-WAIT-1, FIN-WAIT-2 and TIME-WAIT", "[tcp][trace][close]") {
+    auto c = established();
+    instant t = t0 + 30ms;
+    REQUIRE(c.close());
+    auto out = poll(c, t);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags == (f::fin | f::ack));
+    CHECK(c.current_state() == tcp::state::fin_wait_1);
+    deliver(c, {irs + 1, iss + 2, f::ack}, t += 10ms);
+    CHECK(c.current_state() == tcp::state::fin_wait_2);
+    deliver(c, {irs + 1, iss + 2, f::fin | f::ack}, t += 10ms);
+    CHECK(c.current_state() == tcp::state::time_wait);
+    out = poll(c, t);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].ack == seq32{irs + 2});
+    CHECK(c.next_deadline() == t + 60s);
+    (void)poll(c, t + 60s);
+    CHECK(c.current_state() == tcp::state::closed);
+    CHECK(c.error() == errc::ok);
+}
+
+TEST_CASE("tcp trace: passive close through CLOSE-WAIT and LAST-ACK", "[tcp][trace][close]") {
+    auto c = established();
+    instant t = t0 + 30ms;
+    deliver(c, {irs + 1, iss + 1, f::fin | f::ack}, t);
+    CHECK(c.current_state() == tcp::state::close_wait);
+    std::array<std::uint8_t, 8> buf{};
+    CHECK(c.recv(buf).value() == 0);  // the end of the stream
+    REQUIRE(c.send(as_bytes("bye")));  // half-close: we may still send
+    REQUIRE(c.close());
+    auto out = poll(c, t);
+    REQUIRE(out.size() == 2);
+    CHECK(out[0].payload == "bye");
+    CHECK(out[1].flags == (f::fin | f::ack));
+    CHECK(c.current_state() == tcp::state::last_ack);
+    deliver(c, {irs + 2, iss + 5, f::ack}, t + 10ms);
+    CHECK(c.current_state() == tcp::state::closed);
+}
+
+TEST_CASE("tcp trace: simultaneous close goes through CLOSING", "[tcp][trace][close]") {
+    auto c = established();
+    instant t = t0 + 30ms;
+    REQUIRE(c.close());
+    (void)poll(c, t);
+    deliver(c, {irs + 1, iss + 1, f::fin | f::ack}, t);  // their FIN, not acknowledging ours
+    CHECK(c.current_state() == tcp::state::closing);
+    deliver(c, {irs + 2, iss + 2, f::ack}, t + 1ms);
+    CHECK(c.current_state() == tcp::state::time_wait);
+}
+
+TEST_CASE("tcp trace: data arriving after close is answered with RST", "[tcp][trace][rst]") {
+    auto c = established();
+    REQUIRE(c.close());
+    (void)poll(c, t0 + 30ms);
+    deliver(c, {irs + 1, iss + 2, f::ack, 65535, "late"}, t0 + 40ms);
+    auto out = poll(c, t0 + 40ms);
+    REQUIRE(out.size() == 1);
+    CHECK((out[0].flags & f::rst) != 0);
+    CHECK(c.current_state() == tcp::state::closed);
+}
+
+TEST_CASE("tcp trace: abort sends RST and ends the connection", "[tcp][trace][rst]") {
+    auto c = established();
+    c.abort();
+    auto out = poll(c, t0 + 30ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].flags == f::rst);
+    CHECK(out[0].seq == seq32{iss + 1});
+    CHECK(c.current_state() == tcp::state::closed);
+}
+
+TEST_CASE("tcp trace: three duplicate ACKs retransmit at once and enter fast recovery", "[tcp][trace][fast]") {
+    auto c = established();
+    instant t = t0 + 30ms;
+    REQUIRE(c.send(as_bytes(text(5000))));
+    REQUIRE(poll(c, t).size() == 5);
+    const auto cwnd = c.congestion().cwnd();
+    for (int i = 0; i < 2; ++i) deliver(c, {irs + 1, iss + 1, f::ack}, t += 1ms);
+    CHECK(poll(c, t).empty());
+    deliver(c, {irs + 1, iss + 1, f::ack}, t += 1ms);
+    auto out = poll(c, t);
+    REQUIRE_FALSE(out.empty());
+    CHECK(out[0].seq == seq32{iss + 1});
+    CHECK(out[0].payload.size() == 1000);
+    CHECK(c.stats().retransmits_fast == 1);
+    CHECK(c.stats().retransmits_timeout == 0);
+    CHECK(c.congestion().ssthresh() == 2500);  // RFC 5681 eq. 4: FlightSize / 2
+    CHECK(c.congestion().cwnd() < cwnd);
+    deliver(c, {irs + 1, iss + 5001, f::ack}, t += 1ms);
+    CHECK(c.congestion().cwnd() == 2500);  // deflated to ssthresh on leaving recovery
+}
+
+TEST_CASE("tcp trace: a zero window is probed with backoff and the transfer resumes", "[tcp][trace][persist]") {
+    auto c = established();
+    instant t = t0 + 30ms;
+    REQUIRE(c.send(as_bytes(text(1000))));
+    REQUIRE(poll(c, t).size() == 1);
+    deliver(c, {irs + 1, iss + 1001, f::ack, 0}, t += 10ms);  // all taken, window closed
+    REQUIRE(c.send(as_bytes(text(10, 'p'))));
+    CHECK(poll(c, t).empty());
+    const auto first = *c.next_deadline();
+    auto out = poll(c, first);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].payload == "p");
+    CHECK(c.stats().window_probes == 1);
+    deliver(c, {irs + 1, iss + 1001, f::ack, 0}, first + 10ms);  // still closed
+    deliver(c, {irs + 1, iss + 1002, f::ack, 8000}, first + 20ms);  // reopened, probe byte taken
+    out = poll(c, first + 20ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].payload == "ppppppppp");
+}
+
+TEST_CASE("tcp trace: reading a full receive buffer sends a window update", "[tcp][trace][window]") {
+    auto c = established();
+    instant t = t0 + 30ms;
+    std::uint32_t seq = irs + 1;
+    for (int i = 0; i < 8; ++i) {
+        const auto chunk = text(1000, static_cast<char>('a' + i));
+        deliver(c, {seq, iss + 1, f::ack, 65535, chunk}, t);
+        seq += 1000;
+        (void)poll(c, t);
+    }
+    std::vector<std::uint8_t> buf(8192);
+    REQUIRE(c.recv(buf).value() == 8000);
+    auto out = poll(c, t + 1ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].window >= 8000);
+}

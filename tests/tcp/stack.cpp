@@ -1,0 +1,262 @@
+// TCP through the stack: the socket verbs between two hosts, in virtual
+// time, over a memory link and over the simulator with loss.
+#include "../support.hpp"
+
+#include <l4/link/memory.hpp>
+#include <l4/link/sim.hpp>
+#include <l4/net/drive.hpp>
+#include <l4/net/stack.hpp>
+#include <l4/tcp/endpoint.hpp>
+
+#include <rapidcheck/catch.h>
+
+#include <array>
+#include <string_view>
+#include <vector>
+
+using namespace l4;
+using namespace std::chrono_literals;
+using net::ip_address;
+using net::socket_address;
+
+namespace {
+
+const ip_address a4 = *ip_address::from_string("192.0.2.1");
+const ip_address b4 = *ip_address::from_string("192.0.2.2");
+const ip_address a6 = *ip_address::from_string("2001:db8::1");
+const ip_address b6 = *ip_address::from_string("2001:db8::2");
+
+using tcp_t = tcp::endpoint<>;
+template <class Link>
+using host = net::stack<Link, udp::endpoint<>, tcp_t>;
+
+bytes text(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
+
+// Polls both hosts until `done()` or the deadline, jumping virtual time to the next deadline.
+template <class A, class B, class Done>
+bool run(A& a, B& b, virtual_clock& clk, duration limit, Done&& done) {
+    const instant end = clk.now() + limit;
+    for (int round = 0; round < 1'000'000; ++round) {
+        const std::size_t moved = a.poll(clk.now()) + b.poll(clk.now());
+        if (done()) return true;
+        if (clk.now() >= end) return false;
+        if (moved > 0) continue;
+        std::optional<instant> next;
+        for (auto d : {a.next_deadline(), b.next_deadline()})
+            if (d && (!next || *d < *next)) next = d;
+        clk.advance_to(next && *next < end ? std::max(*next, clk.now() + 1ns) : end);
+    }
+    return false;
+}
+
+struct pair_on_memory {
+    pair_on_memory() : pair_on_memory{link::memory_pair({.mtu = 1500, .queue_frames = 1024})} {}
+    explicit pair_on_memory(std::pair<link::memory_end, link::memory_end> p)
+        : a{std::move(p.first), {.addresses = {a4, a6}, .secret = {1}}},
+          b{std::move(p.second), {.addresses = {b4, b6}, .secret = {2}}} {}
+    host<link::memory_end> a, b;
+    virtual_clock clk;
+};
+
+net::socket_id stream(auto& h) { return h.socket(net::socket_type::stream).value(); }
+
+}  // namespace
+
+TEST_CASE("tcp: the course's echo: connect, accept, send, recv, close", "[tcp][stack]") {
+    pair_on_memory n;
+    auto listener = stream(n.b);
+    REQUIRE(n.b.bind(listener, {ip_address::any_v4(), 50007}));
+    REQUIRE(n.b.listen(listener, 5));
+    auto client = stream(n.a);
+    REQUIRE(n.a.connect(client, {b4, 50007}, n.clk.now()));
+    std::optional<net::socket_id> server;
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+        if (!server)
+            if (auto s = n.b.accept(listener)) server = *s;
+        return server && n.a.transport<tcp_t>().state_of(n.a.sockets().find(client)->local) == tcp::state::established;
+    }));
+    CHECK(n.b.peer_address(*server)->address == a4);
+    CHECK(n.a.peer_address(client) == socket_address{b4, 50007});
+    CHECK(classify_port(n.a.local_address(client)->port) == port_range::dynamic);
+
+    REQUIRE(n.a.send(client, text("Hello, echo"), n.clk.now()));
+    std::array<std::uint8_t, 64> buf{};
+    std::size_t got = 0;
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+        auto r = n.b.recv(*server, std::span{buf}.subspan(got));
+        if (r) got += *r;
+        return got == 11;
+    }));
+    CHECK(std::string_view(reinterpret_cast<const char*>(buf.data()), got) == "Hello, echo");
+    REQUIRE(n.b.send(*server, std::span{buf}.first(got), n.clk.now()));
+    std::array<std::uint8_t, 64> back{};
+    std::size_t echoed = 0;
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+        auto r = n.a.recv(client, std::span{back}.subspan(echoed));
+        if (r) echoed += *r;
+        return echoed == 11;
+    }));
+
+    // The client closes first: the server reads the end of the stream, closes too.
+    REQUIRE(n.a.close(client, n.clk.now()));
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+        auto r = n.b.recv(*server, buf);
+        return r && *r == 0;
+    }));
+    REQUIRE(n.b.close(*server, n.clk.now()));
+    // TIME-WAIT on the client's side, then nothing left anywhere.
+    REQUIRE(run(n.a, n.b, n.clk, 5min, [&] {
+        return n.a.transport<tcp_t>().connections() == 0 && n.b.transport<tcp_t>().connections() == 0;
+    }));
+    CHECK(n.clk.now() >= instant{} + 60s);  // 2·MSL
+}
+
+TEST_CASE("tcp: connecting to a port nobody listens on is refused by RST", "[tcp][stack][errors]") {
+    pair_on_memory n;
+    auto client = stream(n.a);
+    REQUIRE(n.a.connect(client, {b4, 9}, n.clk.now()));
+    std::array<std::uint8_t, 8> buf{};
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] { return n.a.recv(client, buf).error() == errc::connection_refused; }));
+    CHECK(n.b.transport<tcp_t>().stats().tx_resets == 1);
+}
+
+TEST_CASE("tcp: UDP and TCP use the same port number at once", "[tcp][stack]") {
+    pair_on_memory n;
+    auto l = stream(n.b);
+    auto u = n.b.socket(net::socket_type::datagram).value();
+    REQUIRE(n.b.bind(l, {b4, 7}));
+    REQUIRE(n.b.bind(u, {b4, 7}));
+    REQUIRE(n.b.listen(l));
+    CHECK(n.b.listen(u).error() == errc::not_supported);
+}
+
+TEST_CASE("tcp: 1 MB each way over IPv6 arrives byte for byte", "[tcp][stack][ipv6]") {
+    pair_on_memory n;
+    auto l = stream(n.b);
+    REQUIRE(n.b.bind(l, {b6, 5000}));
+    REQUIRE(n.b.listen(l));
+    auto c = stream(n.a);
+    REQUIRE(n.a.connect(c, {b6, 5000}, n.clk.now()));
+    std::optional<net::socket_id> s;
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+        if (auto x = n.b.accept(l)) s = *x;
+        return s.has_value();
+    }));
+    std::vector<std::uint8_t> data(1 << 20);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 131 + (i >> 12));
+    std::size_t sent_a = 0, sent_b = 0;
+    std::vector<std::uint8_t> at_b, at_a;
+    std::array<std::uint8_t, 4096> buf{};
+    REQUIRE(run(n.a, n.b, n.clk, 60s, [&] {
+        if (sent_a < data.size())
+            if (auto w = n.a.send(c, std::span{data}.subspan(sent_a), n.clk.now())) sent_a += *w;
+        if (sent_b < data.size())
+            if (auto w = n.b.send(*s, std::span{data}.subspan(sent_b), n.clk.now())) sent_b += *w;
+        while (auto r = n.b.recv(*s, buf)) {
+            if (*r == 0) break;
+            at_b.insert(at_b.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*r));
+        }
+        while (auto r = n.a.recv(c, buf)) {
+            if (*r == 0) break;
+            at_a.insert(at_a.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*r));
+        }
+        return at_a.size() == data.size() && at_b.size() == data.size();
+    }));
+    INFO("sent " << sent_a << '/' << sent_b << ", received " << at_b.size() << '/' << at_a.size());
+    CHECK(at_b.size() == data.size());
+    CHECK(at_b == data);
+    CHECK(at_a == data);
+    const auto* conn = n.a.transport<tcp_t>().connection_of(n.a.sockets().find(c)->local);
+    REQUIRE(conn);
+    CHECK(conn->invariants_held());
+    CHECK(conn->snd_mss() == 1440);  // 1500 − 40 − 20
+}
+
+namespace {
+
+// One transfer each way over an impaired path; returns whether both ends
+// got the other's bytes, in order, and ended closed.
+struct lossy_run {
+    bool complete = false, invariants = true;
+    std::vector<std::uint8_t> sent_ab, sent_ba, got_b, got_a;
+};
+
+lossy_run transfer_over(link::sim::channel_config path, std::uint64_t seed, std::size_t bytes_each_way) {
+    link::sim::network sim{{.seed = seed}};
+    auto p2p = link::sim::point_to_point(sim, path, path);
+    host<link::sim::port> a{p2p.a, {.addresses = {a4}, .secret = {3}}}, b{p2p.b, {.addresses = {b4}, .secret = {4}}};
+    virtual_clock clk;
+    lossy_run out;
+    out.sent_ab.resize(bytes_each_way);
+    out.sent_ba.resize(bytes_each_way);
+    for (std::size_t i = 0; i < bytes_each_way; ++i) {
+        out.sent_ab[i] = static_cast<std::uint8_t>(i * 7 + seed);
+        out.sent_ba[i] = static_cast<std::uint8_t>(i * 13 + (seed >> 3));
+    }
+    auto l = stream(b);
+    if (!b.bind(l, {b4, 80}) || !b.listen(l)) return out;
+    auto c = stream(a);
+    if (!a.connect(c, {b4, 80}, clk.now())) return out;
+    std::optional<net::socket_id> s;
+    std::size_t off_a = 0, off_b = 0;
+    bool a_shut = false, b_shut = false, a_eof = false, b_eof = false;
+    std::array<std::uint8_t, 4096> buf{};
+    const auto step = [&] {
+        if (!s)
+            if (auto x = b.accept(l)) s = *x;
+        if (off_a < out.sent_ab.size())
+            if (auto w = a.send(c, std::span{out.sent_ab}.subspan(off_a), clk.now())) off_a += *w;
+        if (!a_shut && off_a == out.sent_ab.size()) a_shut = a.shutdown(c, clk.now()).has_value();
+        while (!a_eof) {
+            auto r = a.recv(c, buf);
+            if (!r) break;
+            if (*r == 0) a_eof = true;
+            out.got_a.insert(out.got_a.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*r));
+        }
+        if (s) {
+            if (off_b < out.sent_ba.size())
+                if (auto w = b.send(*s, std::span{out.sent_ba}.subspan(off_b), clk.now())) off_b += *w;
+            if (!b_shut && off_b == out.sent_ba.size()) b_shut = b.shutdown(*s, clk.now()).has_value();
+            while (!b_eof) {
+                auto r = b.recv(*s, buf);
+                if (!r) break;
+                if (*r == 0) b_eof = true;
+                out.got_b.insert(out.got_b.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*r));
+            }
+            if (const auto* conn = b.transport<tcp_t>().connection_of(b.sockets().find(*s)->local))
+                out.invariants = out.invariants && conn->invariants_held();
+        }
+        if (const auto* conn = a.transport<tcp_t>().connection_of(a.sockets().find(c)->local))
+            out.invariants = out.invariants && conn->invariants_held();
+        return a_eof && b_eof;
+    };
+    if (!run(a, b, clk, 30min, step)) return out;
+    // Both close; after TIME-WAIT nothing is left of either connection.
+    (void)a.close(c, clk.now());
+    (void)b.close(*s, clk.now());
+    out.complete = run(a, b, clk, 30min, [&] {
+        return a.transport<tcp_t>().connections() == 0 && b.transport<tcp_t>().connections() == 0;
+    });
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("tcp over an impaired network: every byte arrives once, in order, and both ends close",
+          "[tcp][sim][property]") {
+    rc::prop("random loss, reordering, duplication, corruption and jitter", [] {
+        link::sim::channel_config path{.bandwidth_bps = *rc::gen::inRange<std::uint64_t>(1'000'000, 100'000'000),
+                                       .delay = std::chrono::microseconds{*rc::gen::inRange(100, 50'000)}};
+        path.impair.loss = link::sim::bernoulli_loss{*rc::gen::inRange(0, 21) / 100.0};
+        path.impair.corrupt = *rc::gen::inRange(0, 5) / 100.0;
+        path.impair.duplicate = *rc::gen::inRange(0, 10) / 100.0;
+        path.impair.reorder = {*rc::gen::inRange(0, 10) / 100.0, 3ms};
+        path.impair.jitter.max = std::chrono::microseconds{*rc::gen::inRange(0, 2000)};
+        const auto bytes = *rc::gen::inRange<std::size_t>(0, 200'000);
+        const auto r = transfer_over(path, *rc::gen::arbitrary<std::uint64_t>(), bytes);
+        RC_ASSERT(r.complete);
+        RC_ASSERT(r.invariants);
+        RC_ASSERT(r.got_b == r.sent_ab);
+        RC_ASSERT(r.got_a == r.sent_ba);
+    });
+}
