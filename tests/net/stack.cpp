@@ -237,8 +237,9 @@ TEST_CASE("stack: echo requests are answered, so ping works", "[net][stack][icmp
 }
 
 TEST_CASE("stack: port unreachable is rate limited by the configured bucket", "[net][stack][icmp]") {
-    auto [near, far] = link::memory_pair({.mtu = 1500, .queue_frames = 1024});
-    net::stack host{std::move(near), {.addresses = {b4}, .icmp = {.errors_per_second = 10, .error_burst = 3}}};
+    auto ends = link::memory_pair({.mtu = 1500, .queue_frames = 1024});
+    auto& far = ends.second;  // a name a lambda can capture (clang 14 cannot capture structured bindings)
+    net::stack host{std::move(ends.first), {.addresses = {b4}, .icmp = {.errors_per_second = 10, .error_burst = 3}}};
     const auto probe = [&](std::uint16_t port) {
         std::vector<std::uint8_t> f(28);
         wire::ipv4_repr ip{a4.v4(), b4.v4(), wire::ip_protocol::udp, 64, 1, true, 0, 0, 8};
