@@ -126,7 +126,8 @@ struct tcp_options {
     }
 
     [[nodiscard]] constexpr std::span<const sack_block> sack_blocks() const noexcept {
-        return {sack.data(), sack_count};
+        // Never past the array, whatever a caller stored in sack_count.
+        return {sack.data(), sack_count < max_sack_blocks ? sack_count : max_sack_blocks};
     }
     [[nodiscard]] constexpr std::span<const std::uint8_t> unknown() const noexcept {
         return {unknown_kinds.data(), unknown_count};
