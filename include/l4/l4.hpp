@@ -68,6 +68,7 @@
 #include <l4/tcp/endpoint.hpp>
 
 #include <l4/wire/address.hpp>
+#include <l4/wire/port_space.hpp>
 #include <l4/net/drive.hpp>
 #include <l4/net/icmp.hpp>
 #include <l4/net/ip.hpp>

@@ -30,6 +30,7 @@
 #include <l4/wire/address.hpp>
 #include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/packet.hpp>
+#include <l4/wire/port_space.hpp>
 #include <l4/wire/pseudo_header.hpp>
 #include <l4/wire/tcp.hpp>
 
@@ -105,8 +106,8 @@ public:
     void start(Host& host) {
         key_ = host.secret();
         conns_ = flow_table(0, flow_hash{key_});
-        listeners_ = listener_table(0, address_hash{key_});
-        bound_ = listener_table(0, address_hash{key_});
+        listeners_ = listener_table(0, wire::keyed_address_hash{key_});
+        ports_.set_secret(key_);
     }
 
     // --- the socket verbs ------------------------------------------------------
@@ -131,19 +132,11 @@ public:
         if (!s) return errc::bad_socket;
         if (s->local) return errc::invalid_argument;
         if (!local.address.is_unspecified() && !host.is_local(local.address)) return errc::address_not_available;
-        socket_address bound = local;
-        if (local.port == 0) {
-            auto p = ephemeral_port(local.address, {});
-            if (!p) return p.error();
-            bound.port = *p;
-        } else if (in_use(local)) {
-            return errc::address_in_use;
-        }
-        s->local = bound;
+        auto bound = ports_.bind(local);
+        if (!bound) return bound.error();
+        s->local = *bound;
         s->owns_binding = true;
-        ++bound_[bound];
-        ++port_users_[family_port(bound)];
-        return bound;
+        return *bound;
     }
 
     // RFC 9293 §3.10.1 passive OPEN. The backlog bounds the accept queue
@@ -195,13 +188,11 @@ public:
             if (local.address.is_unspecified()) local.address = *src;
         } else {
             const ip_address any = peer.address.is_v4() ? ip_address::any_v4() : ip_address::any_v6();
-            auto p = ephemeral_port(any, peer);
-            if (!p) return p.error();
-            s->local = socket_address{any, *p};
+            auto bound = ports_.bind({any, 0}, peer);
+            if (!bound) return bound.error();
+            s->local = *bound;
             s->owns_binding = true;
-            ++bound_[*s->local];
-            ++port_users_[family_port(*s->local)];
-            local = socket_address{*src, *p};
+            local = socket_address{*src, bound->port};
         }
         if (conns_.contains(flow_key{local, peer})) return errc::address_in_use;
         auto cfg = connection_config(host, peer);
@@ -395,20 +386,12 @@ private:
             return static_cast<std::size_t>(h.finish());
         }
     };
-    struct address_hash {
-        siphash_key key{};
-        std::size_t operator()(const socket_address& a) const noexcept {
-            siphash24_hasher h{key};
-            wire::hash_append(h, a);
-            return static_cast<std::size_t>(h.finish());
-        }
-    };
     using flow_table = boost::unordered_flat_map<flow_key, std::uint32_t, flow_hash>;
-    using listener_table = boost::unordered_flat_map<socket_address, std::uint32_t, address_hash>;
+    using listener_table = boost::unordered_flat_map<socket_address, std::uint32_t, wire::keyed_address_hash>;
 
     struct socket {
         bool open = false, listening = false, user_closed = false, dirty = false, queued_for_accept = false;
-        bool owns_binding = false;  // counted in bound_ (a listener's children share its binding)
+        bool owns_binding = false;  // counted in ports_ (a listener's children share its binding)
         std::optional<socket_address> local;  // as bound (maybe a wildcard)
         std::optional<flow_key> flow;         // the 4-tuple, once connected
         std::optional<connection_type> conn;
@@ -536,7 +519,7 @@ private:
     void release(Host& host, std::uint32_t id) {
         auto& s = sockets_[id];
         if (s.flow) conns_.erase(*s.flow);
-        if (s.local && s.owns_binding) unbind(*s.local);
+        if (s.local && s.owns_binding) ports_.release(*s.local);
         host.remove_timer(s.timer);
         s = socket{};
         free_.push_back(id);
@@ -549,43 +532,13 @@ private:
         }
     }
 
-    [[nodiscard]] static std::uint32_t family_port(const socket_address& e) noexcept {
-        return static_cast<std::uint32_t>(e.address.version()) << 16 | e.port;
-    }
-    void unbind(const socket_address& e) {
-        if (auto it = bound_.find(e); it != bound_.end() && --it->second == 0) bound_.erase(it);
-        if (auto it = port_users_.find(family_port(e)); it != port_users_.end() && --it->second == 0)
-            port_users_.erase(it);
-    }
-    [[nodiscard]] bool in_use(const socket_address& e) const {
-        if (e.address.is_unspecified()) return port_users_.contains(family_port(e));
-        const ip_address any = e.address.is_v4() ? ip_address::any_v4() : ip_address::any_v6();
-        return bound_.contains(e) || bound_.contains(socket_address{any, e.port});
-    }
-
-    // RFC 6056 §3.3.3, algorithm 3, as UDP does.
-    [[nodiscard]] result<std::uint16_t> ephemeral_port(const ip_address& local, const socket_address& remote) {
-        constexpr std::uint32_t range = dynamic_last - dynamic_first + 1;
-        siphash24_hasher h{key_};
-        wire::hash_append(h, local);
-        wire::hash_append(h, remote);
-        const std::uint64_t offset = h.finish();
-        for (std::uint32_t tried = 0; tried < range; ++tried) {
-            const auto p = static_cast<std::uint16_t>(dynamic_first + (offset + next_ephemeral_++) % range);
-            if (!in_use(socket_address{local, p})) return p;
-        }
-        return errc::no_ports_available;
-    }
-
     endpoint_config cfg_;
     siphash_key key_{};
     std::vector<socket> sockets_;
     std::vector<std::uint32_t> free_, dirty_;
     flow_table conns_{0, flow_hash{}};
-    listener_table listeners_{0, address_hash{}};
-    listener_table bound_{0, address_hash{}};  // bindings, counted (children share their listener's)
-    boost::unordered_flat_map<std::uint32_t, std::uint32_t> port_users_;
-    std::uint64_t next_ephemeral_ = 0;
+    listener_table listeners_{0, wire::keyed_address_hash{}};
+    wire::port_space ports_;
     endpoint_counters counters_;
 };
 

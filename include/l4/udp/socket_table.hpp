@@ -1,11 +1,5 @@
 // UDP's sockets: who is bound where, and each socket's bounded receive queue.
-//
-// Binding follows the Berkeley rules without SO_REUSEADDR: one socket per
-// (address, port), and a wildcard binding (0.0.0.0 or ::) conflicts with
-// any binding of the same family on the same port. Port 0 asks for an
-// ephemeral port from the dynamic range 49152-65535 (RFC 6335 §6), chosen
-// by RFC 6056 algorithm 3: a keyed hash of the flow picks where the search
-// starts, so a peer cannot predict the ports of other peers' flows.
+// The binding rules and ephemeral ports are wire/port_space.hpp's.
 //
 // Demultiplexing (RFC 1122 §4.1.3.4 leaves it to the host): the exact
 // (destination address, port) binding first, then the wildcard of that
@@ -22,6 +16,7 @@
 #include <l4/core/keyed_hash.hpp>
 #include <l4/core/ports.hpp>
 #include <l4/wire/address.hpp>
+#include <l4/wire/port_space.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
@@ -52,16 +47,6 @@ struct socket_counters {
     std::uint64_t tx_datagrams = 0;
 };
 
-// A hasher of flows keyed by the stack's secret (RFC 6056 §3.3.3's F()).
-struct keyed_address_hash {
-    siphash_key key{};
-    std::size_t operator()(const socket_address& e) const noexcept {
-        siphash24_hasher h{key};
-        wire::hash_append(h, e);
-        return static_cast<std::size_t>(h.finish());
-    }
-};
-
 class socket_table {
 public:
     explicit socket_table(config cfg = {}) : cfg_{cfg} {}
@@ -70,8 +55,8 @@ public:
 
     // Rekeys the hash of bindings and ephemeral ports; only while nothing is bound.
     void set_secret(const siphash_key& key) {
-        key_ = key;
-        bound_ = bindings(0, keyed_address_hash{key});
+        ports_.set_secret(key);
+        bound_ = bindings(0, wire::keyed_address_hash{key});
     }
 
     // Errors: invalid_argument (the configuration cannot work; see config::check).
@@ -99,7 +84,10 @@ public:
     [[nodiscard]] result<void> close(std::uint32_t id) {
         auto* s = find(id);
         if (!s) return errc::bad_socket;
-        if (s->local) unbind(*s->local);
+        if (s->local) {
+            bound_.erase(*s->local);
+            ports_.release(*s->local);
+        }
         s->open = false;
         free_.push_back(id);
         return {};
@@ -116,17 +104,11 @@ public:
         if (!local.address.is_unspecified() && !allowed(local.address)) return errc::address_not_available;
         if (local.port != 0 && local.port <= well_known_last && cfg_.reserve_well_known_ports && !cfg_.privileged)
             return errc::permission_denied;
-        if (local.port == 0) {
-            auto port = ephemeral_port(local.address, remote);
-            if (!port) return port.error();
-            local.port = *port;
-        } else if (in_use(local)) {
-            return errc::address_in_use;
-        }
-        bound_.emplace(local, id);
-        ++port_users_[family_port(local)];
-        s->local = local;
-        return local;
+        auto bound = ports_.bind(local, remote);
+        if (!bound) return bound.error();
+        bound_.emplace(*bound, id);
+        s->local = *bound;
+        return *bound;
     }
 
     [[nodiscard]] result<void> connect(std::uint32_t id, const socket_address& peer) {
@@ -232,7 +214,7 @@ private:
         errc pending_error = errc::ok;
         socket_counters counters;
     };
-    using bindings = boost::unordered_flat_map<socket_address, std::uint32_t, keyed_address_hash>;
+    using bindings = boost::unordered_flat_map<socket_address, std::uint32_t, wire::keyed_address_hash>;
 
     [[nodiscard]] static errc take_error(socket& s) noexcept { return std::exchange(s.pending_error, errc::ok); }
 
@@ -241,44 +223,11 @@ private:
     }
     [[nodiscard]] const socket* find(std::uint32_t id) const { return const_cast<socket_table*>(this)->find(id); }
 
-    [[nodiscard]] static std::uint32_t family_port(const socket_address& e) noexcept {
-        return static_cast<std::uint32_t>(e.address.version()) << 16 | e.port;
-    }
-
-    void unbind(const socket_address& e) {
-        bound_.erase(e);
-        auto it = port_users_.find(family_port(e));
-        if (it != port_users_.end() && --it->second == 0) port_users_.erase(it);
-    }
-
-    // A wildcard binding conflicts with every binding of its family on the port, and back.
-    [[nodiscard]] bool in_use(const socket_address& e) const {
-        if (e.address.is_unspecified()) return port_users_.contains(family_port(e));
-        const ip_address any = e.address.is_v4() ? ip_address::any_v4() : ip_address::any_v6();
-        return bound_.contains(e) || bound_.contains(socket_address{any, e.port});
-    }
-
-    // RFC 6056 §3.3.3, algorithm 3: port = min + (F(local, remote, secret) + next_ephemeral) % range.
-    [[nodiscard]] result<std::uint16_t> ephemeral_port(const ip_address& local, const socket_address& remote) {
-        constexpr std::uint32_t range = dynamic_last - dynamic_first + 1;
-        siphash24_hasher h{key_};
-        wire::hash_append(h, local);
-        wire::hash_append(h, remote);
-        const std::uint64_t offset = h.finish();
-        for (std::uint32_t tried = 0; tried < range; ++tried) {
-            const auto p = static_cast<std::uint16_t>(dynamic_first + (offset + next_ephemeral_++) % range);
-            if (!in_use(socket_address{local, p})) return p;
-        }
-        return errc::no_ports_available;
-    }
-
     config cfg_;
-    siphash_key key_{};
-    std::uint64_t next_ephemeral_ = 0;
     std::vector<socket> sockets_;
     std::vector<std::uint32_t> free_;
-    bindings bound_{0, keyed_address_hash{}};
-    boost::unordered_flat_map<std::uint32_t, std::uint32_t> port_users_;  // bindings per (family, port)
+    wire::port_space ports_;
+    bindings bound_{0, wire::keyed_address_hash{}};  // for demultiplexing: binding to socket
 };
 
 }  // namespace l4::udp
