@@ -60,17 +60,11 @@ int main(int argc, char** argv) {
     if (!listener || !server.bind(*listener, {ip_address::any_v4(), echo_port}) || !server.listen(*listener, 1))
         return 1;
     l4::virtual_clock clock;
-    // Both hosts share the simulated network: poll both, then jump to the next deadline.
+    // Both hosts share the simulated network: drive them together.
     const auto run_until = [&](auto&& done) {
-        for (int round = 0; round < 100'000; ++round) {
-            const std::size_t moved = client.poll(clock.now()) + server.poll(clock.now());
-            if (done()) return true;
-            if (moved > 0) continue;
-            auto a = client.next_deadline(), b = server.next_deadline();
-            if (!a && !b) return false;
-            clock.advance_to(std::max(!a ? *b : !b ? *a : std::min(*a, *b), clock.now() + l4::duration{1}));
-        }
-        return false;
+        return l4::net::drive_all_until(clock, clock.now() + seconds(o.timeout_s) + std::chrono::minutes{2}, done,
+                                        client, server)
+            .has_value();
     };
     // clientSocket.connect((serverName, 50007)); clientSocket.send(sentence)
     auto s = tcp_socket(client);

@@ -32,21 +32,10 @@ using host = net::stack<Link, udp::endpoint<>, tcp_t>;
 
 bytes text(std::string_view s) { return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}; }
 
-// Polls both hosts until `done()` or the deadline, jumping virtual time to the next deadline.
+// Polls both hosts until `done()` or the deadline, in virtual time.
 template <class A, class B, class Done>
 bool run(A& a, B& b, virtual_clock& clk, duration limit, Done&& done) {
-    const instant end = clk.now() + limit;
-    for (int round = 0; round < 1'000'000; ++round) {
-        const std::size_t moved = a.poll(clk.now()) + b.poll(clk.now());
-        if (done()) return true;
-        if (clk.now() >= end) return false;
-        if (moved > 0) continue;
-        std::optional<instant> next;
-        for (auto d : {a.next_deadline(), b.next_deadline()})
-            if (d && (!next || *d < *next)) next = d;
-        clk.advance_to(next && *next < end ? std::max(*next, clk.now() + 1ns) : end);
-    }
-    return false;
+    return net::drive_all_until(clk, clk.now() + limit, done, a, b).has_value();
 }
 
 struct pair_on_memory {

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 #if defined(__unix__)
 #include <poll.h>
@@ -52,6 +53,29 @@ template <class Stack, clock Clock, class Ready>
             if (!s.next_deadline()) return errc::timed_out;
 #endif
         }
+    }
+    return errc::timed_out;
+}
+
+// Several hosts that share one network in virtual time (the simulator, a
+// memory pair): polls every one of them until `ready()` or `deadline`. While
+// frames move, time stands still (a frame one host sent may be due at
+// another now); when nothing moves, time jumps to the earliest deadline of
+// all. Errors: timed_out, also when nothing is left that could ever happen.
+template <steerable_clock Clock, class Ready, class... Stacks>
+[[nodiscard]] io_result<void> drive_all_until(Clock& clk, instant deadline, Ready&& ready, Stacks&... stacks) {
+    for (std::uint64_t round = 0; round < 100'000'000u; ++round) {
+        const std::size_t moved = (stacks.poll(clk.now()) + ...);
+        if (ready()) return {};
+        if (clk.now() >= deadline) return errc::timed_out;
+        if (moved > 0) continue;
+        std::optional<instant> next;
+        const auto take = [&](std::optional<instant> d) {
+            if (d && (!next || *d < *next)) next = d;
+        };
+        (take(stacks.next_deadline()), ...);
+        if (!next) return errc::timed_out;
+        clk.advance_to(std::min(std::max(*next, clk.now() + duration{1}), deadline));
     }
     return errc::timed_out;
 }
