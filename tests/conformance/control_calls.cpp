@@ -1,0 +1,230 @@
+// The socket calls that steer rather than carry data: fcntl, ioctl, close,
+// shutdown, the socket options, poll; and the calls l4kit has no part in
+// (epoll, pipe, splice), which answer ENOSYS and are named on stderr.
+#include "calls.hpp"
+
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+
+#include <cstdarg>
+
+namespace l4::conformance {
+
+int do_fcntl(void* u, int fd, int cmd, ...) {
+    auto& a = of(u);
+    std::unique_lock lk{a.h.mutex};
+    auto* s = a.sockets.find(fd);
+    if (!s) return fail(EBADF);
+    if (cmd == F_GETFL) return O_RDWR | (s->nonblocking ? O_NONBLOCK : 0);
+    if (cmd == F_SETFL) {
+        va_list ap;
+        va_start(ap, cmd);
+        const int flags = va_arg(ap, int);
+        va_end(ap);
+        s->nonblocking = (flags & O_NONBLOCK) != 0;
+        return 0;
+    }
+    return a.sockets.unsupported("fcntl " + std::to_string(cmd));
+}
+
+int do_ioctl(void* u, int fd, unsigned long request, ...) {
+    auto& a = of(u);
+    std::unique_lock lk{a.h.mutex};
+    auto* s = a.sockets.find(fd);
+    if (!s) return fail(EBADF);
+    va_list ap;
+    va_start(ap, request);
+    int* out = va_arg(ap, int*);
+    va_end(ap);
+    if (request != SIOCINQ && request != SIOCOUTQ) return a.sockets.unsupported("ioctl " + std::to_string(request));
+    if (a.sockets.listening(*s)) return fail(EINVAL);
+    const auto* c = a.sockets.connection(*s);
+    const std::size_t n = !c ? 0 : request == SIOCINQ ? c->recv_queue() : c->send_queue();
+    if (!out) return fail(EFAULT);
+    *out = static_cast<int>(n);
+    return 0;
+}
+
+int do_close(void* u, int fd) {
+    auto& a = of(u);
+    std::unique_lock lk{a.h.mutex};
+    auto* s = a.sockets.find(fd);
+    if (!s) return fail(EBADF);
+    (void)a.h.stack().close(s->id, a.h.now());
+    a.sockets.forget(fd);
+    a.h.settle();
+    return 0;
+}
+
+int do_shutdown(void* u, int fd, int how) {
+    auto& a = of(u);
+    std::unique_lock lk{a.h.mutex};
+    auto* s = a.sockets.find(fd);
+    if (!s) return fail(EBADF);
+    if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return fail(EINVAL);
+    const auto st = a.sockets.state(*s);
+    if (how != SHUT_WR) s->rd_shut = true;
+    if (!a.sockets.connection(*s) || st == tcp::state::closed || st == tcp::state::listen) return fail(ENOTCONN);
+    if (how != SHUT_RD) {
+        s->wr_shut = true;
+        (void)a.h.stack().shutdown(s->id, a.h.now());
+    }
+    a.h.settle();
+    return 0;
+}
+
+namespace {
+
+std::optional<socket_option> option_for(int level, int name) {
+    if (level == SOL_SOCKET) {
+        switch (name) {
+        case SO_SNDBUF: return socket_option::send_buffer;
+        case SO_RCVBUF: return socket_option::receive_buffer;
+        case SO_KEEPALIVE: return socket_option::keepalive;
+        case SO_LINGER: return socket_option::linger;
+        default: return std::nullopt;
+        }
+    }
+    if (level == IPPROTO_TCP) {
+        switch (name) {
+        case TCP_NODELAY: return socket_option::nodelay;
+        case TCP_MAXSEG: return socket_option::max_segment;
+        case TCP_KEEPIDLE: return socket_option::keep_idle;
+        case TCP_KEEPINTVL: return socket_option::keep_interval;
+        case TCP_KEEPCNT: return socket_option::keep_count;
+        case TCP_USER_TIMEOUT: return socket_option::user_timeout;
+        default: return std::nullopt;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string option_text(int level, int name) {
+    return "sockopt level " + std::to_string(level) + " name " + std::to_string(name);
+}
+
+}  // namespace
+
+int do_setsockopt(void* u, int fd, int level, int name, const void* value, socklen_t len) {
+    auto& a = of(u);
+    std::unique_lock lk{a.h.mutex};
+    auto* s = a.sockets.find(fd);
+    if (!s) return fail(EBADF);
+    if (!value) return fail(EFAULT);
+    const auto o = option_for(level, name);
+    if (!o && !(level == SOL_SOCKET && name == SO_REUSEADDR))
+        return a.sockets.unsupported("set" + option_text(level, name));
+    std::int64_t v = 0;
+    if (level == SOL_SOCKET && name == SO_LINGER) {
+        if (len < sizeof(linger)) return fail(EINVAL);
+        linger l;
+        std::memcpy(&l, value, sizeof l);
+        v = l.l_onoff ? l.l_linger : -1;
+    } else {
+        if (len < sizeof(int)) return fail(EINVAL);
+        int i;
+        std::memcpy(&i, value, sizeof i);
+        v = i;
+    }
+    // A fresh host per script holds no old binding: SO_REUSEADDR has
+    // nothing to allow, and is kept only for getsockopt.
+    if (level == SOL_SOCKET && name == SO_REUSEADDR) {
+        s->reuse_addr = v != 0;
+        return 0;
+    }
+    auto r = a.h.stack().set_option(s->id, *o, v);
+    if (!r && r.error() == errc::not_supported)
+        return a.sockets.unsupported("set_option " + std::string{l4::name(*o)} + " (not_supported)");
+    if (!r) return fail(to_errno(r.error()));
+    a.h.settle();
+    return 0;
+}
+
+int do_getsockopt(void* u, int fd, int level, int name, void* value, socklen_t* len) {
+    auto& a = of(u);
+    std::unique_lock lk{a.h.mutex};
+    auto* s = a.sockets.find(fd);
+    if (!s) return fail(EBADF);
+    if (!value || !len) return fail(EFAULT);
+    std::int64_t v = 0;
+    if (level == SOL_SOCKET && name == SO_ERROR) {
+        v = a.sockets.take_error(*s);  // Linux's sock_error(): read once
+    } else if (level == SOL_SOCKET && name == SO_REUSEADDR) {
+        v = s->reuse_addr;
+    } else if (level == SOL_SOCKET && name == SO_TYPE) {
+        v = SOCK_STREAM;
+    } else {
+        const auto o = option_for(level, name);
+        if (!o) return a.sockets.unsupported("get" + option_text(level, name));
+        auto r = a.h.stack().get_option(s->id, *o);
+        if (!r && r.error() == errc::not_supported)
+            return a.sockets.unsupported("get_option " + std::string{l4::name(*o)} + " (not_supported)");
+        if (!r) return fail(to_errno(r.error()));
+        v = *r;
+        // Linux reports twice the size set (its bookkeeping overhead
+        // counted in); l4kit's buffers hold exactly the bytes set.
+        if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF)) v *= 2;
+    }
+    if (level == SOL_SOCKET && name == SO_LINGER) {
+        if (*len < sizeof(linger)) return fail(EINVAL);
+        const linger l{v >= 0 ? 1 : 0, v >= 0 ? static_cast<int>(v) : 0};
+        std::memcpy(value, &l, sizeof l);
+        *len = sizeof l;
+        return 0;
+    }
+    if (*len < sizeof(int)) return fail(EINVAL);
+    const int i = static_cast<int>(v);
+    std::memcpy(value, &i, sizeof i);
+    *len = sizeof i;
+    return 0;
+}
+
+// poll(2): Linux's bits per socket; a timeout runs on virtual time.
+int do_poll(void* u, pollfd* fds, nfds_t n, int timeout_ms) {
+    auto& a = of(u);
+    std::unique_lock lk{a.h.mutex};
+    if (!fds && n > 0) return fail(EFAULT);
+    const std::optional<instant> until =
+        timeout_ms < 0 ? std::nullopt : std::optional{a.h.now() + std::chrono::milliseconds{timeout_ms}};
+    int ready = 0;
+    a.h.block(lk, [&] {
+        ready = 0;
+        for (nfds_t i = 0; i < n; ++i) {
+            auto* s = a.sockets.find(fds[i].fd);
+            if (fds[i].fd < 0) {
+                fds[i].revents = 0;
+                continue;
+            }
+            const short bits = s ? a.sockets.poll_bits(*s) : POLLNVAL;
+            fds[i].revents = static_cast<short>(bits & (fds[i].events | POLLERR | POLLHUP | POLLNVAL));
+            if (fds[i].revents) ++ready;
+        }
+        return ready > 0 || (until && a.h.now() >= *until);
+    });
+    return ready;
+}
+
+int do_epoll_create(void* u, int) {
+    std::unique_lock lk{of(u).h.mutex};
+    return of(u).sockets.unsupported("epoll_create");
+}
+int do_epoll_ctl(void* u, int, int, int, epoll_event*) {
+    std::unique_lock lk{of(u).h.mutex};
+    return of(u).sockets.unsupported("epoll_ctl");
+}
+int do_epoll_wait(void* u, int, epoll_event*, int, int) {
+    std::unique_lock lk{of(u).h.mutex};
+    return of(u).sockets.unsupported("epoll_wait");
+}
+int do_pipe(void* u, int[2]) {
+    std::unique_lock lk{of(u).h.mutex};
+    return of(u).sockets.unsupported("pipe");
+}
+int do_splice(void* u, int, loff_t*, int, loff_t*, size_t, unsigned) {
+    std::unique_lock lk{of(u).h.mutex};
+    return of(u).sockets.unsupported("splice");
+}
+
+}  // namespace l4::conformance
