@@ -55,10 +55,13 @@
 // For every sequence of events the connection can produce (on_ack only
 // outside recovery; dup_ack and partial_ack only inside it; an RTO may come
 // at any time and ends recovery):
-//   1. Floor: cwnd() >= SMSS, always; and for an algorithm that reacts to
-//      loss, cwnd() >= 2*SMSS after entering or leaving fast recovery
-//      (RFC 5681 eq. 4 floors ssthresh at 2*SMSS).
-//   2. Growth: on_ack never decreases cwnd().
+//   1. Floor: cwnd() >= SMSS, always; and for an algorithm with fast
+//      recovery, cwnd() >= 2*SMSS after entering or leaving it (RFC 5681
+//      eq. 4 floors ssthresh at 2*SMSS). Tahoe has no fast recovery: it
+//      falls to the loss window on three duplicate ACKs too.
+//   2. Growth: a loss-based algorithm's on_ack never decreases cwnd(). A
+//      delay- or model-based one (vegas, bbr) may: that is how it drains a
+//      queue it has built.
 //   3. Loss: after on_enter_recovery or on_rto, ssthresh() >= 2*SMSS.
 //   4. Timeout: after on_rto, a window-based algorithm's cwnd() is at most
 //      the loss window, 1 SMSS (RFC 5681 §3.1).
@@ -72,8 +75,17 @@
 //                         the default                           (reno.hpp)
 //   none                  no limit: the peer's window alone     (none.hpp)
 //   fixed_window<N>       a constant window of N segments       (fixed_window.hpp)
-// Slow start, additive increase and the loss threshold are shared pieces in
-// window.hpp, so an algorithm writes only what makes it different.
+//   tahoe                 every loss: 1 SMSS and slow start     (tahoe.hpp)
+//   newreno               RFC 6582 partial ACKs                 (newreno.hpp)
+//   aimd<A, B>            +A SMSS per RTT, x B on loss          (aimd.hpp)
+//   vegas                 delay-based, 2..4 segments queued     (vegas.hpp)
+//   cubic                 RFC 9438 with HyStart++ (RFC 9406)    (cubic.hpp)
+//   bbr                   BBR v1, with a pacing rate            (bbr.hpp)
+//   any<A...>             one of them chosen at run time        (any.hpp)
+// Slow start, additive increase, the loss threshold and fast recovery's
+// window are shared pieces in window.hpp, rounds in round.hpp, HyStart++ in
+// hystart.hpp, so an algorithm writes only what makes it different.
+// Optional, for traces (trace.hpp): `state_name() const -> std::string_view`.
 //
 // Example
 // -------
@@ -132,6 +144,7 @@ struct params {
     std::uint32_t mss;                             // effective sender MSS (SMSS), bytes; > 0
     std::uint32_t initial_window = 0;              // bytes; 0 = RFC 6928's, see initial_window()
     std::uint32_t initial_ssthresh = 0xFFFFFFFF;   // RFC 5681 §3.1: "arbitrarily high"
+    std::string_view algorithm{};                  // any<...>'s choice by name (any.hpp); empty: its first
 
     // The course's profile, as its slides draw it: cwnd starts at 1 MSS and
     // ssthresh at 64 KB (65536 bytes), so slow start is visible from the
@@ -154,6 +167,17 @@ struct params {
         std::min(10 * mss, std::max<std::uint64_t>(2 * mss, 14600)), 0xFFFFFFFF));
 }
 
+// A delivery-rate sample (draft-cheng-iccrg-delivery-rate-estimation §3.3),
+// made by delivery_rate.hpp's sampler on the connection's side.
+struct rate_sample {
+    double delivery_rate = 0;           // bytes per second
+    duration interval{};                // over which it was measured: max(send, ack elapsed)
+    std::uint64_t delivered = 0;        // bytes delivered in the interval
+    std::uint64_t prior_delivered = 0;  // the connection's delivered count when the segment left
+    std::uint32_t prior_in_flight = 0;  // bytes in flight before this ACK
+    bool is_app_limited = false;        // the sender ran out of data in the interval
+};
+
 // A new cumulative ACK (snd_una advanced).
 struct ack_event {
     instant now;
@@ -161,6 +185,7 @@ struct ack_event {
     std::uint32_t bytes_in_flight;      // before this ACK was applied
     std::optional<duration> rtt;        // an RTT sample, when this ACK gave one (Karn's rule applied)
     std::uint64_t delivered;            // bytes delivered since the connection began (for rate samples)
+    std::optional<rate_sample> rate{};  // when the connection runs delivery_rate.hpp's sampler
 };
 
 // A loss signal: duplicate ACKs, SACK, a timeout, an ECN echo.

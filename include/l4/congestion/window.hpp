@@ -61,6 +61,25 @@ private:
     std::uint64_t bytes_acked_ = 0;
 };
 
+// Fast recovery's window, shared by Reno's relatives (RFC 5681 §3.2, RFC 6582 §3.2).
+
+// RFC 5681 §3.2 step 3: cwnd = ssthresh + 3*SMSS on entering fast recovery,
+// the three segments that left the network to make the three duplicate ACKs.
+[[nodiscard]] constexpr std::uint32_t recovery_window(std::uint32_t ssthresh, std::uint32_t smss) noexcept {
+    return saturating_add(ssthresh, saturating_add(smss, saturating_add(smss, smss)));
+}
+
+// RFC 6582 §3.2 step 5: a partial ACK deflates cwnd by the bytes it
+// acknowledged and adds back one SMSS when it acknowledged at least one SMSS.
+// Floored at 2*SMSS (RFC 5681 eq. 4's floor), never below: a partial ACK of
+// more than the inflated window would otherwise wrap.
+[[nodiscard]] constexpr std::uint32_t deflate_partial(std::uint32_t cwnd, std::uint32_t bytes_acked,
+                                                      std::uint32_t smss) noexcept {
+    std::uint32_t w = cwnd > bytes_acked ? cwnd - bytes_acked : 0;
+    if (bytes_acked >= smss) w = saturating_add(w, smss);
+    return std::max(w, saturating_add(smss, smss));
+}
+
 // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance at or above.
 [[nodiscard]] constexpr std::uint32_t grow_window(std::uint32_t cwnd, std::uint32_t ssthresh,
                                                  additive_increase& ai, std::uint32_t bytes_acked,
