@@ -189,7 +189,7 @@ int do_poll(void* u, pollfd* fds, nfds_t n, int timeout_ms) {
     const std::optional<instant> until =
         timeout_ms < 0 ? std::nullopt : std::optional{a.h.now() + std::chrono::milliseconds{timeout_ms}};
     int ready = 0;
-    a.h.block(lk, [&] {
+    const bool ended = a.h.block(lk, [&] {
         ready = 0;
         for (nfds_t i = 0; i < n; ++i) {
             auto* s = a.sockets.find(fds[i].fd);
@@ -203,7 +203,7 @@ int do_poll(void* u, pollfd* fds, nfds_t n, int timeout_ms) {
         }
         return ready > 0 || (until && a.h.now() >= *until);
     });
-    return ready;
+    return ended ? ready : 0;
 }
 
 int do_epoll_create(void* u, int) {

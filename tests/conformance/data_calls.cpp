@@ -63,10 +63,11 @@ int do_accept(void* u, int fd, sockaddr* addr, socklen_t* len) {
     const int domain = s->domain;
     const bool nonblocking = s->nonblocking;
     io_result<net::socket_id> child = errc::would_block;
-    a.h.block(lk, [&] {
+    const bool ended = a.h.block(lk, [&] {
         child = a.h.stack().accept(s->id);
         return nonblocking || child || child.error() != errc::would_block || !a.sockets.find(fd);
     });
+    if (!ended) return fail(EAGAIN);
     if (!a.sockets.find(fd)) return fail(EBADF);
     if (!child) return fail(to_errno(child.error()));
     a.h.settle();
@@ -95,7 +96,8 @@ int do_connect(void* u, int fd, const sockaddr* addr, socklen_t len) {
         s->connecting = true;
         return fail(EINPROGRESS);
     }
-    a.h.block(lk, [&] { return !a.sockets.find(fd) || !a.sockets.in_handshake(*a.sockets.find(fd)); });
+    if (!a.h.block(lk, [&] { return !a.sockets.find(fd) || !a.sockets.in_handshake(*a.sockets.find(fd)); }))
+        return fail(EAGAIN);
     s = a.sockets.find(fd);
     if (!s) return fail(EBADF);
     if (const int e = a.sockets.take_error(*s)) return fail(e);
@@ -117,7 +119,7 @@ ssize_t receive(adapter& a, int fd, void* buf, std::size_t len, bool dontwait) {
     if (len == 0) return 0;
     const bool nonblocking = s->nonblocking || dontwait;
     ssize_t result = 0;
-    a.h.block(lk, [&] {
+    const bool ended = a.h.block(lk, [&] {
         s = a.sockets.find(fd);
         if (!s) return (void)(result = fail(EBADF)), true;
         auto r = a.h.stack().recv(s->id, {static_cast<std::uint8_t*>(buf), len});
@@ -137,6 +139,7 @@ ssize_t receive(adapter& a, int fd, void* buf, std::size_t len, bool dontwait) {
         result = fail(to_errno(e));
         return true;
     });
+    if (!ended) result = fail(EAGAIN);
     a.h.settle();  // a read may open the window: the update goes out now
     return result;
 }
@@ -150,7 +153,7 @@ ssize_t transmit(adapter& a, int fd, const void* buf, std::size_t len, bool dont
     const bool nonblocking = s->nonblocking || dontwait;
     std::size_t done = 0;
     ssize_t result = 0;
-    a.h.block(lk, [&] {
+    const bool ended = a.h.block(lk, [&] {
         s = a.sockets.find(fd);
         if (!s) return (void)(result = fail(EBADF)), true;
         if (const int err = a.sockets.take_error(*s)) return (void)(result = done ? ssize_t(done) : fail(err)), true;
@@ -177,6 +180,7 @@ ssize_t transmit(adapter& a, int fd, const void* buf, std::size_t len, bool dont
         result = static_cast<ssize_t>(done);
         return true;
     });
+    if (!ended) result = done ? static_cast<ssize_t>(done) : fail(EAGAIN);
     a.h.settle();
     return result;
 }

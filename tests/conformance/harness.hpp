@@ -219,18 +219,28 @@ public:
 
     // Runs `attempt` (under the lock) until it says done, waiting between
     // tries until the stack changed. `attempt` returns true when done.
+    // False when nothing changed for `stall` of real time: the call was
+    // made on packetdrill's main thread (the script did not expect it to
+    // block), so nothing else can ever move the stack; the caller fails it
+    // with EAGAIN and says so, and packetdrill reports the script failed.
     template <class Attempt>
-    void block(std::unique_lock<std::mutex>& lk, Attempt&& attempt) {
+    [[nodiscard]] bool block(std::unique_lock<std::mutex>& lk, Attempt&& attempt) {
+        constexpr auto stall = std::chrono::seconds{5};
         while (true) {
             const bool done = attempt();
             if (signalled_) {
                 signalled_ = false;
                 progress_.notify_all();
             }
-            if (done) return;
+            if (done) return true;
             blocked_ = true;
-            changed_.wait(lk, [&] { return signalled_; });
+            const bool woke = changed_.wait_for(lk, stall, [&] { return signalled_; });
             blocked_ = false;
+            if (!woke) {
+                std::fprintf(stderr, "l4kit-adapter: a call blocked %llds of real time with nothing moving "
+                             "(the script did not expect it to block)\n", static_cast<long long>(stall.count()));
+                return false;
+            }
         }
     }
 

@@ -82,7 +82,10 @@ def preprocess(text):
             reason = reason or "Linux-only command: " + kept[0][:60]
         return "\n" * m.group(0).count("\n")  # packetdrill's line numbers stay the script's
 
-    text = re.sub(r"`([^`]*)`", command, text)
+    # A command event's time goes with it: "+0 `cmd`" leaves no stray "+0".
+    text = re.sub(r"(?m)^[ \t]*[-+0-9.~*]*[ \t]*`([^`]*)`", command, text)
+    if re.search(r"FASTOPEN|\bFO\b|\bFOEXP\b", text):
+        reason = reason or "TCP Fast Open (RFC 7413): not in l4kit"
     # Python assertions on Linux's tcp_info (cwnd, RTT, counters): l4kit has
     # none to give; the segments and calls around them are still judged.
     text = re.sub(r"(?ms)^[ \t]*[-+0-9.~*]*[ \t]*%\{.*?\}%", lambda m: "\n" * m.group(0).count("\n"), text)
