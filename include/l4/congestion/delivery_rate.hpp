@@ -1,0 +1,126 @@
+// The delivery-rate sampler of draft-cheng-iccrg-delivery-rate-estimation:
+// per segment sent it remembers how much had been delivered, and when; per
+// ACK it makes a rate_sample (concept.hpp) of the bytes delivered between
+// the send of the newest acknowledged segment and this ACK, over the longer
+// of the send and the ACK intervals. BBR (bbr.hpp) reads it from
+// ack_event::rate; without it BBR falls back to an estimate from ACKs alone.
+//
+// Reading list: draft-cheng-iccrg-delivery-rate-estimation-02 §3 (the
+// algorithm, whose names this header keeps: C.delivered, P.delivered, ...).
+//
+// How a connection drives it (cumulative ACKs; no SACK yet):
+//   on_send(seq, len, now, in_flight)   every data segment that leaves,
+//                                       retransmissions too, before it leaves;
+//                                       in_flight is the bytes in flight before it
+//   on_app_limited(in_flight)           when the send pass stops with less than
+//                                       one SMSS queued while cwnd had room, not
+//                                       in recovery (§3.4): samples until that
+//                                       data is delivered are app-limited
+//   on_ack(snd_una, now, prior_in_flight, min_rtt) -> optional<rate_sample>
+//                                       after snd.una advanced; put the result
+//                                       in ack_event::rate
+//   on_rto()                            after a timeout: what was in flight is
+//                                       forgotten (its retransmissions will be
+//                                       sent and recorded again)
+// It holds at most Capacity records, oldest dropped first (a segment without
+// a record gives no sample); 0 allocations.
+#pragma once
+
+#include <l4/congestion/concept.hpp>
+#include <l4/core/seq32.hpp>
+#include <l4/core/time.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace l4::congestion {
+
+template <std::size_t Capacity = 1024>
+class delivery_rate_sampler {
+    static_assert(Capacity > 0);
+
+public:
+    // §3.2 upon sending a packet.
+    constexpr void on_send(seq32 seq, std::uint32_t len, instant now, std::uint32_t in_flight) noexcept {
+        if (len == 0) return;
+        if (in_flight == 0) first_sent_time_ = delivered_time_ = now;  // the flight starts now
+        const record r{seq, seq + len, now, first_sent_time_, delivered_time_, delivered_, app_limited_ != 0};
+        // A retransmission replaces the record of the same bytes, in its place.
+        if (size_ > 0 && seq < at(size_ - 1).end) {
+            for (std::size_t i = 0; i < size_; ++i) {
+                if (at(i).seq == seq) {
+                    at(i) = r;
+                    return;
+                }
+            }
+        }
+        if (size_ == Capacity) pop();
+        at(size_++) = r;
+    }
+
+    // §3.4: the sender is application-limited until what is in flight now is delivered.
+    constexpr void on_app_limited(std::uint32_t in_flight) noexcept {
+        app_limited_ = std::max<std::uint64_t>(delivered_ + in_flight, 1);
+    }
+
+    // §3.3 upon receiving an ACK: every record below snd.una is delivered.
+    constexpr std::optional<rate_sample> on_ack(seq32 snd_una, instant now, std::uint32_t prior_in_flight,
+                                                std::optional<duration> min_rtt) noexcept {
+        std::optional<record> newest;
+        while (size_ > 0 && at(0).end <= snd_una) {
+            const record p = at(0);
+            pop();
+            delivered_ += static_cast<std::uint32_t>(p.end - p.seq);
+            delivered_time_ = now;
+            // The most recently sent of the delivered packets sets the sample (§3.3 UpdateRateSample).
+            if (!newest || p.delivered > newest->delivered || p.sent_time >= newest->sent_time) newest = p;
+        }
+        if (app_limited_ != 0 && delivered_ > app_limited_) app_limited_ = 0;
+        if (!newest) return std::nullopt;
+        first_sent_time_ = newest->sent_time;
+        // §3.3 GenerateRateSample: the longer of the send and ACK phases.
+        const duration send_elapsed = newest->sent_time - newest->first_sent_time;
+        const duration ack_elapsed = delivered_time_ - newest->delivered_time;
+        const duration interval = std::max(send_elapsed, ack_elapsed);
+        // An interval shorter than the minimum RTT is ACK compression, not a rate.
+        if (interval <= duration::zero() || (min_rtt && interval < *min_rtt)) return std::nullopt;
+        const std::uint64_t delivered = delivered_ - newest->delivered;
+        return rate_sample{.delivery_rate = static_cast<double>(delivered) / std::chrono::duration<double>(interval).count(),
+                           .interval = interval,
+                           .delivered = delivered,
+                           .prior_delivered = newest->delivered,
+                           .prior_in_flight = prior_in_flight,
+                           .is_app_limited = newest->is_app_limited};
+    }
+
+    constexpr void on_rto() noexcept { size_ = 0; }
+
+    [[nodiscard]] constexpr std::uint64_t delivered() const noexcept { return delivered_; }  // C.delivered
+    [[nodiscard]] constexpr bool app_limited() const noexcept { return app_limited_ != 0; }
+    [[nodiscard]] constexpr std::size_t records() const noexcept { return size_; }
+
+private:
+    struct record {
+        seq32 seq, end;
+        instant sent_time, first_sent_time, delivered_time;  // P.sent_time, P.first_sent_time, P.delivered_time
+        std::uint64_t delivered;                             // P.delivered
+        bool is_app_limited;
+    };
+    constexpr record& at(std::size_t i) noexcept { return ring_[(head_ + i) % Capacity]; }
+    constexpr void pop() noexcept {
+        head_ = (head_ + 1) % Capacity;
+        --size_;
+    }
+
+    std::array<record, Capacity> ring_{};
+    std::size_t head_ = 0, size_ = 0;
+    std::uint64_t delivered_ = 0;    // C.delivered, bytes
+    std::uint64_t app_limited_ = 0;  // C.app_limited: 0, or delivered_ + in flight when it began
+    instant delivered_time_{}, first_sent_time_{};
+};
+
+}  // namespace l4::congestion
