@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
 
@@ -102,6 +103,22 @@ std::optional<socket_option> option_for(int level, int name) {
 }
 
 std::string option_text(int level, int name) {
+    struct known {
+        int level, name;
+        const char* text;
+    };
+    static constexpr known names[] = {
+        {SOL_SOCKET, SO_ZEROCOPY, "SO_ZEROCOPY"}, {SOL_SOCKET, SO_TIMESTAMPING, "SO_TIMESTAMPING"},
+        {SOL_SOCKET, SO_MAX_PACING_RATE, "SO_MAX_PACING_RATE"}, {IPPROTO_TCP, TCP_CORK, "TCP_CORK"},
+        {IPPROTO_TCP, TCP_INQ, "TCP_INQ"}, {IPPROTO_TCP, TCP_NOTSENT_LOWAT, "TCP_NOTSENT_LOWAT"},
+        {IPPROTO_TCP, TCP_CONGESTION, "TCP_CONGESTION"}, {IPPROTO_TCP, TCP_INFO, "TCP_INFO"},
+        {IPPROTO_TCP, TCP_FASTOPEN, "TCP_FASTOPEN"}, {IPPROTO_TCP, TCP_FASTOPEN_CONNECT, "TCP_FASTOPEN_CONNECT"},
+        {IPPROTO_TCP, TCP_MD5SIG, "TCP_MD5SIG"}, {IPPROTO_TCP, TCP_QUICKACK, "TCP_QUICKACK"},
+        {IPPROTO_IP, IP_TOS, "IP_TOS"}, {IPPROTO_IP, IP_MTU_DISCOVER, "IP_MTU_DISCOVER"},
+        {IPPROTO_IP, IP_FREEBIND, "IP_FREEBIND"}, {IPPROTO_IPV6, IPV6_TCLASS, "IPV6_TCLASS"},
+    };
+    for (const auto& k : names)
+        if (k.level == level && k.name == name) return std::string{"sockopt "} + k.text;
     return "sockopt level " + std::to_string(level) + " name " + std::to_string(name);
 }
 

@@ -185,16 +185,25 @@ ssize_t transmit(adapter& a, int fd, const void* buf, std::size_t len, bool dont
     return result;
 }
 
+std::string flag_text(int flags) {
+    std::string t;
+    for (auto [bit, name] : {std::pair{MSG_PEEK, "MSG_PEEK"}, {MSG_WAITALL, "MSG_WAITALL"}, {MSG_TRUNC, "MSG_TRUNC"},
+                             {MSG_MORE, "MSG_MORE"}, {MSG_EOR, "MSG_EOR"}, {MSG_ZEROCOPY, "MSG_ZEROCOPY"},
+                             {MSG_FASTOPEN, "MSG_FASTOPEN"}, {MSG_ERRQUEUE, "MSG_ERRQUEUE"}, {MSG_OOB, "MSG_OOB"}})
+        if (flags & bit) t += std::string{t.empty() ? "" : "|"} + name;
+    return t.empty() ? std::to_string(flags) : t;
+}
+
 bool recv_flags_ok(adapter& a, int flags) {
     if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) == 0) return true;
     std::unique_lock lk{a.h.mutex};
-    a.sockets.unsupported("recv flags " + std::to_string(flags));
+    a.sockets.unsupported("recv flags " + flag_text(flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)));
     return false;
 }
 bool send_flags_ok(adapter& a, int flags) {
     if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) == 0) return true;
     std::unique_lock lk{a.h.mutex};
-    a.sockets.unsupported("send flags " + std::to_string(flags));
+    a.sockets.unsupported("send flags " + flag_text(flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)));
     return false;
 }
 

@@ -20,6 +20,7 @@ import argparse
 import concurrent.futures
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -62,20 +63,27 @@ def preprocess(text):
                 continue
             # sysctl -q a=b c=d, and set_sysctls.py /proc/sys/net/ipv4/a=b
             if line.startswith("sysctl -q ") or re.match(r"\S*set_sysctls\.py ", line):
-                for item in line.split()[1:]:
+                for item in shlex.split(line)[1:]:
                     if item == "-q":
                         continue
                     settings.append(item.replace("/proc/sys/", "").replace("/", "."))
                 continue
             kept.append(line)
         for setting in settings:
-            s = re.match(r"net\.ipv4\.(\w+)=(\S+)$", setting)
+            s = re.match(r"net\.ipv4\.(\w+)=(.+)$", setting)
             if s and s.group(1) in TSO_KNOBS:
                 continue
-            if s and s.group(1) in SYSCTL_FLAGS:
-                flags.append(f"{SYSCTL_FLAGS[s.group(1)]}={int(s.group(2), 0)}")
+            # Buffer sizes "min default max": Linux starts a send buffer at the
+            # default and scales its window from the largest receive buffer.
+            if s and s.group(1) in ("tcp_wmem", "tcp_rmem"):
+                sizes = s.group(2).split()
+                if len(sizes) == 3 and all(x.isdigit() for x in sizes):
+                    flags.append(f"sndbuf={sizes[1]}" if s.group(1) == "tcp_wmem" else f"rcvbuf={sizes[2]}")
+                    continue
+            if s and s.group(1) in SYSCTL_FLAGS and s.group(2).isdigit():
+                flags.append(f"{SYSCTL_FLAGS[s.group(1)]}={int(s.group(2))}")
                 continue
-            if s and s.group(1) == "tcp_ecn" and int(s.group(2), 0) == 0:
+            if s and s.group(1) == "tcp_ecn" and s.group(2) == "0":
                 continue  # l4kit sends no ECN
             kept.append("sysctl " + setting)
         if kept:
