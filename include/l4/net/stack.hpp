@@ -23,6 +23,7 @@
 #include <l4/core/frame_queue.hpp>
 #include <l4/core/keyed_hash.hpp>
 #include <l4/core/ports.hpp>
+#include <l4/core/socket_option.hpp>
 #include <l4/core/time.hpp>
 #include <l4/core/timer_wheel.hpp>
 #include <l4/link/concept.hpp>
@@ -44,6 +45,7 @@ namespace l4::net {
 using wire::input_verdict;
 using wire::received;
 using wire::socket_type;
+using l4::socket_option;
 
 struct stack_config {
     std::vector<ip_address> addresses{};
@@ -128,6 +130,15 @@ public:
             else r = sockets_.open(index, *local);
         });
         return r;
+    }
+
+    // A socket of transport T, where the stack carries two of a kind (a TCP
+    // variant beside TCP).
+    template <class T>
+    [[nodiscard]] result<socket_id> socket() {
+        auto local = transport<T>().open();
+        if (!local) return local.error();
+        return sockets_.open(index_of<T>(), *local);
     }
 
     // Errors: bad_socket, invalid_argument (already bound),
@@ -227,6 +238,22 @@ public:
     [[nodiscard]] io_result<std::size_t> recv(socket_id s, mut_bytes buffer) {
         return with_socket<std::size_t>(s, [&](auto& t, std::uint32_t id) -> io_result<std::size_t> {
             if constexpr (requires { t.recv(id, buffer); }) return to_io(t.recv(id, buffer));
+            else return errc::not_supported;
+        });
+    }
+
+    // setsockopt(2) and getsockopt(2). Errors: bad_socket, not_supported
+    // (the transport lacks the option), invalid_argument (a value out of
+    // range, or an option that can no longer change).
+    [[nodiscard]] io_result<void> set_option(socket_id s, socket_option o, std::int64_t value) {
+        return with_socket<void>(s, [&](auto& t, std::uint32_t id) -> io_result<void> {
+            if constexpr (requires { t.set_option(id, o, value); }) return to_io(t.set_option(id, o, value));
+            else return errc::not_supported;
+        });
+    }
+    [[nodiscard]] io_result<std::int64_t> get_option(socket_id s, socket_option o) {
+        return with_socket<std::int64_t>(s, [&](auto& t, std::uint32_t id) -> io_result<std::int64_t> {
+            if constexpr (requires { t.get_option(id, o); }) return to_io(t.get_option(id, o));
             else return errc::not_supported;
         });
     }

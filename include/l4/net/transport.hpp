@@ -20,6 +20,7 @@
 // Optional (the stack's verb answers not_supported without them)
 //   connect, sendto, send, recvfrom, recv, listen, accept, shutdown, abort,
 //   readable, writable, local_address, peer_address, recv_queue,
+//   set_option(id, socket_option, int64) -> result<void>, get_option(id, o) -> result<int64>,
 //   on_timer(host, key, now)   a timer the transport armed has fired
 //   on_peer_error(local, remote, errc)   an ICMP error quoting its datagram
 //

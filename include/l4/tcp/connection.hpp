@@ -21,7 +21,9 @@
 //   RFC 9293 §3.3.2 states, §3.4 sequence numbers, §3.10.7 segment arrival
 //   RFC 6298 retransmission timer; RFC 5681 congestion control and fast
 //   retransmit; RFC 6582 partial ACKs; RFC 1122 §4.2.3.2 delayed ACKs;
-//   RFC 9293 §3.8.6.1 zero-window probing; RFC 5961 §3-4 challenge ACKs.
+//   RFC 9293 §3.8.6.1 zero-window probing; RFC 5961 §3-4 challenge ACKs;
+//   RFC 7323 window scale, timestamps and PAWS (options.hpp); RFC 9293
+//   §3.8.4 keep-alive; §3.8.3 the user timeout.
 #pragma once
 
 #include <l4/congestion/concept.hpp>
@@ -30,54 +32,29 @@
 #include <l4/core/seq32.hpp>
 #include <l4/core/time.hpp>
 #include <l4/flow/concept.hpp>
+#include <l4/tcp/config.hpp>
+#include <l4/tcp/options.hpp>
 #include <l4/tcp/reassembly.hpp>
 #include <l4/tcp/rto.hpp>
 #include <l4/tcp/segment.hpp>
 #include <l4/tcp/state.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 
 namespace l4::tcp {
 
-using namespace std::chrono_literals;
-
-struct config {
-    std::uint32_t send_buffer = 64 * 1024;
-    std::uint32_t receive_buffer = 64 * 1024 - 1;  // no window scaling yet: the window field's maximum
-    std::uint16_t mss = 1460;                       // ours, announced on the SYN (link MTU − 40, or − 60 over IPv6)
-    std::uint16_t default_peer_mss = 536;           // RFC 9293 §3.7.1 when the peer announces none (1220 over IPv6)
-    duration time_wait = 60s;                       // 2·MSL
-    duration delayed_ack = 200ms;                   // RFC 1122 §4.2.3.2 (at most 500 ms); 0: ACK every segment at once
-    rto_config rto{};
-    std::uint32_t max_retransmissions = 12;         // of one segment; then the connection ends with timed_out
-    std::uint32_t initial_window = 0;               // bytes; 0: RFC 6928
-    bool nodelay = false;                           // TCP_NODELAY: Nagle off
-};
-
-struct counters {
-    std::uint64_t segments_in = 0, segments_out = 0;
-    std::uint64_t bytes_in = 0, bytes_out = 0;  // payload, first transmissions only for bytes_out
-    std::uint64_t retransmits_timeout = 0, retransmits_fast = 0;
-    std::uint64_t duplicates_in = 0;            // payload bytes we already had
-    std::uint64_t out_of_order_in = 0;          // segments that arrived ahead of a hole
-    std::uint64_t dropped_unacceptable = 0;     // failed the acceptability test (answered with an ACK)
-    std::uint64_t dropped_bad_ack = 0;          // acknowledges what was never sent
-    std::uint64_t dropped_no_ack = 0;           // synchronized state, ACK bit off
-    std::uint64_t dropped_reassembly_full = 0;  // out-of-order bytes past the reassembly bound
-    std::uint64_t challenge_acks = 0;           // RFC 5961: in-window RST or SYN that is not exact
-    std::uint64_t window_probes = 0;
-};
-
 template <class Congestion, class Sender, class Receiver>
 class connection {
 public:
     // Active open: SYN-SENT, the SYN leaves at the next poll_transmit.
     connection(const config& cfg, seq32 iss, instant now)
-        : cfg_{cfg}, send_buf_{cfg.send_buffer}, recv_buf_{cfg.receive_buffer}, rto_{cfg.rto}, iss_{iss},
-          snd_una_{iss}, snd_nxt_{iss}, snd_wl2_{iss}, snd_max_{iss}, created_{now} {
+        : cfg_{cfg}, send_buf_{cfg.send_buffer}, recv_buf_{cfg.receive_buffer}, rto_{cfg.rto},
+          opts_{cfg.offer, cfg.receive_buffer, ts_offset_for(iss)}, iss_{iss},
+          snd_una_{iss}, snd_nxt_{iss}, snd_wl2_{iss}, snd_max_{iss}, created_{now}, now_{now}, idle_since_{now} {
         state_ = state::syn_sent;
         snd_mss_ = cfg.default_peer_mss;
     }
@@ -146,6 +123,28 @@ public:
         enter_closed(errc::ok);
     }
 
+    // An ICMP error about this connection (RFC 1122 §4.2.3.9): a hard one
+    // ends a handshake at once; later it is kept, and reported if the
+    // connection times out.
+    void on_icmp_error(errc e) {
+        if (state_ == state::syn_sent || state_ == state::syn_received) enter_closed(e);
+        else if (synchronized(state_) && state_ != state::time_wait) soft_error_ = e;
+    }
+
+    // setsockopt on a live connection: the settings that may change after
+    // the handshake (buffers, MSS and the SYN's options may not).
+    void update(const config& c) {
+        cfg_.nodelay = c.nodelay;
+        cfg_.delayed_ack = c.delayed_ack;
+        cfg_.max_retransmissions = c.max_retransmissions;
+        cfg_.user_timeout = c.user_timeout;
+        if (c.keepalive && !cfg_.keepalive) idle_since_ = now_;
+        cfg_.keepalive = c.keepalive;
+        cfg_.keep_idle = c.keep_idle;
+        cfg_.keep_interval = c.keep_interval;
+        cfg_.keep_count = c.keep_count;
+    }
+
     // --- segments in -------------------------------------------------------
 
     // `seg` is a parsed segment of this 4-tuple (wire::basic_tcp_repr), its
@@ -153,6 +152,7 @@ public:
     template <class Repr>
     void on_segment(const Repr& seg, instant now) {
         ++counters_.segments_in;
+        now_ = now;
         if (state_ == state::closed) return;
         if (state_ == state::syn_sent) return on_segment_syn_sent(seg, now);
         on_segment_synchronized(seg, now);
@@ -164,6 +164,7 @@ public:
     // running the timers that are due.
     template <class Emit>
     void poll_transmit(instant now, Emit&& emit) {
+        now_ = std::max(now_, now);
         run_timers(now);
         if (reset_) {
             emit(*reset_);
@@ -178,10 +179,15 @@ public:
         // RFC 9293 §3.10.7.4: in SYN-RECEIVED the answer to a repeated SYN is our SYN-ACK again.
         if (state_ == state::syn_received && ack_now_) snd_nxt_ = iss_;
         if ((state_ == state::syn_sent || state_ == state::syn_received) && snd_nxt_ == iss_) {
-            segment s = header(iss_);
-            s.flags.bits = wire::tcp_flags::syn | (state_ == state::syn_received ? wire::tcp_flags::ack : 0);
-            if (state_ == state::syn_sent) s.ack = seq32{0};
-            s.options.mss = cfg_.mss;
+            const bool syn_ack = state_ == state::syn_received;
+            segment s;
+            s.seq = iss_;
+            s.ack = syn_ack ? rcv_nxt_ : seq32{0};
+            s.flags.bits = wire::tcp_flags::syn | (syn_ack ? wire::tcp_flags::ack : 0);
+            // RFC 7323 §2.2: a SYN's window is never scaled.
+            s.window = static_cast<std::uint16_t>(std::min<std::size_t>(recv_buf_.free(), 0xFFFF));
+            if (syn_ack) rcv_adv_ = std::max(rcv_adv_, rcv_nxt_ + s.window);
+            s.options = opts_.syn_options(cfg_.mss, syn_ack, now);
             put(emit, s, now);
             snd_nxt_ = iss_ + 1;
             return;
@@ -225,16 +231,23 @@ public:
             send_probe(emit, now);
             sent = true;
         }
+        if (keepalive_now_) {
+            keepalive_now_ = false;
+            ++counters_.keepalive_probes;
+            put(emit, header(snd_una_ - 1), now);
+            sent = true;
+        }
         if (!sent && ack_now_) send_ack(emit, now);
     }
 
-    // The earliest of the retransmission, delayed-ACK, persist and
-    // TIME-WAIT timers, or nullopt.
+    // The earliest of the retransmission, delayed-ACK, persist, keep-alive
+    // and TIME-WAIT timers, or nullopt.
     [[nodiscard]] std::optional<instant> next_deadline() const noexcept {
         std::optional<instant> d;
-        for (const auto& t : {rto_at_, delack_at_, persist_at_, time_wait_at_})
+        for (const auto& t : {rto_at_, delack_at_, persist_at_, time_wait_at_, keepalive_due()})
             if (t && (!d || *t < *d)) d = t;
-        if ((reset_ || ack_now_ || fast_retransmit_ || probe_now_) && state_ != state::closed) d = created_;
+        if ((reset_ || ack_now_ || fast_retransmit_ || probe_now_ || keepalive_now_) && state_ != state::closed)
+            d = created_;
         return d;
     }
 
@@ -261,6 +274,8 @@ public:
     [[nodiscard]] const counters& stats() const noexcept { return counters_; }
     [[nodiscard]] const Congestion& congestion() const noexcept { return cc_; }
     [[nodiscard]] const rto_estimator& rto() const noexcept { return rto_; }
+    [[nodiscard]] const negotiated_options& options() const noexcept { return opts_; }
+    [[nodiscard]] const config& settings() const noexcept { return cfg_; }
     [[nodiscard]] seq32 snd_una() const noexcept { return snd_una_; }
     [[nodiscard]] seq32 snd_nxt() const noexcept { return snd_nxt_; }
     [[nodiscard]] seq32 rcv_nxt() const noexcept { return rcv_nxt_; }
@@ -281,8 +296,10 @@ private:
         snd_wnd_ = syn.window;  // RFC 7323 §2.2: a SYN's window is never scaled
         last_peer_window_ = syn.window;
         snd_wl1_ = syn.seq_number;
-        if (syn.options.mss) snd_mss_ = std::min<std::uint32_t>(*syn.options.mss, cfg_.mss);
-        else snd_mss_ = std::min<std::uint32_t>(cfg_.default_peer_mss, cfg_.mss);
+        opts_.on_peer_syn(syn.options);
+        const std::uint32_t mss = std::min<std::uint32_t>(syn.options.mss.value_or(cfg_.default_peer_mss), cfg_.mss);
+        // RFC 9293 §3.7.1: the options every segment carries come out of the MSS.
+        snd_mss_ = std::max<std::uint32_t>(mss - std::min(mss, opts_.fixed_options_len()), 1);
         cc_ = Congestion{congestion::params{snd_mss_, cfg_.initial_window}};
     }
 
@@ -302,6 +319,7 @@ private:
         }
         if (!seg.flags.has(f::syn)) return;
         take_syn(seg);
+        idle_since_ = now;
         if (has_ack) {
             snd_una_ = seg.ack_number;
             snd_wl2_ = seg.ack_number;
@@ -322,12 +340,20 @@ private:
         using f = wire::tcp_flags;
         const std::uint32_t len = seq_len(seg);
         const std::uint32_t rcv_wnd = rcv_adv_ - rcv_nxt_ > 0 ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
+        if (!seg.flags.has(f::rst) && opts_.paws_rejects(seg.options.ts)) {
+            ++counters_.dropped_paws;  // RFC 7323 §5.3 R1: answered like an unacceptable segment
+            ack_now_ = true;
+            return;
+        }
         if (!acceptable(seg.seq_number, len, rcv_wnd)) {
             ++counters_.dropped_unacceptable;
             if (!seg.flags.has(f::rst)) ack_now_ = true;  // RFC 9293 §3.10.7.4 first
             if (state_ == state::time_wait && seg.flags.has(f::fin)) restart_time_wait(now);
             return;
         }
+        opts_.on_acceptable_segment(seg.options.ts, seg.seq_number);  // RFC 7323 §4.3 R3
+        idle_since_ = now;
+        keep_probes_ = 0;
         if (seg.flags.has(f::rst)) {
             // RFC 5961 §3.2: only the exact next sequence number resets; the rest of the window is challenged.
             if (seg.seq_number != rcv_nxt_) return challenge();
@@ -347,7 +373,7 @@ private:
                 return;
             }
             state_ = state::established;
-            snd_wnd_ = seg.window;
+            snd_wnd_ = peer_window(seg);
             snd_wl1_ = seg.seq_number;
             snd_wl2_ = seg.ack_number;
         }
@@ -392,7 +418,14 @@ private:
             snd_una_ = ack;
             if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
             dupacks_ = 0;
-            const auto rtt = rtt_sample(now);
+            una_since_ = now;
+            auto rtt = opts_.rtt_sample(seg.options.ts, now);  // RFC 7323 §4.1: every ACK of new data
+            if (rtt) {
+                rto_.on_sample(*rtt);
+                if (rtt_timing_ && !(snd_una_ < rtt_seq_)) rtt_timing_ = false;
+            } else {
+                rtt = rtt_sample(now);
+            }
             congestion::ack_event ev{now, acked, flight_before, rtt, delivered_};
             if (in_recovery_) {
                 if (ack >= recover_) {
@@ -418,7 +451,7 @@ private:
         }
         // RFC 9293 §3.10.7.4: the window comes from the newest segment only.
         if (snd_wl1_ < seg.seq_number || (snd_wl1_ == seg.seq_number && snd_wl2_ <= ack)) {
-            snd_wnd_ = seg.window;
+            snd_wnd_ = peer_window(seg);
             snd_wl1_ = seg.seq_number;
             snd_wl2_ = ack;
         }
@@ -510,8 +543,27 @@ private:
         s.seq = seq;
         s.ack = rcv_nxt_;
         s.flags.bits = wire::tcp_flags::ack;
-        s.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(rcv_adv_ - rcv_nxt_, 0xFFFF));
+        s.window = window_field();
+        s.options.ts = opts_.segment_timestamps(now_);
+        if (opts_.sack()) {
+            // RFC 2018 §4: the block of the latest segment first; the reassembly keeps them in that order.
+            recv_buf_.for_each_range([&](std::size_t start, std::size_t end) {
+                if (s.options.sack_count < opts_.max_sack_blocks())
+                    s.options.add_sack({rcv_nxt_ + static_cast<std::uint32_t>(start),
+                                        rcv_nxt_ + static_cast<std::uint32_t>(end)});
+            });
+        }
         return s;
+    }
+
+    // The window field: rcv.nxt to the right edge, scaled down (RFC 7323
+    // §2.3), rounded up so that the edge the peer computes never moves left.
+    [[nodiscard]] std::uint16_t window_field() {
+        const std::uint8_t shift = opts_.rcv_wscale();
+        const auto room = static_cast<std::uint32_t>(std::max<std::int32_t>(rcv_adv_ - rcv_nxt_, 0));
+        const std::uint32_t field = std::min<std::uint32_t>((room + (1u << shift) - 1) >> shift, 0xFFFF);
+        if (rcv_nxt_ + (field << shift) > rcv_adv_) rcv_adv_ = rcv_nxt_ + (field << shift);
+        return static_cast<std::uint16_t>(field);
     }
 
     // The receive window, from the policy; the right edge never moves left.
@@ -520,8 +572,16 @@ private:
         const auto room = static_cast<std::uint32_t>(std::max<std::int32_t>(rcv_adv_ - rcv_nxt_, 0));
         flow::receive_state rs{static_cast<std::uint32_t>(recv_buf_.free()),
                                static_cast<std::uint32_t>(recv_buf_.capacity()), cfg_.mss, room};
-        const std::uint32_t wnd = std::min<std::uint32_t>(receiver_.window(rs), 0xFFFF);
+        const std::uint8_t shift = opts_.rcv_wscale();
+        // Whole units of the scale, so that scaling down loses nothing.
+        const std::uint32_t wnd = (std::min<std::uint32_t>(receiver_.window(rs), 0xFFFFu << shift) >> shift) << shift;
         if (rcv_nxt_ + wnd > rcv_adv_) rcv_adv_ = rcv_nxt_ + wnd;
+    }
+
+    // RFC 7323 §2.3: every window but a SYN's is scaled.
+    template <class Repr>
+    [[nodiscard]] std::uint32_t peer_window(const Repr& seg) const noexcept {
+        return static_cast<std::uint32_t>(seg.window) << opts_.snd_wscale();
     }
 
     // After a read: tell the peer when the window opened enough to matter.
@@ -542,6 +602,8 @@ private:
         const auto offset = static_cast<std::uint32_t>(seq - data_front());
         if (offset >= send_buf_.size()) return std::nullopt;
         segment s = header(seq);
+        const std::uint32_t sack_len = s.options.sack_count ? 4 + 8u * s.options.sack_count : 0;
+        len = std::min(len, std::max<std::uint32_t>(snd_mss_ - std::min(snd_mss_, sack_len), 1));
         s.payload_offset = offset;
         s.payload_len = std::min<std::uint32_t>(len, static_cast<std::uint32_t>(send_buf_.size() - offset));
         return s;
@@ -562,10 +624,12 @@ private:
     void put(Emit& emit, const segment& s, instant now) {
         emit(s);
         ++counters_.segments_out;
+        if (s.has(wire::tcp_flags::ack)) opts_.on_ack_sent(s.ack);
         ack_now_ = false;
         delack_at_.reset();
         unacked_segments_ = 0;
         if (s.seq_len() == 0) return;
+        if (snd_una_ == snd_max_) una_since_ = now;  // the oldest unacknowledged byte leaves now
         const seq32 end = s.seq + s.seq_len();
         const bool first_transmission = s.seq >= snd_max_;
         if (s.payload_len > 0 && end > snd_nxt_ && !probing_) {
@@ -636,6 +700,8 @@ private:
             ack_now_ = true;
         }
         if (rto_at_ && now >= *rto_at_) on_rto(now);
+        if (state_ == state::closed) return;
+        if (auto k = keepalive_due(); k && now >= *k) on_keepalive(now);
         if (persist_at_ && now >= *persist_at_) {
             probe_now_ = true;
             persist_backoff_ = std::min<std::uint32_t>(persist_backoff_ + 1, 6);
@@ -648,7 +714,8 @@ private:
     void on_rto(instant now) {
         rto_at_.reset();
         if (in_flight() == 0) return;
-        if (++retries_ > cfg_.max_retransmissions) {
+        const bool user_timeout = cfg_.user_timeout > duration::zero() && now - una_since_ >= cfg_.user_timeout;
+        if (++retries_ > cfg_.max_retransmissions || user_timeout) {
             enter_closed(errc::timed_out);
             return;
         }
@@ -666,6 +733,30 @@ private:
             fast_retransmit_ = true;
         }
         rto_at_ = now + rto_.rto();
+        // RFC 5482: the user timeout ends the connection when it says, not at the next backoff.
+        if (cfg_.user_timeout > duration::zero()) rto_at_ = std::min(*rto_at_, una_since_ + cfg_.user_timeout);
+    }
+
+    // RFC 9293 §3.8.4: when keep-alive is on, an idle connection is probed
+    // with a segment the peer must acknowledge (sequence number snd.una − 1,
+    // no data, as RFC 1122 §4.2.3.6 allows).
+    [[nodiscard]] std::optional<instant> keepalive_due() const noexcept {
+        if (!cfg_.keepalive || !established() || state_ == state::time_wait) return std::nullopt;
+        return idle_since_ + cfg_.keep_idle + cfg_.keep_interval * keep_probes_;
+    }
+
+    void on_keepalive(instant now) {
+        if (in_flight() > 0 || send_state().queued > 0) {
+            idle_since_ = now;  // not idle: the retransmission timer watches the peer
+            keep_probes_ = 0;
+            return;
+        }
+        if (keep_probes_ >= cfg_.keep_count) {
+            enter_closed(errc::timed_out);
+            return;
+        }
+        ++keep_probes_;
+        keepalive_now_ = true;
     }
 
     void enter_time_wait(instant now) {
@@ -678,12 +769,18 @@ private:
 
     void enter_closed(errc why) {
         state_ = state::closed;
+        // RFC 1122 §4.2.3.9: a timeout reports the ICMP error that explains it, if one came.
+        if (why == errc::timed_out && soft_error_ != errc::ok) why = soft_error_;
         if (error_ == errc::ok) error_ = why;
         rto_at_.reset();
         delack_at_.reset();
         persist_at_.reset();
         time_wait_at_.reset();
-        ack_now_ = fast_retransmit_ = probe_now_ = false;
+        ack_now_ = fast_retransmit_ = probe_now_ = keepalive_now_ = false;
+    }
+
+    [[nodiscard]] static std::uint32_t ts_offset_for(seq32 iss) noexcept {
+        return std::rotl(iss.raw(), 13) ^ 0x5bd1e995u;  // keyed, as the ISN is (RFC 7323 §7.1)
     }
 
     [[nodiscard]] bool peer_closed() const noexcept {
@@ -694,6 +791,7 @@ private:
     byte_ring send_buf_;
     receive_buffer recv_buf_;
     rto_estimator rto_;
+    negotiated_options opts_;
     Congestion cc_{congestion::params{536, 0}};
     Sender sender_{};
     Receiver receiver_{};
@@ -712,6 +810,12 @@ private:
 
     std::optional<instant> rto_at_, delack_at_, persist_at_, time_wait_at_;
     instant created_;
+    instant now_{};         // the latest time an input or poll brought
+    instant idle_since_;    // the last acceptable segment, for keep-alive
+    instant una_since_{};   // when the oldest unacknowledged byte was sent or the last ACK advanced, for the user timeout
+    std::uint32_t keep_probes_ = 0;
+    bool keepalive_now_ = false;
+    errc soft_error_ = errc::ok;
     bool rtt_timing_ = false;
     seq32 rtt_seq_;
     instant rtt_sent_{};

@@ -20,6 +20,7 @@
 #include <l4/core/error_code.hpp>
 #include <l4/core/keyed_hash.hpp>
 #include <l4/core/ports.hpp>
+#include <l4/core/socket_option.hpp>
 #include <l4/core/timer.hpp>
 #include <l4/flow/receive_window.hpp>
 #include <l4/flow/sliding_window.hpp>
@@ -100,6 +101,7 @@ public:
     [[nodiscard]] result<void> check_config() const noexcept {
         const auto& c = cfg_.connection;
         if (c.send_buffer == 0 || c.receive_buffer == 0 || c.mss < 64) return errc::invalid_argument;
+        if (c.receive_buffer > max_buffer || c.send_buffer > max_buffer) return errc::invalid_argument;
         return {};
     }
     template <class Host>
@@ -123,7 +125,102 @@ public:
         }
         sockets_[i] = socket{};
         sockets_[i].open = true;
+        sockets_[i].cfg = cfg_.connection;
         return i;
+    }
+
+    // setsockopt(2). Buffers, the MSS and the SYN's options take effect at
+    // the next connect() or listen() (a listener's connections inherit its
+    // settings); the rest at once.
+    [[nodiscard]] result<void> set_option(std::uint32_t id, socket_option o, std::int64_t v) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        auto& c = s->cfg;
+        const bool before_syn = !s->conn && !s->listening;
+        const auto seconds = [](std::int64_t n) { return duration{std::chrono::seconds{n}}; };
+        switch (o) {
+        case socket_option::send_buffer:
+        case socket_option::receive_buffer:
+            if (v <= 0 || v > max_buffer) return errc::invalid_argument;
+            if (!before_syn) return errc::invalid_argument;
+            (o == socket_option::send_buffer ? c.send_buffer : c.receive_buffer) = static_cast<std::uint32_t>(v);
+            break;
+        case socket_option::max_segment:
+            if (v < 64 || v > 0xFFFF || !before_syn) return errc::invalid_argument;
+            s->max_segment = static_cast<std::uint16_t>(v);
+            break;
+        case socket_option::window_scale:
+        case socket_option::sack:
+        case socket_option::timestamps:
+            if (!before_syn) return errc::invalid_argument;
+            (o == socket_option::window_scale ? c.offer.window_scale
+             : o == socket_option::sack       ? c.offer.sack
+                                              : c.offer.timestamps) = v != 0;
+            break;
+        case socket_option::nodelay: c.nodelay = v != 0; break;
+        case socket_option::keepalive: c.keepalive = v != 0; break;
+        case socket_option::keep_idle:
+        case socket_option::keep_interval:
+            if (v <= 0 || v > 86400 * 365) return errc::invalid_argument;
+            (o == socket_option::keep_idle ? c.keep_idle : c.keep_interval) = seconds(v);
+            break;
+        case socket_option::keep_count:
+            if (v <= 0 || v > 1000) return errc::invalid_argument;
+            c.keep_count = static_cast<std::uint32_t>(v);
+            break;
+        case socket_option::user_timeout:
+            if (v < 0 || v > 0x7FFFFFFF) return errc::invalid_argument;
+            c.user_timeout = std::chrono::milliseconds{v};
+            break;
+        case socket_option::delayed_ack:
+            if (v < 0 || v > 500'000) return errc::invalid_argument;  // RFC 1122 §4.2.3.2: under 0.5 s
+            c.delayed_ack = std::chrono::microseconds{v};
+            break;
+        case socket_option::linger: s->linger = v < 0 ? -1 : v; break;
+        case socket_option::error: return errc::invalid_argument;  // read only
+        }
+        if (s->conn) {
+            s->conn->update(c);
+            mark_dirty(id);  // its timers may have moved
+        }
+        return {};
+    }
+
+    // getsockopt(2). `error` reports the error that ended the connection
+    // once, as SO_ERROR does, then 0.
+    [[nodiscard]] result<std::int64_t> get_option(std::uint32_t id, socket_option o) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        const auto& c = s->cfg;
+        const auto ms = [](duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+        const auto secs = [](duration d) { return std::chrono::duration_cast<std::chrono::seconds>(d).count(); };
+        switch (o) {
+        case socket_option::send_buffer: return c.send_buffer;
+        case socket_option::receive_buffer: return c.receive_buffer;
+        case socket_option::max_segment:
+            if (s->conn && s->conn->established()) return s->conn->snd_mss();
+            return s->max_segment ? s->max_segment : c.mss;
+        case socket_option::window_scale: return c.offer.window_scale;
+        case socket_option::sack: return c.offer.sack;
+        case socket_option::timestamps: return c.offer.timestamps;
+        case socket_option::nodelay: return c.nodelay;
+        case socket_option::keepalive: return c.keepalive;
+        case socket_option::keep_idle: return secs(c.keep_idle);
+        case socket_option::keep_interval: return secs(c.keep_interval);
+        case socket_option::keep_count: return c.keep_count;
+        case socket_option::user_timeout: return ms(c.user_timeout);
+        case socket_option::delayed_ack:
+            return std::chrono::duration_cast<std::chrono::microseconds>(c.delayed_ack).count();
+        case socket_option::linger: return s->linger;
+        case socket_option::error: {
+            if (!s->conn || s->error_reported) return 0;
+            const errc e = s->conn->error();
+            if (e == errc::ok) return 0;
+            s->error_reported = true;
+            return static_cast<std::int64_t>(e);
+        }
+        }
+        return errc::not_supported;
     }
 
     template <class Host>
@@ -195,7 +292,7 @@ public:
             local = socket_address{*src, bound->port};
         }
         if (conns_.contains(flow_key{local, peer})) return errc::address_in_use;
-        auto cfg = connection_config(host, peer);
+        auto cfg = connection_config(host, *s, peer);
         s->conn.emplace(cfg, isn(key_, local, peer, now), now);
         s->flow = flow_key{local, peer};
         s->timer = host.add_timer(*this, id);
@@ -249,7 +346,8 @@ public:
         }
         s->user_closed = true;
         if (s->conn) {
-            (void)s->conn->close();
+            if (s->linger == 0) s->conn->abort();  // SO_LINGER with a zero timeout: RFC 9293 §3.10.5
+            else (void)s->conn->close();
             flush(host, id, now);
         } else {
             release(host, id);
@@ -312,7 +410,10 @@ public:
     // An ICMP error about one of our flows: a hard error ends a connection
     // still in its handshake (RFC 1122 §4.2.3.9 leaves established ones be).
     void on_peer_error(const socket_address& local, const socket_address& remote, errc e) {
-        (void)local, (void)remote, (void)e;
+        auto it = conns_.find(flow_key{local, remote});
+        if (it == conns_.end()) return;
+        sockets_[it->second].conn->on_icmp_error(e);
+        mark_dirty(it->second);  // the send pass frees it or re-arms its timer
     }
 
     template <class Host>
@@ -399,7 +500,12 @@ private:
         std::uint32_t backlog = 0, half_open = 0;
         std::deque<std::uint32_t> accept_queue;
         std::optional<std::uint32_t> parent;  // the listener, until accepted
+        tcp::config cfg{};                     // this socket's settings (setsockopt)
+        std::uint16_t max_segment = 0;         // TCP_MAXSEG; 0: from the link
+        std::int64_t linger = -1;              // SO_LINGER; 0: close() resets
+        bool error_reported = false;           // SO_ERROR was read
     };
+    static constexpr std::int64_t max_buffer = std::int64_t{0xFFFF} << max_window_shift;
 
     [[nodiscard]] socket* find(std::uint32_t id) {
         return id < sockets_.size() && sockets_[id].open ? &sockets_[id] : nullptr;
@@ -407,13 +513,14 @@ private:
     [[nodiscard]] const socket* find(std::uint32_t id) const { return const_cast<endpoint*>(this)->find(id); }
 
     template <class Host>
-    [[nodiscard]] config connection_config(Host& host, const socket_address& peer) const {
-        config c = cfg_.connection;
+    [[nodiscard]] config connection_config(Host& host, const socket& s, const socket_address& peer) const {
+        config c = s.cfg;
         if (peer.address.is_v6()) c.default_peer_mss = 1220;  // RFC 8200 §5: 1280 − 60
         const std::size_t room = host.max_segment(peer.address);
-        const std::size_t from_mtu = room > wire::tcp_header_len ? room - wire::tcp_header_len : 64;
-        c.mss = static_cast<std::uint16_t>(std::min<std::size_t>(cfg_.mss ? std::min<std::size_t>(cfg_.mss, from_mtu)
-                                                                           : from_mtu, 0xFFFF));
+        const std::size_t from_mtu = room > header_len ? room - header_len : 64;  // this layout's fixed header
+        std::size_t mss = cfg_.mss ? std::min<std::size_t>(cfg_.mss, from_mtu) : from_mtu;
+        if (s.max_segment) mss = std::min<std::size_t>(mss, s.max_segment);
+        c.mss = static_cast<std::uint16_t>(std::min<std::size_t>(mss, 0xFFFF));
         return c;
     }
 
@@ -442,10 +549,13 @@ private:
         auto child = open();
         if (!child) return;
         auto& s = sockets_[*child];
+        s.cfg = sockets_[listener].cfg;
+        s.max_segment = sockets_[listener].max_segment;
+        s.linger = sockets_[listener].linger;
         s.local = local;
         s.flow = flow_key{local, remote};
         s.parent = listener;
-        s.conn.emplace(connection_config(host, remote), isn(key_, local, remote, now), syn, now);
+        s.conn.emplace(connection_config(host, s, remote), isn(key_, local, remote, now), syn, now);
         s.timer = host.add_timer(*this, *child);
         conns_.emplace(*s.flow, *child);
         ++sockets_[listener].half_open;

@@ -1,0 +1,51 @@
+// A connection's settings and the counters it keeps for its user.
+#pragma once
+
+#include <l4/core/time.hpp>
+#include <l4/tcp/options.hpp>
+#include <l4/tcp/rto.hpp>
+
+#include <chrono>
+#include <cstdint>
+
+namespace l4::tcp {
+
+using namespace std::chrono_literals;
+
+struct config {
+    std::uint32_t send_buffer = 64 * 1024;
+    std::uint32_t receive_buffer = 64 * 1024;   // above 65,535 the window is scaled (RFC 7323 §2)
+    std::uint16_t mss = 1460;                   // ours, announced on the SYN (link MTU − 40, or − 60 over IPv6)
+    std::uint16_t default_peer_mss = 536;       // RFC 9293 §3.7.1 when the peer announces none (1220 over IPv6)
+    option_offer offer{};                       // window scale, SACK-permitted, timestamps on our SYN
+    duration time_wait = 60s;                   // 2·MSL
+    duration delayed_ack = 200ms;               // RFC 1122 §4.2.3.2 (at most 500 ms); 0: ACK every segment at once
+    rto_config rto{};
+    std::uint32_t max_retransmissions = 12;     // of one segment; then the connection ends with timed_out
+    duration user_timeout = duration::zero();   // RFC 9293 §3.8.3 (RFC 5482): data unacknowledged this long ends it; 0: off
+    std::uint32_t initial_window = 0;           // bytes; 0: RFC 6928
+    bool nodelay = false;                       // TCP_NODELAY: Nagle off
+    // RFC 9293 §3.8.4 (RFC 1122 §4.2.3.6): off unless asked for; the defaults are RFC 1122's two hours.
+    bool keepalive = false;
+    duration keep_idle = std::chrono::hours{2};
+    duration keep_interval = 75s;
+    std::uint32_t keep_count = 9;
+};
+
+struct counters {
+    std::uint64_t segments_in = 0, segments_out = 0;
+    std::uint64_t bytes_in = 0, bytes_out = 0;  // payload, first transmissions only for bytes_out
+    std::uint64_t retransmits_timeout = 0, retransmits_fast = 0;
+    std::uint64_t duplicates_in = 0;            // payload bytes we already had
+    std::uint64_t out_of_order_in = 0;          // segments that arrived ahead of a hole
+    std::uint64_t dropped_unacceptable = 0;     // failed the acceptability test (answered with an ACK)
+    std::uint64_t dropped_bad_ack = 0;          // acknowledges what was never sent
+    std::uint64_t dropped_no_ack = 0;           // synchronized state, ACK bit off
+    std::uint64_t dropped_paws = 0;             // RFC 7323 §5: a TSval older than TS.Recent
+    std::uint64_t dropped_reassembly_full = 0;  // out-of-order bytes past the reassembly bound
+    std::uint64_t challenge_acks = 0;           // RFC 5961: in-window RST or SYN that is not exact
+    std::uint64_t window_probes = 0;
+    std::uint64_t keepalive_probes = 0;
+};
+
+}  // namespace l4::tcp
