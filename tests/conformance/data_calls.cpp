@@ -172,9 +172,12 @@ ssize_t transmit(adapter& a, int fd, const void* buf, std::size_t len, bool dont
                 return true;
             }
             if (done) return (void)(result = ssize_t(done)), true;
-            // Linux: a stream that is not (or no longer) connected gives EPIPE.
+            // Linux: a stream that is not (or no longer) connected gives
+            // EPIPE, once the error that ended it has been reported.
             const int err = a.sockets.take_error(*s);
-            result = fail(err ? err : (r.error() == errc::not_connected ? EPIPE : to_errno(r.error())));
+            const bool ended = r.error() == errc::not_connected || r.error() == errc::connection_reset ||
+                               r.error() == errc::timed_out || r.error() == errc::connection_refused;
+            result = fail(err ? err : ended ? EPIPE : to_errno(r.error()));
             return true;
         }
         result = static_cast<ssize_t>(done);

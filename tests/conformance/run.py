@@ -105,8 +105,14 @@ def script_options(text):
     return dict(re.findall(r"^--(ip_version|local_ip)=(\S+)", text, re.M))
 
 
+def script_path(args, rel):
+    if rel.startswith("l4kit/"):
+        return os.path.join(args.own, rel[len("l4kit/"):])
+    return os.path.join(args.corpus, rel)
+
+
 def run_one(args, rel, version, tmpdir):
-    path = os.path.join(args.corpus, rel)
+    path = script_path(args, rel)
     with open(path, encoding="utf-8", errors="replace") as f:
         original = f.read()
     text, extra, reason = preprocess(original)
@@ -123,12 +129,22 @@ def run_one(args, rel, version, tmpdir):
     so_flags = ",".join([f"local={local}", f"mtu={MTU[version]}", f"profile={args.profile}"] + extra)
     cmd = [args.packetdrill, f"--so_filename={args.adapter}", f"--so_flags={so_flags}",
            f"--ip_version={version}", f"--local_ip={local}", f"--remote_ip={remote}"] + VERSION_ARGS[version] + [out]
+    env = dict(os.environ)
+    if args.preload:
+        # The sanitizer runtime for an instrumented adapter in an
+        # uninstrumented packetdrill; packetdrill's own leaks are not ours.
+        env["LD_PRELOAD"] = args.preload
+        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1"
+        env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout,
-                           cwd=os.path.dirname(path))
+                           cwd=os.path.dirname(path), env=env)
     except subprocess.TimeoutExpired:
         return rel, version, "fail", f"timeout after {args.timeout}s"
     err = (p.stderr or "") + (p.stdout or "")
+    sanitizer = re.search(r"ERROR: AddressSanitizer.*|runtime error: .*", err)
+    if sanitizer:
+        return rel, version, "sanitizer", sanitizer.group(0)
     if p.returncode == 0:
         return rel, version, "pass", ""
     unsup = re.findall(r"l4kit-adapter: unsupported: (.*)", err)
@@ -168,12 +184,14 @@ def main():
     ap.add_argument("--folders", nargs="*", help="default: the state-machine folders; 'all' for every one")
     ap.add_argument("--versions", nargs="*", default=["ipv4", "ipv6"])
     ap.add_argument("--profile", default="rfc", choices=["rfc", "linux_like"])
+    ap.add_argument("--own", help="l4kit's own scripts (reported as folder l4kit)")
     ap.add_argument("--expected", help="expected_failures.txt")
     ap.add_argument("--regressions", help="scripts that passed before: fail only if one of them fails now")
     ap.add_argument("--gate", action="store_true", help="fail on any failure not expected")
     ap.add_argument("--report", help="write the table here too (markdown)")
     ap.add_argument("--passed-list", help="write the passing 'script version' pairs here")
     ap.add_argument("--timeout", type=int, default=20)
+    ap.add_argument("--preload", help="LD_PRELOAD for packetdrill (the sanitizer runtime)")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
 
@@ -195,6 +213,8 @@ def main():
             for name in sorted(files):
                 if name.endswith(".pkt"):
                     scripts.append(os.path.relpath(os.path.join(root, name), args.corpus))
+    if args.own:
+        scripts += ["l4kit/" + n for n in os.listdir(args.own) if n.endswith(".pkt")]
     scripts.sort()
     expected = load_list(args.expected)
     baseline = load_list(args.regressions)
@@ -207,10 +227,13 @@ def main():
             results.append(f.result())
 
     rows = {}
-    failures, unexpected, regressions, fixed = [], [], [], []
+    failures, unexpected, regressions, fixed, sanitizer = [], [], [], [], []
     for rel, version, outcome, detail in results:
         if outcome == "n/a":
             continue
+        if outcome == "sanitizer":
+            sanitizer.append(f"{rel} {version}: {detail}")
+            outcome = "fail"
         if outcome == "fail" and (rel, version) in expected:
             outcome, detail = "expected", expected[(rel, version)]
         elif outcome == "pass" and (rel, version) in expected:
@@ -249,6 +272,11 @@ def main():
                 if outcome == "pass":
                     f.write(f"{rel} {version}\n")
 
+    ran = {(rel, version) for rel, version, _, _ in results}
+    regressions += [f"{rel} {version}: not run" for rel, version in sorted(baseline) if (rel, version) not in ran]
+    if sanitizer:
+        print("\nSANITIZER REPORTS:\n  " + "\n  ".join(sanitizer))
+        return 1
     if args.regressions:
         if regressions:
             print("\nREGRESSIONS (passed before, not now):\n  " + "\n  ".join(regressions))
