@@ -135,9 +135,12 @@ public:
         c.max_retransmissions = 4;
         c.nodelay = in.ConsumeBool();
         if (in.ConsumeBool()) c.delayed_ack = 0ms;
-        auto [raw, end] = link::memory_pair({.mtu = 1500, .queue_frames = 64});
+        // Small queues: they are allocated and touched for every input, and
+        // a step never makes more than a few segments (3000 bytes of send
+        // buffer); what overflows is dropped and counted, as on a real link.
+        auto [raw, end] = link::memory_pair({.mtu = 1500, .queue_frames = 16});
         raw_.emplace(std::move(raw));
-        host_.emplace(std::move(end), net::stack_config{.addresses = {here}, .secret = {7}},
+        host_.emplace(std::move(end), net::stack_config{.addresses = {here}, .secret = {7}, .tx_pending_frames = 8},
                       tcp_t{{.connection = c, .mss = 536, .max_backlog = backlog}});
         for (std::size_t i = 0; i < 3; ++i) flows_[i].peer_port = static_cast<std::uint16_t>(40000 + i);
         for (std::size_t i = 0; i < 3; ++i) flows_[i].host_port = listen_port;
