@@ -62,14 +62,20 @@ int do_accept(void* u, int fd, sockaddr* addr, socklen_t* len) {
     if (!a.sockets.listening(*s)) return fail(EINVAL);
     const int domain = s->domain;
     const bool nonblocking = s->nonblocking;
-    io_result<net::socket_id> child = errc::would_block;
+    std::optional<net::socket_id> child;
+    int err = 0;
     const bool ended = a.h.block(lk, [&] {
-        child = a.h.stack().accept(s->id);
-        return nonblocking || child || child.error() != errc::would_block || !a.sockets.find(fd);
+        const auto* listener = a.sockets.find(fd);  // another thread may have closed it
+        if (!listener) return true;
+        auto r = a.h.stack().accept(listener->id);
+        if (r) child = *r;
+        else if (r.error() != errc::would_block) err = to_errno(r.error());
+        else if (nonblocking) err = EAGAIN;
+        return child || err != 0;
     });
     if (!ended) return fail(EAGAIN);
     if (!a.sockets.find(fd)) return fail(EBADF);
-    if (!child) return fail(to_errno(child.error()));
+    if (!child) return fail(err);
     a.h.settle();
     if (auto peer = a.h.stack().peer_address(*child)) to_sockaddr(*peer, addr, len);
     return a.sockets.adopt(*child, domain);
