@@ -4,7 +4,7 @@
 // the caller passes, so over the simulator the times are virtual.
 //
 // As tcpdump does, a SYN shows its absolute sequence number and options,
-// and later segments relative ones. A segment that carries nothing beyond
+// and later segments relative ones, with their timestamps and SACK blocks. A segment that carries nothing beyond
 // what this direction already sent (data or FIN) is marked
 // "[retransmission]", as Wireshark marks it.
 //
@@ -98,13 +98,32 @@ private:
                 line << ", ack "
                      << (peer.isn ? static_cast<std::uint32_t>(seg->ack_number() - *peer.isn)
                                   : seg->ack_number().raw());
-            line << ", win " << seg->window() << ", length " << len;
+            line << ", win " << seg->window();
+            print_options(line, *seg, peer);
+            line << ", length " << len;
         }
         if (retransmitted) {
             line << " [retransmission]";
             ++retransmissions_;
         }
         emit(line.str(), retransmitted);
+    }
+
+    // Timestamps, and SACK blocks relative to the peer's ISN (the data they
+    // acknowledge is the peer's), as tcpdump prints them.
+    static void print_options(std::ostream& line, const l4::wire::tcp_view& seg, const direction& peer) {
+        const auto parsed = l4::wire::lenient_tcp_options::parse(seg.options());
+        const auto& o = parsed.options;
+        if (!o.ts && !o.sack_count && !parsed.malformed) return;
+        line << ", options [";
+        if (o.ts) line << "TS val " << o.ts->tsval << " ecr " << o.ts->tsecr;
+        if (o.sack_count) {
+            line << (o.ts ? "," : "") << "sack " << unsigned{o.sack_count};
+            const auto rel = [&](l4::seq32 x) { return peer.isn ? static_cast<std::uint32_t>(x - *peer.isn) : x.raw(); };
+            for (const auto& b : o.sack_blocks()) line << " {" << rel(b.left) << ':' << rel(b.right) << '}';
+        }
+        if (parsed.malformed) line << (o.ts || o.sack_count ? "," : "") << "[bad opt]";
+        line << ']';
     }
 
     void emit(std::string line, bool retransmitted) {
