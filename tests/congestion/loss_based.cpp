@@ -158,3 +158,23 @@ TEST_CASE("aimd<1/2, 1/2>: half an SMSS per RTT", "[congestion][aimd]") {
     aimd<std::ratio<1, 2>> a{{.mss = mss, .initial_window = 10 * mss, .initial_ssthresh = 10 * mss}};
     CHECK(cwnd_per_rtt(a, 4, mss) == std::vector<std::uint32_t>{10'000, 10'500, 11'000, 11'500, 12'000});
 }
+
+TEMPLATE_TEST_CASE("an ECN echo halves the window without a fall to 1 MSS (RFC 3168 §6.1.2)", "[congestion][ecn]",
+                   tahoe, newreno, aimd<>, vegas) {
+    TestType c{{.mss = mss, .initial_window = 20 * mss}};
+    STATIC_REQUIRE(l4::congestion::detail::has_on_ecn_echo<TestType>);
+    ecn_echo(c, loss(20'000));
+    CHECK(c.ssthresh() == 10'000);
+    CHECK(c.cwnd() == 10'000);
+    ecn_echo(c, loss(3'000));  // the floor
+    CHECK(c.ssthresh() == 2'000);
+    CHECK(c.cwnd() == 2'000);
+}
+
+TEST_CASE("cubic: an ECN echo is a congestion event of RFC 9438 §4.6, cwnd = 0.7 of the flight", "[congestion][ecn]") {
+    cubic c{{.mss = mss, .initial_window = 20 * mss}};
+    ecn_echo(c, loss(20'000));
+    CHECK(c.ssthresh() == 14'000);
+    CHECK(c.cwnd() == 14'000);
+    CHECK(c.w_max() == 20'000);
+}

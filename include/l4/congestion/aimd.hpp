@@ -17,6 +17,7 @@
 //   on_exit_recovery      ssthresh (deflate)            -
 //   on_rto                1 SMSS (the loss window)      max(b*FlightSize, 2*SMSS),
 //                                                       kept on a repeated timeout
+//   on_ecn_echo           ssthresh                      max(b*FlightSize, 2*SMSS)
 //
 // Increase and Decrease are std::ratio: 0 < a, 0 < b < 1. The increase is
 // counted in bytes as window.hpp's additive_increase does (a*SMSS once a
@@ -70,6 +71,14 @@ public:
         ai_.reset();
         timed_out_ = false;
     }
+    // RFC 3168 §6.1.2: an ECN echo cuts the window to b as a loss would, without
+    // a retransmission (the connection answers at most once per window, CWR).
+    constexpr void on_ecn_echo(const loss_event& ev) noexcept {
+        ssthresh_ = decreased(ev.bytes_in_flight);
+        cwnd_ = ssthresh_;
+        ai_.reset();
+    }
+
     constexpr void on_rto(const loss_event& ev) noexcept {
         if (!timed_out_) ssthresh_ = decreased(ev.bytes_in_flight);
         cwnd_ = loss_window(smss_);  // RFC 5681 §3.1

@@ -28,12 +28,12 @@
 //   on_rto              1 SMSS (§4.8)                        as on_enter_recovery, kept on a
 //                                                            repeated timeout; the next epoch
 //                                                            has K = 0, W_max = its cwnd
+//   on_ecn_echo         ssthresh                             as on_enter_recovery
 //
 // t is ack_event::now minus the first ACK of the avoidance epoch; RTT is a
 // smoothed RTT kept from the ack_event samples (RFC 6298's 1/8 gain), 0
 // before the first. Not done: spurious-loss undo (§4.9), the app-limited
-// rule (§5.8, cwnd grows even when the sender does not fill it), ECN (§4.6's
-// ECE case).
+// rule (§5.8, cwnd grows even when the sender does not fill it).
 #pragma once
 
 #include <l4/congestion/concept.hpp>
@@ -88,6 +88,12 @@ public:
     void on_exit_recovery(instant) noexcept {
         cwnd_ = ssthresh_;
         timed_out_ = false;
+    }
+    // RFC 9438 §4.6 with ECE: the same reduction, cwnd = ssthresh (not below
+    // 2 SMSS here, the floor of every other reduction); RFC 3168 §6.1.2.
+    void on_ecn_echo(const loss_event& ev) noexcept {
+        reduce(ev.bytes_in_flight);
+        cwnd_ = ssthresh_;
     }
     void on_rto(const loss_event& ev) noexcept {
         // RFC 9438 §4.8: ssthresh as on any loss (once per timed-out segment), cwnd as RFC 5681.

@@ -13,6 +13,7 @@
 //   on_exit_recovery      ssthresh                           -
 //   on_rto                1 SMSS (the loss window)           max(FlightSize/2, 2*SMSS),
 //                                                            kept on a repeated timeout
+//   on_ecn_echo           ssthresh                           max(FlightSize/2, 2*SMSS)
 //
 // The connection keeps `recover` (RFC 6582 §3.2 step 1) and retransmits the
 // next hole on each partial ACK (step 5); having on_partial_ack is what
@@ -63,6 +64,14 @@ public:
         cwnd_ = ssthresh_;
         ai_.reset();
         timed_out_ = false;
+    }
+
+    // RFC 3168 §6.1.2: an ECN echo halves the window as a loss would, without
+    // a retransmission (the connection answers at most once per window, CWR).
+    constexpr void on_ecn_echo(const loss_event& ev) noexcept {
+        ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
+        cwnd_ = ssthresh_;
+        ai_.reset();
     }
 
     constexpr void on_rto(const loss_event& ev) noexcept {

@@ -12,6 +12,8 @@
 //   on_exit_recovery      + 1 SMSS of slow start        -
 //   on_rto                1 SMSS (the loss window)      max(FlightSize/2, 2*SMSS),
 //                                                       kept on a repeated timeout
+//   on_ecn_echo           ssthresh (halved, no fall:    max(FlightSize/2, 2*SMSS)
+//                         RFC 3168 §6.1.2 halves)
 //
 // No on_dup_ack (no inflation) and no on_partial_ack: the connection leaves
 // recovery at the first ACK of new data, which on_exit_recovery counts as
@@ -54,6 +56,14 @@ public:
     constexpr void on_exit_recovery(instant) noexcept {
         cwnd_ = grow_window(cwnd_, ssthresh_, ai_, smss_, smss_);
         timed_out_ = false;
+    }
+
+    // RFC 3168 §6.1.2: an ECN echo halves the window as a loss would, without
+    // a retransmission (the connection answers at most once per window, CWR).
+    constexpr void on_ecn_echo(const loss_event& ev) noexcept {
+        ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
+        cwnd_ = ssthresh_;
+        ai_.reset();
     }
 
     constexpr void on_rto(const loss_event& ev) noexcept {

@@ -19,6 +19,7 @@
 //   on_ack, avoidance     at a round's end: diff < alpha=2: + SMSS;
 //                         diff > beta=4: - SMSS; else hold   -
 //   loss events           as reno.hpp                        as reno.hpp
+//   on_ecn_echo           ssthresh                           max(FlightSize/2, 2*SMSS)
 //
 // Vegas shrinks cwnd on an ACK (diff > beta): concept.hpp's law 2 is for
 // loss-based algorithms only. A round without an RTT sample changes
@@ -70,6 +71,11 @@ public:
         cwnd_ = ssthresh_;
         rounds_.restart();
         round_rtt_.reset();
+    }
+    // RFC 3168 §6.1.2: an ECN echo halves the window as a loss would.
+    constexpr void on_ecn_echo(const loss_event& ev) noexcept {
+        ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
+        cwnd_ = ssthresh_;
     }
     constexpr void on_rto(const loss_event& ev) noexcept {
         if (!timed_out_) ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);  // RFC 5681 §3.1
