@@ -49,8 +49,9 @@ public:
         // So after a read, poll at once, and go round again: that poll may
         // bring more data, and free room in the send buffer.
         while (true) {
-            const bool queued = pump_send(now);
+            // Reading first: our data segments then carry the window the read opened.
             const bool read = pump_recv();
+            const bool queued = pump_send(now);
             if (!queued && !read) break;
             host_.poll(now);
         }
