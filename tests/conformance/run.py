@@ -273,6 +273,14 @@ def main():
     lines = [f"profile {args.profile}, {', '.join(args.versions)}, {len(results)} runs in {time.time() - t0:.0f} s", ""]
     lines += folder_table(results, expected)
     lines += ["", "| script | ip | outcome | detail |", "|---|---|---|---|"] + failures
+    enosys = {}
+    for rel, version, outcome, detail in results:
+        if outcome == "unsupported" and detail.startswith("ENOSYS: "):
+            for what in detail[len("ENOSYS: "):].split("; "):
+                enosys[what] = enosys.get(what, 0) + 1
+    if enosys:
+        lines += ["", "Calls answered with ENOSYS (runs):", ""]
+        lines += [f"- {what}: {n}" for what, n in sorted(enosys.items(), key=lambda x: (-x[1], x[0]))]
     if fixed:
         lines += ["", "Listed as expected failures but passing now (remove them from the list):"]
         lines += ["- " + f for f in fixed]
