@@ -40,7 +40,7 @@ if ((${#missing[@]})); then
     echo "FAIL: missing tools: ${missing[*]} (Debian: iproute2, nftables, python3, tshark, coreutils)"
     exit 1
 fi
-# shellcheck source=tshark_check.sh
+# shellcheck source=SCRIPTDIR/tshark_check.sh
 source "$here/tshark_check.sh"
 
 ns=l4bulk-$$
@@ -59,6 +59,8 @@ fail() {
     echo "FAIL: $*"
     failures=$((failures + 1))
 }
+# The namespace's net.ipv4.tcp_early_retrans (0: no tail loss probe; 3: Linux's default).
+early_retrans() { in_ns 10 sh -c "echo $1 > /proc/sys/net/ipv4/tcp_early_retrans"; }
 
 ip netns add "$ns" || exit 1
 in_ns 10 ip link set lo up
@@ -124,12 +126,12 @@ echo "== 1. 10 MB each way, no loss"
 # two jiffies), less than a loaded machine may take to schedule our program,
 # and each probe shows as a (spurious) retransmission of the kernel's. It
 # only runs with SACK, so it appeared when l4kit began to offer SACK.
-in_ns 10 sysctl -qw net.ipv4.tcp_early_retrans=0 || fail "sysctl: cannot turn the kernel's TLP off"
+early_retrans 0 || fail "cannot turn the kernel's TLP off (net.ipv4.tcp_early_retrans)"
 run ipv4 4 50001 0 30
 run ipv6 6 50002 0 30
 
 echo "== 2. 10 MB each way, 3 % loss on each side"
-in_ns 10 sysctl -qw net.ipv4.tcp_early_retrans=3 || fail "sysctl: cannot turn the kernel's TLP back on"
+early_retrans 3 || fail "cannot turn the kernel's TLP back on (net.ipv4.tcp_early_retrans)"
 if ! in_ns 10 nft -f - <<EOF; then
 table inet l4loss {
     chain prerouting {
@@ -154,7 +156,10 @@ csum=$(in_ns 10 cat /proc/net/snmp | awk '
     /^Tcp: [A-Z]/ {for (i = 2; i <= NF; ++i) name[i] = $i; next}
     /^Tcp: [0-9]/ {for (i = 2; i <= NF; ++i) if (name[i] == "InCsumErrors") {n += $i; ++found}}
     END {print n + 0, found + 0}')
-[[ $csum == "0 1" ]] && echo "ok  kernel TCP checksum errors: 0" ||
+if [[ $csum == "0 1" ]]; then
+    echo "ok  kernel TCP checksum errors: 0"
+else
     fail "kernel TCP checksum errors (count, counters read of 1): $csum"
+fi
 echo "$((failures == 0 ? 1 : 0)) passed, $((failures > 0 ? 1 : 0)) failed"
 ((failures == 0))

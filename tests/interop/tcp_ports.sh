@@ -39,7 +39,7 @@ if ((${#missing[@]})); then
     echo "FAIL: missing tools: ${missing[*]} (Debian: iproute2, nmap, python3, tshark, coreutils)"
     exit 1
 fi
-# shellcheck source=tshark_check.sh
+# shellcheck source=SCRIPTDIR/tshark_check.sh
 source "$here/tshark_check.sh"
 
 ns=l4ports-$$
