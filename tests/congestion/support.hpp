@@ -12,6 +12,7 @@
 #include <l4/congestion/none.hpp>
 #include <l4/congestion/reno.hpp>
 #include <l4/congestion/tahoe.hpp>
+#include <l4/congestion/trace.hpp>
 #include <l4/congestion/vegas.hpp>
 #include <l4/congestion/window.hpp>
 #include <l4/policy.hpp>
@@ -58,7 +59,7 @@ using any_of_all = any<reno, tahoe, newreno, aimd<>, vegas, cubic, bbr, none>;
 using all_algorithms =
     std::tuple<reno, none, fixed_window<>, fixed_window<1>, fixed_window<4>, halving, tahoe, newreno, aimd<>,
                aimd<std::ratio<2>, std::ratio<7, 8>>, aimd<std::ratio<1, 3>, std::ratio<1, 4>>, vegas, cubic, bbr,
-               any_of_all>;
+               any_of_all, traced<tahoe>, traced<cubic>>;
 
 // Window-based algorithms that react to loss: RFC 5681's floors apply
 // (2*SMSS around fast recovery, the loss window after an RTO). none and
@@ -78,6 +79,8 @@ template <>
 inline constexpr bool keeps_two_segments_in_recovery<tahoe> = false;
 template <>
 inline constexpr bool keeps_two_segments_in_recovery<any_of_all> = false;
+template <>
+inline constexpr bool keeps_two_segments_in_recovery<traced<tahoe>> = false;
 
 // Loss-based algorithms never shrink cwnd on an ACK (law 2); the delay- and
 // model-based ones do, to drain a queue (Vegas, BBR), and any<> may hold one.
