@@ -13,7 +13,7 @@
 // The client sends N bytes (default 100,000) and checks the upper-cased
 // echo. The network's seed is the first from 1 up whose losses hit the
 // transfer, so that a retransmission is there to see (each trial run takes
-// well under a millisecond). Exits 1 if the echo is wrong or a phase never
+// a few milliseconds). Exits 1 if the echo is wrong or a phase never
 // comes.
 #include "socket_listing.hpp"
 #include "tcp_course.hpp"
