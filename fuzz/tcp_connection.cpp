@@ -19,8 +19,9 @@
 // (ports 40000-40002 to the listener, and the active connection's), with
 // valid checksums, sequence and acknowledgment numbers near the
 // connection's (rcv.nxt, snd.una..snd.nxt) or anywhere, flags, window,
-// options and payload length from the input; a jump of virtual time; or an
-// application accept, recv, send, shutdown, close or abort.
+// options and payload length from the input; a burst of duplicate ACKs; a
+// jump of virtual time; or an application accept, recv, send, shutdown,
+// close or abort. Keep-alive is on or off as the input says.
 //
 // Oracles, checked after every step (a violation is __builtin_trap):
 //   - every connection: snd.una <= snd.nxt, invariants_held() (no new data
@@ -97,6 +98,7 @@ struct flow {
     std::vector<std::uint64_t> fins;    // stream offsets the peer put a FIN at
     std::optional<seq32> host_iss;      // from the host's SYN
     std::uint32_t peer_tsval = 1, host_tsval = 0;  // RFC 7323 clocks: ours, and the last the host sent
+    std::uint16_t last_window = 65535;              // the window field of our last segment
     std::uint64_t host_written = 0;     // bytes the host application queued
     std::optional<net::socket_id> app;  // the application's socket, once accepted or connected
     bool app_closed = false;
@@ -135,6 +137,11 @@ public:
         c.max_retransmissions = 4;
         c.nodelay = in.ConsumeBool();
         if (in.ConsumeBool()) c.delayed_ack = 0ms;
+        // RFC 9293 §3.8.4 keep-alive, on short timers so that the time steps reach them.
+        c.keepalive = in.ConsumeBool();
+        c.keep_idle = 5s;
+        c.keep_interval = 1s;
+        c.keep_count = 3;
         // Small queues: they are allocated and touched for every input, and
         // a step never makes more than a few segments (3000 bytes of send
         // buffer); what overflows is dropped and counted, as on a real link.
@@ -176,8 +183,12 @@ public:
         const std::uint8_t op = in_.ConsumeIntegral<std::uint8_t>();
         auto& fl = flows_[in_.ConsumeIntegralInRange<std::size_t>(0, flows - 1)];
         auto& h = *host_;
-        if (op < 150) {
+        if (op < 140) {
             deliver(fuzzed_segment(static_cast<std::size_t>(&fl - flows_.data())));
+            return true;
+        }
+        if (op < 150) {
+            duplicate_acks(fl, in_.ConsumeIntegralInRange<int>(1, 4));
             return true;
         }
         if (op < 180) {
@@ -226,6 +237,20 @@ private:
             if (p && l && p->port == fl.peer_port && l->port == fl.host_port) return c;
         }
         return nullptr;
+    }
+
+    // RFC 5681 §2's duplicate ACKs: no data, snd.una acknowledged again, the
+    // window unchanged; three of them start fast retransmit, which segments
+    // drawn at random hardly ever line up to do.
+    void duplicate_acks(flow& fl, int n) {
+        const conn_t* c = conn(fl);
+        if (!c || !fl.known) return;
+        segment_spec s{.flow = static_cast<std::size_t>(&fl - flows_.data()), .seq = c->rcv_nxt().raw(),
+                       .ack = c->snd_una().raw(), .flags = f::ack, .window = fl.last_window};
+        for (int k = 0; k < n; ++k) {
+            if (fl.host_tsval != 0) s.options.ts = wire::timestamps{++fl.peer_tsval, fl.host_tsval};
+            deliver(s);
+        }
     }
 
     segment_spec fuzzed_segment(std::size_t i) {
@@ -307,6 +332,7 @@ private:
         TRACE("%8lld ms  peer>host flow %zu seq %u ack %u flags %02x win %u len %zu (stream offset %u)\n",
               ms(), s.flow, s.seq, s.ack, s.flags, s.window, s.payload_len, offset);
         L4_FUZZ_CHECK(raw_->transmit(frame_, now_));
+        fl.last_window = s.window;
         host_->poll(now_);
 
         const conn_t* after = conn(fl);
