@@ -286,254 +286,21 @@ public:
     [[nodiscard]] bool invariants_held() const noexcept { return invariants_ok_ && !(snd_nxt_ < snd_una_); }
 
 private:
-    // --- receiving ---------------------------------------------------------
+    // --- receiving: RFC 9293 §3.10.7, defined in arrival.hpp -----------------
 
     template <class Repr>
-    void take_syn(const Repr& syn) {
-        irs_ = syn.seq_number;
-        rcv_nxt_ = irs_ + 1;
-        rcv_adv_ = rcv_nxt_;
-        snd_wnd_ = syn.window;  // RFC 7323 §2.2: a SYN's window is never scaled
-        last_peer_window_ = syn.window;
-        snd_wl1_ = syn.seq_number;
-        opts_.on_peer_syn(syn.options);
-        const std::uint32_t mss = std::min<std::uint32_t>(syn.options.mss.value_or(cfg_.default_peer_mss), cfg_.mss);
-        // RFC 9293 §3.7.1: the options every segment carries come out of the MSS.
-        snd_mss_ = std::max<std::uint32_t>(mss - std::min(mss, opts_.fixed_options_len()), 1);
-        cc_ = Congestion{congestion::params{snd_mss_, cfg_.initial_window}};
-    }
-
+    void take_syn(const Repr& syn);
     template <class Repr>
-    void on_segment_syn_sent(const Repr& seg, instant now) {
-        using f = wire::tcp_flags;
-        const bool has_ack = seg.flags.has(f::ack);
-        // RFC 9293 §3.10.7.3 first: an ACK for something we never sent.
-        if (has_ack && (seg.ack_number <= iss_ || seg.ack_number > snd_nxt_)) {
-            if (!seg.flags.has(f::rst)) queue_reset(seg.ack_number, std::nullopt);
-            ++counters_.dropped_bad_ack;
-            return;
-        }
-        if (seg.flags.has(f::rst)) {
-            if (has_ack) enter_closed(errc::connection_refused);  // only with an acceptable ACK
-            return;
-        }
-        if (!seg.flags.has(f::syn)) return;
-        take_syn(seg);
-        idle_since_ = now;
-        if (has_ack) {
-            snd_una_ = seg.ack_number;
-            snd_wl2_ = seg.ack_number;
-            rtt_sample(now);
-            rto_at_.reset();
-            state_ = state::established;
-            ack_now_ = true;
-        } else {
-            // Simultaneous open (RFC 9293 §3.5, figure 8): our SYN again, now with an ACK.
-            state_ = state::syn_received;
-            snd_nxt_ = iss_;
-            rto_at_.reset();
-        }
-    }
-
+    void on_segment_syn_sent(const Repr& seg, instant now);
     template <class Repr>
-    void on_segment_synchronized(const Repr& seg, instant now) {
-        using f = wire::tcp_flags;
-        const std::uint32_t len = seq_len(seg);
-        const std::uint32_t rcv_wnd = rcv_adv_ - rcv_nxt_ > 0 ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
-        if (!seg.flags.has(f::rst) && opts_.paws_rejects(seg.options.ts)) {
-            ++counters_.dropped_paws;  // RFC 7323 §5.3 R1: answered like an unacceptable segment
-            ack_now_ = true;
-            return;
-        }
-        if (!acceptable(seg.seq_number, len, rcv_wnd)) {
-            ++counters_.dropped_unacceptable;
-            if (!seg.flags.has(f::rst)) ack_now_ = true;  // RFC 9293 §3.10.7.4 first
-            if (state_ == state::time_wait && seg.flags.has(f::fin)) restart_time_wait(now);
-            return;
-        }
-        opts_.on_acceptable_segment(seg.options.ts, seg.seq_number);  // RFC 7323 §4.3 R3
-        idle_since_ = now;
-        keep_probes_ = 0;
-        if (seg.flags.has(f::rst)) {
-            // RFC 5961 §3.2: only the exact next sequence number resets; the rest of the window is challenged.
-            if (seg.seq_number != rcv_nxt_) return challenge();
-            const bool orderly = state_ == state::closing || state_ == state::last_ack || state_ == state::time_wait;
-            enter_closed(orderly ? errc::ok : errc::connection_reset);
-            return;
-        }
-        if (seg.flags.has(f::syn)) return challenge();  // RFC 5961 §4.2
-        if (!seg.flags.has(f::ack)) {
-            ++counters_.dropped_no_ack;
-            return;
-        }
-        if (state_ == state::syn_received) {
-            if (!(snd_una_ < seg.ack_number && seg.ack_number <= snd_nxt_)) {
-                queue_reset(seg.ack_number, std::nullopt);  // RFC 9293 §3.10.7.4 fifth
-                ++counters_.dropped_bad_ack;
-                return;
-            }
-            state_ = state::established;
-            snd_wnd_ = peer_window(seg);
-            snd_wl1_ = seg.seq_number;
-            snd_wl2_ = seg.ack_number;
-        }
-        if (!on_ack(seg, now)) return;
-        if (state_ == state::closed || state_ == state::time_wait) {
-            if (state_ == state::time_wait && seg.flags.has(f::fin)) {
-                ack_now_ = true;
-                restart_time_wait(now);
-            }
-            return;
-        }
-        on_data(seg, now);
-    }
-
-    // RFC 9293 §3.10.7.4 first: the four cases of segment acceptability.
-    [[nodiscard]] bool acceptable(seq32 seq, std::uint32_t len, std::uint32_t rcv_wnd) const noexcept {
-        if (len == 0) return rcv_wnd == 0 ? seq == rcv_nxt_ : in_window(seq, rcv_nxt_, rcv_wnd);
-        if (rcv_wnd == 0) return false;
-        return in_window(seq, rcv_nxt_, rcv_wnd) || in_window(seq + (len - 1), rcv_nxt_, rcv_wnd);
-    }
-
-    // RFC 9293 §3.10.7.4 fifth. False: the segment is dropped here.
+    void on_segment_synchronized(const Repr& seg, instant now);
+    [[nodiscard]] bool acceptable(seq32 seq, std::uint32_t len, std::uint32_t rcv_wnd) const noexcept;
     template <class Repr>
-    bool on_ack(const Repr& seg, instant now) {
-        const seq32 ack = seg.ack_number;
-        // Against the highest byte ever sent: a timeout rewinds snd.nxt, and
-        // ACKs for what left before it are still good.
-        if (ack > snd_max_) {
-            ack_now_ = true;
-            ++counters_.dropped_bad_ack;
-            return false;
-        }
-        const std::uint32_t flight_before = in_flight();
-        if (ack > snd_una_) {
-            const auto acked = static_cast<std::uint32_t>(ack - snd_una_);
-            std::uint32_t data = acked;
-            if (snd_una_ == iss_) --data;  // the SYN
-            if (fin_queued_ && ack == fin_seq_ + 1) --data;  // the FIN
-            send_buf_.consume(data);
-            acked_data_ += data;
-            delivered_ += data;
-            snd_una_ = ack;
-            if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
-            dupacks_ = 0;
-            una_since_ = now;
-            auto rtt = opts_.rtt_sample(seg.options.ts, now);  // RFC 7323 §4.1: every ACK of new data
-            if (rtt) {
-                rto_.on_sample(*rtt);
-                if (rtt_timing_ && !(snd_una_ < rtt_seq_)) rtt_timing_ = false;
-            } else {
-                rtt = rtt_sample(now);
-            }
-            congestion::ack_event ev{now, acked, flight_before, rtt, delivered_};
-            if (in_recovery_) {
-                if (ack >= recover_) {
-                    in_recovery_ = false;
-                    cc_.on_exit_recovery(now);
-                } else if constexpr (requires { cc_.on_partial_ack(ev); }) {
-                    cc_.on_partial_ack(ev);  // RFC 6582: the next hole is lost too
-                    fast_retransmit_ = true;
-                } else {
-                    in_recovery_ = false;
-                    cc_.on_exit_recovery(now);
-                }
-            } else {
-                cc_.on_ack(ev);
-            }
-            retries_ = 0;
-            rto_.reset_backoff();
-            rto_at_ = in_flight() > 0 ? std::optional<instant>{now + rto_.rto()} : std::nullopt;
-            persist_at_.reset();
-        } else if (ack == snd_una_ && seg.payload.empty() && !seg.flags.has(wire::tcp_flags::fin) &&
-                   seg.window == last_peer_window_ && flight_before > 0) {
-            on_duplicate_ack(now, flight_before);  // RFC 5681 §2's definition of a duplicate
-        }
-        // RFC 9293 §3.10.7.4: the window comes from the newest segment only.
-        if (snd_wl1_ < seg.seq_number || (snd_wl1_ == seg.seq_number && snd_wl2_ <= ack)) {
-            snd_wnd_ = peer_window(seg);
-            snd_wl1_ = seg.seq_number;
-            snd_wl2_ = ack;
-        }
-        last_peer_window_ = seg.window;
-        if (snd_wnd_ > 0) {
-            persist_at_.reset();
-            persist_backoff_ = 0;
-        }
-        const bool fin_acked = fin_queued_ && snd_una_ == fin_seq_ + 1;
-        if (fin_acked) {
-            if (state_ == state::fin_wait_1) state_ = state::fin_wait_2;
-            else if (state_ == state::closing) enter_time_wait(now);
-            else if (state_ == state::last_ack) {
-                enter_closed(errc::ok);
-                return false;
-            }
-        }
-        return true;
-    }
-
-    void on_duplicate_ack(instant now, std::uint32_t flight) {
-        ++dupacks_;
-        congestion::loss_event ev{now, flight};
-        if (in_recovery_) {
-            congestion::dup_ack(cc_, ev);
-        } else if (dupacks_ == 3) {  // RFC 5681 §3.2: fast retransmit
-            in_recovery_ = true;
-            recover_ = snd_nxt_;
-            cc_.on_enter_recovery(ev);
-            fast_retransmit_ = true;
-            rtt_timing_ = false;  // Karn: the retransmitted segment gives no sample
-        }
-    }
-
+    bool on_ack(const Repr& seg, instant now);
+    void on_duplicate_ack(instant now, std::uint32_t flight);
     template <class Repr>
-    void on_data(const Repr& seg, instant now) {
-        using f = wire::tcp_flags;
-        if (!seg.payload.empty()) {
-            if (!may_receive_data(state_)) return;  // data after the peer's FIN: ignored
-            if (app_closed_) {
-                // RFC 9293 §3.10.4: nobody will read it; tell the peer.
-                queue_reset(snd_max_);
-                enter_closed(errc::ok);
-                return;
-            }
-            // Bytes before rcv.nxt are old; the rest goes in at its offset.
-            std::uint32_t skip = 0;
-            if (seg.seq_number < rcv_nxt_) skip = static_cast<std::uint32_t>(rcv_nxt_ - seg.seq_number);
-            const bytes data = seg.payload.size() > skip ? seg.payload.subspan(skip) : bytes{};
-            counters_.duplicates_in += std::min<std::size_t>(skip, seg.payload.size());
-            const auto offset = static_cast<std::size_t>(seg.seq_number + skip - rcv_nxt_);
-            const bool had_hole = recv_buf_.has_out_of_order();
-            const auto r = recv_buf_.insert(offset, data);
-            counters_.duplicates_in += r.duplicate;
-            counters_.dropped_reassembly_full += r.dropped > 0 ? 1 : 0;
-            counters_.bytes_in += r.advanced;
-            rcv_nxt_ += static_cast<std::uint32_t>(r.advanced);
-            if (r.advanced == 0 || had_hole || recv_buf_.has_out_of_order()) {
-                // RFC 5681 §4.2: out-of-order data, or data that fills a hole, is acknowledged at once.
-                if (offset > 0) ++counters_.out_of_order_in;
-                ack_now_ = true;
-            } else if (++unacked_segments_ >= 2 || cfg_.delayed_ack == duration::zero()) {
-                ack_now_ = true;  // RFC 1122 §4.2.3.2: at least every second full-sized segment
-            } else if (!delack_at_) {
-                delack_at_ = now + cfg_.delayed_ack;
-            }
-        }
-        if (seg.flags.has(f::fin)) peer_fin_ = seg.seq_number + static_cast<std::uint32_t>(seg.payload.size());
-        if (peer_fin_ && *peer_fin_ == rcv_nxt_ && may_receive_data(state_)) {
-            rcv_nxt_ += 1;
-            ack_now_ = true;
-            if (state_ == state::established) state_ = state::close_wait;
-            else if (state_ == state::fin_wait_2) enter_time_wait(now);
-            else if (state_ == state::fin_wait_1) state_ = state::closing;  // simultaneous close
-        }
-        if (ack_now_) advertise();
-    }
-
-    void challenge() {
-        ++counters_.challenge_acks;
-        ack_now_ = true;
-    }
+    void on_data(const Repr& seg, instant now);
+    void challenge();
 
     // --- sending -------------------------------------------------------------
 
@@ -828,3 +595,5 @@ private:
 };
 
 }  // namespace l4::tcp
+
+#include <l4/tcp/arrival.hpp>
