@@ -155,8 +155,8 @@ TEST_CASE("sim: cubic's window falls to beta = 0.7 of its peak at each loss", "[
 
 TEST_CASE("sim: bbr reaches >= 90 % of the bottleneck with the queue below 2 BDP", "[congestion][sim]") {
     // 10 Mbit/s, RTT 20 ms (BDP 25 KB, so BBR's 2 BDP cwnd fits the peer's
-    // 64 KB window), a 100-packet queue that never overflows. No pacing yet:
-    // BBR is limited by its cwnd. Measured: 98.8 % of the payload rate, the
+    // 64 KB window), a 100-packet queue that never overflows; the connection
+    // paces at BBR's rate and feeds it delivery-rate samples. Measured (before pacing): 98.8 % of the payload rate, the
     // queue's high-water mark 39,000 bytes (1.56 BDP), reached in startup;
     // on this path the peer's 64 KB window alone would keep any algorithm's
     // queue below 39 KB, so the queue check only guards against a regression
@@ -176,8 +176,10 @@ TEST_CASE("sim: bbr reaches >= 90 % of the bottleneck with the queue below 2 BDP
         if (states.empty() || states.back() != e.state) states.push_back(e.state);
     REQUIRE(states.size() >= 3);
     CHECK(states[0] == "startup");
-    CHECK(states[1] == "drain");
-    CHECK(states[2] == "probe_bw");
+    // Paced, the flight may already be below one BDP on the ACK that enters
+    // drain, which then ends on that ACK (BBRCheckDrain): the trace skips it.
+    const std::size_t after_drain = states[1] == "drain" ? 2 : 1;
+    CHECK(states[after_drain] == "probe_bw");
     CHECK(std::find(states.begin(), states.end(), "probe_rtt") != states.end());
 }
 

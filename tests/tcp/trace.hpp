@@ -31,7 +31,8 @@ struct out_seg {
     wire::tcp_options options;
 };
 
-inline std::vector<out_seg> poll(conn& c, instant now) {
+template <class C>
+std::vector<out_seg> poll(C& c, instant now) {
     std::vector<out_seg> out;
     c.poll_transmit(now, [&](const tcp::segment& s) {
         std::string p(s.payload_len, '\0');
@@ -51,7 +52,8 @@ struct in_seg {
     wire::tcp_options options = {};  // besides mss
 };
 
-inline void deliver(conn& c, const in_seg& s, instant now) {
+template <class C>
+void deliver(C& c, const in_seg& s, instant now) {
     wire::tcp_repr r;
     r.src_port = 50007;
     r.dst_port = 40000;
@@ -78,8 +80,9 @@ inline tcp::config small() {
 
 // A connection in ESTABLISHED by an active open: SYN out, SYN-ACK in (with
 // an MSS and no other option), ACK out.
-inline conn established(tcp::config cfg = small()) {
-    conn c{cfg, seq32{iss}, t0};
+template <class C = conn>
+C established(tcp::config cfg = small()) {
+    C c{cfg, seq32{iss}, t0};
     (void)poll(c, t0);
     deliver(c, {irs, iss + 1, f::syn | f::ack, 65535, {}, 1000}, t0 + 10ms);
     (void)poll(c, t0 + 10ms);

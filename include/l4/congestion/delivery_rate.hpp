@@ -123,4 +123,15 @@ private:
     instant delivered_time_{}, first_sent_time_{};
 };
 
+// The sampler's interface doing nothing: what a connection holds when its
+// algorithm reads no rate samples.
+struct no_delivery_rate {
+    constexpr void on_send(seq32, std::uint32_t, instant, std::uint32_t) noexcept {}
+    constexpr void on_app_limited(std::uint32_t) noexcept {}
+    constexpr std::optional<rate_sample> on_ack(seq32, instant, std::uint32_t, std::optional<duration>) noexcept {
+        return std::nullopt;
+    }
+    constexpr void on_rto() noexcept {}
+};
+
 }  // namespace l4::congestion

@@ -21,7 +21,11 @@ void connection<Congestion, Sender, Receiver>::take_syn(const Repr& syn) {
     const std::uint32_t mss = std::min<std::uint32_t>(syn.options.mss.value_or(cfg_.default_peer_mss), cfg_.mss);
     // RFC 9293 §3.7.1: the options every segment carries come out of the MSS.
     snd_mss_ = std::max<std::uint32_t>(mss - std::min(mss, opts_.fixed_options_len()), 1);
-    cc_ = Congestion{congestion::params{snd_mss_, cfg_.initial_window}};
+    cc_ = Congestion{congestion::params{.mss = snd_mss_,
+                                        .initial_window = cfg_.initial_window,
+                                        .initial_ssthresh = cfg_.initial_ssthresh,
+                                        .algorithm = cfg_.congestion_algorithm}};
+    highest_sacked_ = iss_;
 }
 
 template <class Congestion, class Sender, class Receiver>
@@ -151,28 +155,38 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         } else {
             rtt = rtt_sample(now);
         }
+        if (rtt && (!min_rtt_ || *rtt < *min_rtt_)) min_rtt_ = rtt;
         congestion::ack_event ev{now, acked, flight_before, rtt, delivered_};
+        ev.rate = rate_.on_ack(snd_una_, now, flight_before, min_rtt_);
         if (in_recovery_) {
             if (ack >= recover_) {
                 in_recovery_ = false;
                 cc_.on_exit_recovery(now);
+                observe(congestion::trace_event::exit_recovery, now, flight_before);
             } else if constexpr (requires { cc_.on_partial_ack(ev); }) {
                 cc_.on_partial_ack(ev);  // RFC 6582: the next hole is lost too
                 fast_retransmit_ = true;
+                observe(congestion::trace_event::partial_ack, now, flight_before);
             } else {
                 in_recovery_ = false;
                 cc_.on_exit_recovery(now);
+                observe(congestion::trace_event::exit_recovery, now, flight_before);
             }
         } else {
             cc_.on_ack(ev);
+            observe(congestion::trace_event::ack, now, flight_before);
         }
         retries_ = 0;
         rto_.reset_backoff();
         rto_at_ = in_flight() > 0 ? std::optional<instant>{now + rto_.rto()} : std::nullopt;
         persist_at_.reset();
-    } else if (ack == snd_una_ && seg.payload.empty() && !seg.flags.has(wire::tcp_flags::fin) &&
-               seg.window == last_peer_window_ && flight_before > 0) {
-        on_duplicate_ack(now, flight_before);  // RFC 5681 §2's definition of a duplicate
+    } else if (ack == snd_una_ && flight_before > 0) {
+        // RFC 5681 §2's duplicate: no data, no FIN, the same window. RFC 6675
+        // §2 counts an ACK with new SACK information too, so that a
+        // transfer both ways, whose ACKs carry data, still recovers fast.
+        const bool pure = seg.payload.empty() && !seg.flags.has(wire::tcp_flags::fin) &&
+                          seg.window == last_peer_window_;
+        if (new_sack_information(seg) || pure) on_duplicate_ack(now, flight_before);
     }
     // RFC 9293 §3.10.7.4: the window comes from the newest segment only.
     if (snd_wl1_ < seg.seq_number || (snd_wl1_ == seg.seq_number && snd_wl2_ <= ack)) {
@@ -203,10 +217,12 @@ void connection<Congestion, Sender, Receiver>::on_duplicate_ack(instant now, std
     congestion::loss_event ev{now, flight};
     if (in_recovery_) {
         congestion::dup_ack(cc_, ev);
+        observe(congestion::trace_event::dup_ack, now, flight);
     } else if (dupacks_ == 3) {  // RFC 5681 §3.2: fast retransmit
         in_recovery_ = true;
         recover_ = snd_nxt_;
         cc_.on_enter_recovery(ev);
+        observe(congestion::trace_event::enter_recovery, now, flight);
         fast_retransmit_ = true;
         rtt_timing_ = false;  // Karn: the retransmitted segment gives no sample
     }
@@ -261,6 +277,21 @@ template <class Congestion, class Sender, class Receiver>
 void connection<Congestion, Sender, Receiver>::challenge() {
     ++counters_.challenge_acks;
     ack_now_ = true;
+}
+
+template <class Congestion, class Sender, class Receiver>
+template <class Repr>
+bool connection<Congestion, Sender, Receiver>::new_sack_information(const Repr& seg) {
+    if (!opts_.sack()) return false;
+    bool news = false;
+    for (const auto& b : seg.options.sack_blocks()) {
+        // Blocks above snd.una and within what we sent; anything else is stale or forged.
+        if (b.right > highest_sacked_ && b.right > snd_una_ && b.right <= snd_max_ && b.left < b.right) {
+            highest_sacked_ = b.right;
+            news = true;
+        }
+    }
+    return news;
 }
 
 }  // namespace l4::tcp

@@ -1,12 +1,14 @@
 // A connection's settings and the counters it keeps for its user.
 #pragma once
 
+#include <l4/congestion/trace.hpp>
 #include <l4/core/time.hpp>
 #include <l4/tcp/options.hpp>
 #include <l4/tcp/rto.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <string_view>
 
 namespace l4::tcp {
 
@@ -24,6 +26,9 @@ struct config {
     std::uint32_t max_retransmissions = 12;     // of one segment; then the connection ends with timed_out
     duration user_timeout = duration::zero();   // RFC 9293 §3.8.3 (RFC 5482): data unacknowledged this long ends it; 0: off
     std::uint32_t initial_window = 0;           // bytes; 0: RFC 6928
+    std::uint32_t initial_ssthresh = 0xFFFFFFFF;  // RFC 5681 §3.1; congestion::params::course's is 64 KB
+    std::string_view congestion_algorithm{};    // congestion::any<...> picks by this name; empty: its first
+    congestion::observer observer{};            // called at every congestion event (congestion/trace.hpp)
     bool nodelay = false;                       // TCP_NODELAY: Nagle off
     // RFC 9293 §3.8.4 (RFC 1122 §4.2.3.6): off unless asked for; the defaults are RFC 1122's two hours.
     bool keepalive = false;

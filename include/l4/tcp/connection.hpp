@@ -27,6 +27,8 @@
 #pragma once
 
 #include <l4/congestion/concept.hpp>
+#include <l4/congestion/delivery_rate.hpp>
+#include <l4/congestion/trace.hpp>
 #include <l4/core/byte_ring.hpp>
 #include <l4/core/error.hpp>
 #include <l4/core/seq32.hpp>
@@ -205,9 +207,17 @@ public:
                 sent = true;
             }
         }
+        pace_at_.reset();
         while (true) {
             const std::uint32_t allowed = sender_.may_send(send_state());
-            if (allowed == 0) break;
+            if (allowed == 0) {
+                note_app_limited();
+                break;
+            }
+            if (next_send_ > now) {  // an algorithm that paces: not before the rate allows
+                pace_at_ = next_send_;
+                break;
+            }
             const std::uint32_t len = std::min<std::uint32_t>(allowed, snd_mss_);
             auto s = data_segment(snd_nxt_, len);
             if (!s) break;
@@ -215,6 +225,7 @@ public:
                 s->flags.bits |= wire::tcp_flags::psh;  // the last byte queued
             put(emit, *s, now);
             snd_nxt_ += s->payload_len;
+            pace(s->payload_len, now);
             sent = true;
         }
         if (fin_queued_ && snd_nxt_ == fin_seq_ && may_send_fin()) {
@@ -244,7 +255,7 @@ public:
     // and TIME-WAIT timers, or nullopt.
     [[nodiscard]] std::optional<instant> next_deadline() const noexcept {
         std::optional<instant> d;
-        for (const auto& t : {rto_at_, delack_at_, persist_at_, time_wait_at_, keepalive_due()})
+        for (const auto& t : {rto_at_, delack_at_, persist_at_, time_wait_at_, keepalive_due(), pace_at_})
             if (t && (!d || *t < *d)) d = t;
         if ((reset_ || ack_now_ || fast_retransmit_ || probe_now_ || keepalive_now_) && state_ != state::closed)
             d = created_;
@@ -298,6 +309,8 @@ private:
     template <class Repr>
     bool on_ack(const Repr& seg, instant now);
     void on_duplicate_ack(instant now, std::uint32_t flight);
+    template <class Repr>
+    bool new_sack_information(const Repr& seg);
     template <class Repr>
     void on_data(const Repr& seg, instant now);
     void challenge();
@@ -387,8 +400,31 @@ private:
         return static_cast<std::uint32_t>(snd_nxt_ - data_front()) == send_buf_.size();
     }
 
+    // A pacing rate, when the algorithm sets one, spaces new data out
+    // (bytes / rate after each segment); the endpoint paces any algorithm.
+    void pace(std::uint32_t len, instant now) {
+        const auto rate = congestion::pacing_rate(cc_);
+        if (!rate || *rate == 0) return;
+        const auto gap = std::chrono::duration_cast<duration>(
+            std::chrono::duration<double>(static_cast<double>(len) / static_cast<double>(*rate)));
+        next_send_ = std::max(next_send_, now) + gap;
+    }
+
+    // Delivery-rate estimation §3.4: the application, not the network, stopped us.
+    void note_app_limited() {
+        if (!in_recovery_ && send_state().queued < snd_mss_ && in_flight() < cc_.cwnd())
+            rate_.on_app_limited(in_flight());
+    }
+
+    void observe(congestion::trace_event e, instant now, std::uint32_t flight) {
+        if (!cfg_.observer) return;
+        cfg_.observer({now, e, cc_.cwnd(), cc_.ssthresh(), rto_.srtt().value_or(duration::zero()), flight,
+                       congestion::state_name_of(cc_, in_recovery_), congestion::pacing_rate(cc_)});
+    }
+
     template <class Emit>
     void put(Emit& emit, const segment& s, instant now) {
+        if (s.payload_len > 0) rate_.on_send(s.seq, s.payload_len, now, in_flight());
         emit(s);
         ++counters_.segments_out;
         if (s.has(wire::tcp_flags::ack)) opts_.on_ack_sent(s.ack);
@@ -489,7 +525,11 @@ private:
         ++counters_.retransmits_timeout;
         rto_.backoff();  // RFC 6298 §5.5
         rtt_timing_ = false;
-        if (synchronized(state_) && state_ != state::syn_received) cc_.on_rto({now, in_flight()});
+        if (synchronized(state_) && state_ != state::syn_received) {
+            cc_.on_rto({now, in_flight()});
+            observe(congestion::trace_event::rto, now, in_flight());
+        }
+        rate_.on_rto();
         in_recovery_ = false;
         dupacks_ = 0;
         // RFC 6298 §5.4 and the flow policy: go back to snd.una (the SYN or FIN included).
@@ -560,6 +600,14 @@ private:
     rto_estimator rto_;
     negotiated_options opts_;
     Congestion cc_{congestion::params{536, 0}};
+    // Delivery-rate samples cost a record per segment in flight: kept only
+    // for an algorithm that paces (BBR, any<...>), which is what reads them.
+    [[no_unique_address]] std::conditional_t<congestion::detail::has_pacing_rate<Congestion>,
+                                             congestion::delivery_rate_sampler<>, congestion::no_delivery_rate> rate_{};
+    std::optional<duration> min_rtt_;
+    instant next_send_{};
+    std::optional<instant> pace_at_;
+    seq32 highest_sacked_;  // RFC 6675: the highest SACKed byte + 1, for counting duplicates
     Sender sender_{};
     Receiver receiver_{};
 

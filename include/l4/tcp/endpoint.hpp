@@ -435,7 +435,11 @@ public:
             }
         }
     }
-    [[nodiscard]] std::optional<instant> next_deadline() const noexcept { return std::nullopt; }
+    // A pending send pass (a read opened a window) is due at once.
+    [[nodiscard]] std::optional<instant> next_deadline() const noexcept {
+        if (!dirty_.empty()) return instant{};
+        return std::nullopt;
+    }
 
     // --- what a socket says of itself ------------------------------------------
 
