@@ -88,7 +88,8 @@ TEST_CASE("tcp socket options: out-of-range values and late changes are refused"
     CHECK(n.a.set_option(s, opt::delayed_ack, 600'000).error() == errc::invalid_argument);  // RFC 1122: < 0.5 s
     CHECK(n.a.set_option(s, opt::error, 1).error() == errc::invalid_argument);
     CHECK(n.a.set_option(net::socket_id{999}, opt::nodelay, 1).error() == errc::bad_socket);
-    auto [client, server] = connected(n, s);
+    const auto ends = connected(n, s);
+    const net::socket_id client = ends.first;
     CHECK(n.a.set_option(client, opt::receive_buffer, 1 << 20).error() == errc::invalid_argument);  // after the SYN
     CHECK(n.a.set_option(client, opt::timestamps, 0).error() == errc::invalid_argument);
     auto udp = n.a.socket(net::socket_type::datagram).value();
@@ -100,7 +101,9 @@ TEST_CASE("tcp socket options: SO_RCVBUF before connect sets the window scale th
     pair_on_memory n;
     auto s = stream(n.a);
     REQUIRE(n.a.set_option(s, opt::receive_buffer, 1 << 20));
-    auto [client, server] = connected(n, s);
+    const auto ends = connected(n, s);
+    const net::socket_id client = ends.first;
+    const net::socket_id server = ends.second;
     CHECK(connection(n.a, client).options().rcv_wscale() == 5);
     CHECK(connection(n.b, server).options().snd_wscale() == 5);
     CHECK(connection(n.b, server).snd_wnd() > 65535);  // our 1 MiB, scaled, as the server sees it
@@ -112,7 +115,9 @@ TEST_CASE("tcp socket options: options switched off before connect are not negot
     auto s = stream(n.a);
     REQUIRE(n.a.set_option(s, opt::timestamps, 0));
     REQUIRE(n.a.set_option(s, opt::sack, 0));
-    auto [client, server] = connected(n, s);
+    const auto ends = connected(n, s);
+    const net::socket_id client = ends.first;
+    const net::socket_id server = ends.second;
     CHECK_FALSE(connection(n.b, server).options().timestamps());
     CHECK_FALSE(connection(n.b, server).options().sack());
     CHECK(connection(n.b, server).options().window_scaling());
@@ -139,7 +144,9 @@ TEST_CASE("tcp socket options: a listener's settings pass to the connections it 
 
 TEST_CASE("tcp socket options: SO_LINGER 0 makes close() reset the connection", "[tcp][socket_options][linger]") {
     pair_on_memory n;
-    auto [client, server] = connected(n, stream(n.a));
+    const auto ends = connected(n, stream(n.a));
+    const net::socket_id client = ends.first;
+    const net::socket_id server = ends.second;
     REQUIRE(n.a.set_option(client, opt::linger, 0));
     REQUIRE(n.a.close(client, n.clk.now()));
     std::array<std::uint8_t, 8> buf{};
@@ -159,7 +166,8 @@ TEST_CASE("tcp socket options: SO_ERROR reports a refused connect once", "[tcp][
 TEST_CASE("tcp socket options: SO_KEEPALIVE on a live connection probes it after the idle time",
           "[tcp][socket_options][keepalive]") {
     pair_on_memory n;
-    auto [client, server] = connected(n, stream(n.a));
+    const auto ends = connected(n, stream(n.a));
+    const net::socket_id client = ends.first;
     REQUIRE(n.a.set_option(client, opt::keep_idle, 60));
     REQUIRE(n.a.set_option(client, opt::keepalive, 1));
     const instant start = n.clk.now();

@@ -250,3 +250,21 @@ TEST_CASE("tcp over an impaired network: every byte arrives once, in order, and 
         RC_ASSERT(r.got_a == r.sent_ba);
     });
 }
+
+TEST_CASE("tcp over an impaired network: 10 MB each way, byte for byte, both ends closed", "[tcp][sim][bulk]") {
+    // The property's sizes stop at 200 kB to keep its hundred runs short;
+    // this is its largest case, with every impairment at once.
+    link::sim::channel_config path{.bandwidth_bps = 100'000'000, .delay = 5ms};
+    path.impair.loss = link::sim::bernoulli_loss{0.02};
+    path.impair.corrupt = 0.01;
+    path.impair.duplicate = 0.02;
+    path.impair.reorder = {0.02, 3ms};
+    path.impair.jitter.max = 500us;
+    const auto r = transfer_over(path, 7, 10'000'000);
+    CHECK(r.complete);
+    CHECK(r.invariants);
+    CHECK(r.got_b.size() == r.sent_ab.size());
+    CHECK(r.got_a.size() == r.sent_ba.size());
+    CHECK(r.got_b == r.sent_ab);
+    CHECK(r.got_a == r.sent_ba);
+}
