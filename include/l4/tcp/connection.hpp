@@ -133,6 +133,14 @@ public:
         else if (synchronized(state_) && state_ != state::time_wait) soft_error_ = e;
     }
 
+    // A SYN cookie's connection (syn_cookie.hpp), made from the handshake's
+    // last ACK: our SYN-ACK left without us, offering a window of what the
+    // buffer holds; the ACK itself comes next, through on_segment.
+    void syn_ack_sent_statelessly() {
+        snd_nxt_ = snd_max_ = iss_ + 1;
+        rcv_adv_ = rcv_nxt_ + static_cast<std::uint32_t>(std::min<std::size_t>(recv_buf_.free(), 0xFFFF));
+    }
+
     // setsockopt on a live connection: the settings that may change after
     // the handshake (buffers, MSS and the SYN's options may not).
     void update(const config& c) {
@@ -584,10 +592,6 @@ private:
         persist_at_.reset();
         time_wait_at_.reset();
         ack_now_ = fast_retransmit_ = probe_now_ = keepalive_now_ = false;
-    }
-
-    [[nodiscard]] static std::uint32_t ts_offset_for(seq32 iss) noexcept {
-        return std::rotl(iss.raw(), 13) ^ 0x5bd1e995u;  // keyed, as the ISN is (RFC 7323 §7.1)
     }
 
     [[nodiscard]] bool peer_closed() const noexcept {

@@ -28,6 +28,7 @@
 #include <l4/tcp/connection.hpp>
 #include <l4/tcp/isn.hpp>
 #include <l4/tcp/segment.hpp>
+#include <l4/tcp/syn_cookie.hpp>
 #include <l4/wire/address.hpp>
 #include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/packet.hpp>
@@ -59,6 +60,7 @@ struct endpoint_config {
     std::uint16_t mss = 0;                   // 0: from the link MTU (MTU − 40 over IPv4, MTU − 60 over IPv6)
     std::uint32_t max_backlog = 128;         // a listen() asking for more gets this many
     std::uint32_t max_connections = 1 << 20;  // beyond it connect() and new SYNs are refused
+    bool syn_cookies = true;                  // RFC 4987 §3.6 when a listener's half-open queue is full
 };
 
 struct endpoint_counters {
@@ -66,7 +68,9 @@ struct endpoint_counters {
     std::uint64_t rx_bad_checksum = 0;
     std::uint64_t rx_malformed = 0;        // truncated, bad data offset, bad options
     std::uint64_t rx_no_connection = 0;    // answered with RST (or dropped if it was one)
-    std::uint64_t rx_syn_queue_full = 0;   // a SYN to a listener whose backlog is full: dropped
+    std::uint64_t rx_syn_queue_full = 0;   // a SYN to a listener whose backlog is full: dropped (cookies off)
+    std::uint64_t syn_cookies_sent = 0;    // SYN-ACKs whose ISN is a cookie
+    std::uint64_t syn_cookies_accepted = 0, syn_cookies_rejected = 0;  // the handshake's ACK, checked
     std::uint64_t tx_resets = 0;
     std::uint64_t connections_opened = 0, connections_accepted = 0;
 };
@@ -109,6 +113,7 @@ public:
         key_ = host.secret();
         conns_ = flow_table(0, flow_hash{key_});
         listeners_ = listener_table(0, wire::keyed_address_hash{key_});
+        cookies_ = syn_cookies{key_};
         ports_.set_secret(key_);
     }
 
@@ -401,6 +406,8 @@ public:
                 accept_syn(host, *l, local, remote, *seg, now);
                 return wire::input_verdict::accepted;
             }
+            if (seg->flags.bits == f::ack || seg->flags.bits == (f::ack | f::psh))
+                if (accept_cookie(host, *l, local, remote, *seg, now)) return wire::input_verdict::accepted;
         }
         ++counters_.rx_no_connection;
         if (auto rst = reset_for(*seg)) send_segment(host, local, remote, *rst, nullptr, now);
@@ -502,6 +509,7 @@ private:
         std::optional<connection_type> conn;
         timer_handle timer{};
         std::uint32_t backlog = 0, half_open = 0;
+        instant cookies_until{};  // a listener checks ACKs for cookies while those it sent may come back
         std::deque<std::uint32_t> accept_queue;
         std::optional<std::uint32_t> parent;  // the listener, until accepted
         tcp::config cfg{};                     // this socket's settings (setsockopt)
@@ -546,8 +554,17 @@ private:
     void accept_syn(Host& host, std::uint32_t listener, const socket_address& local, const socket_address& remote,
                     const repr& syn, instant now) {
         auto& l = sockets_[listener];
-        if (l.half_open + l.accept_queue.size() >= l.backlog || conns_.size() >= cfg_.max_connections) {
-            ++counters_.rx_syn_queue_full;  // the Security issue's SYN cookies take over here
+        if (conns_.size() >= cfg_.max_connections) {
+            ++counters_.rx_syn_queue_full;
+            return;
+        }
+        if (l.half_open + l.accept_queue.size() >= l.backlog) {
+            if (!cfg_.syn_cookies) {
+                ++counters_.rx_syn_queue_full;
+                return;
+            }
+            l.cookies_until = now + syn_cookies::max_age_ticks * 64s + 64s;
+            send_cookie_syn_ack(host, l, local, remote, syn, now);
             return;
         }
         auto child = open();
@@ -564,6 +581,86 @@ private:
         conns_.emplace(*s.flow, *child);
         ++sockets_[listener].half_open;
         flush(host, *child, now);
+    }
+
+    // RFC 4987 §3.6: the SYN-ACK the listener would have sent, its ISN a
+    // cookie, the options it must remember in its TSval; no state kept.
+    template <class Host>
+    void send_cookie_syn_ack(Host& host, const socket& l, const socket_address& local, const socket_address& remote,
+                             const repr& syn, instant now) {
+        const config c = connection_config(host, l, remote);
+        syn_cookie_options remember{.mss = syn.options.mss.value_or(c.default_peer_mss),
+                                    .window_scale = syn.options.window_scale,
+                                    .sack_permitted = syn.options.sack_permitted};
+        const seq32 iss = cookies_.make(local, remote, syn.seq_number, remember.mss, now);
+        segment s;
+        s.seq = iss;
+        s.ack = syn.seq_number + 1;
+        s.flags.bits = wire::tcp_flags::syn | wire::tcp_flags::ack;
+        s.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(c.receive_buffer, 0xFFFF));
+        s.options.mss = std::min<std::uint16_t>(c.mss, syn_cookies::mss_table.back());
+        if (c.offer.timestamps && syn.options.ts) {
+            // Only where the TSval can carry them: window scale and SACK-permitted.
+            const negotiated_options clock{c.offer, c.receive_buffer, ts_offset_for(iss)};
+            s.options.ts = wire::timestamps{syn_cookies::encode_ts(clock.tsval(now), remember), syn.options.ts->tsval};
+            if (c.offer.window_scale && syn.options.window_scale) s.options.window_scale = window_shift_for(c.receive_buffer);
+            if (c.offer.sack && syn.options.sack_permitted) s.options.sack_permitted = true;
+        }
+        ++counters_.syn_cookies_sent;
+        send_segment(host, local, remote, s, nullptr, now);
+    }
+
+    // The handshake's last ACK for a listener that sent cookies lately: a
+    // valid cookie makes the connection, established, into the accept queue.
+    template <class Host>
+    bool accept_cookie(Host& host, std::uint32_t listener, const socket_address& local, const socket_address& remote,
+                       const repr& ack, instant now) {
+        if (!cfg_.syn_cookies || now >= sockets_[listener].cookies_until) return false;
+        const auto mss = cookies_.check(local, remote, ack.seq_number, ack.ack_number, now);
+        if (!mss) {
+            ++counters_.syn_cookies_rejected;
+            return false;
+        }
+        if (sockets_[listener].accept_queue.size() >= sockets_[listener].backlog ||
+            conns_.size() >= cfg_.max_connections) {
+            ++counters_.rx_syn_queue_full;
+            return true;  // dropped; the peer's retransmission may find room
+        }
+        // The SYN as the cookie remembers it.
+        repr syn;
+        syn.src_port = ack.src_port;
+        syn.dst_port = ack.dst_port;
+        syn.seq_number = ack.seq_number - 1;
+        syn.flags.bits = wire::tcp_flags::syn;
+        syn.window = ack.window;
+        syn.options.mss = *mss;
+        if (ack.options.ts) {
+            syn_cookie_options o;
+            syn_cookies::decode_ts(ack.options.ts->tsecr, o);
+            syn.options.window_scale = o.window_scale;
+            syn.options.sack_permitted = o.sack_permitted;
+            syn.options.ts = wire::timestamps{ack.options.ts->tsval, 0};
+        }
+        auto child = open();
+        if (!child) return false;
+        auto& s = sockets_[*child];
+        s.cfg = sockets_[listener].cfg;
+        s.max_segment = sockets_[listener].max_segment;
+        s.linger = sockets_[listener].linger;
+        s.local = local;
+        s.flow = flow_key{local, remote};
+        s.parent = listener;
+        auto c = connection_config(host, s, remote);
+        if (!ack.options.ts) c.offer = {.window_scale = false, .sack = false, .timestamps = false};
+        s.conn.emplace(c, ack.ack_number - 1, syn, now);
+        s.conn->syn_ack_sent_statelessly();
+        s.timer = host.add_timer(*this, *child);
+        conns_.emplace(*s.flow, *child);
+        ++sockets_[listener].half_open;
+        ++counters_.syn_cookies_accepted;
+        s.conn->on_segment(ack, now);
+        flush(host, *child, now);
+        return true;
     }
 
     // Sends what the connection has, re-arms its timer, and moves it along
@@ -653,6 +750,7 @@ private:
     flow_table conns_{0, flow_hash{}};
     listener_table listeners_{0, wire::keyed_address_hash{}};
     wire::port_space ports_;
+    syn_cookies cookies_;
     endpoint_counters counters_;
 };
 

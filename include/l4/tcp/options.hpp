@@ -13,6 +13,7 @@
 #include <l4/wire/tcp_options.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -34,6 +35,12 @@ inline constexpr std::uint8_t max_window_shift = 14;
     std::uint8_t shift = 0;
     while (shift < max_window_shift && (buffer >> shift) > 0xFFFF) ++shift;
     return shift;
+}
+
+// The offset of a connection's TSval clock from its ISN, itself keyed: the
+// peer learns nothing of our uptime (RFC 7323 §7.1).
+[[nodiscard]] constexpr std::uint32_t ts_offset_for(seq32 iss) noexcept {
+    return std::rotl(iss.raw(), 13) ^ 0x5bd1e995u;
 }
 
 class negotiated_options {
