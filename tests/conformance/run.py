@@ -142,7 +142,9 @@ def run_one(args, rel, version, tmpdir):
     except subprocess.TimeoutExpired:
         return rel, version, "fail", f"timeout after {args.timeout}s"
     err = (p.stderr or "") + (p.stdout or "")
-    sanitizer = re.search(r"ERROR: AddressSanitizer.*|runtime error: .*", err)
+    # UBSan reports "file.cpp:LINE:COLUMN: runtime error"; packetdrill's own
+    # "script:LINE: runtime error" (no column) is a script failing, not a sanitizer.
+    sanitizer = re.search(r"ERROR: AddressSanitizer.*|\S+:\d+:\d+: runtime error: .*", err)
     if sanitizer:
         return rel, version, "sanitizer", sanitizer.group(0)
     if p.returncode == 0:

@@ -92,6 +92,10 @@ TEST_CASE("tcp socket options: out-of-range values and late changes are refused"
     const net::socket_id client = ends.first;
     CHECK(n.a.set_option(client, opt::receive_buffer, 1 << 20).error() == errc::invalid_argument);  // after the SYN
     CHECK(n.a.set_option(client, opt::timestamps, 0).error() == errc::invalid_argument);
+    // SO_SNDBUF may change while nothing is queued, as Linux lets it; not with bytes in the buffer.
+    CHECK(n.a.set_option(client, opt::send_buffer, 1 << 20));
+    REQUIRE(n.a.send(client, bytes{reinterpret_cast<const std::uint8_t*>("queued"), 6}, n.clk.now()));
+    CHECK(n.a.set_option(client, opt::send_buffer, 1 << 16).error() == errc::invalid_argument);
     auto udp = n.a.socket(net::socket_type::datagram).value();
     CHECK(n.a.set_option(udp, opt::nodelay, 1).error() == errc::not_supported);
 }

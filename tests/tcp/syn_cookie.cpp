@@ -1,6 +1,6 @@
 // SYN cookies (RFC 4987 §3.6): the cookie's own laws, then a listener under
 // a flood of spoofed SYNs that still completes a real client's handshake.
-#include "../support.hpp"
+#include "injecting_link.hpp"
 
 #include <l4/checksum/internet.hpp>
 #include <l4/link/memory.hpp>
@@ -25,28 +25,6 @@ const socket_address server{*ip_address::from_string("192.0.2.2"), 80};
 const socket_address client{*ip_address::from_string("192.0.2.1"), 40000};
 const instant t0 = instant{} + 1000s;
 
-// A link that also delivers frames the test injects: the attacker's SYNs,
-// from addresses that are nobody's here, so the SYN-ACKs go nowhere.
-struct injecting_link {
-    link::memory_end inner;
-    std::deque<std::vector<std::uint8_t>> injected;
-
-    io_result<void> transmit(bytes frame, instant now) { return inner.transmit(frame, now); }
-    io_result<std::size_t> receive(mut_bytes buffer, instant now) {
-        if (injected.empty()) return inner.receive(buffer, now);
-        const auto f = std::move(injected.front());
-        injected.pop_front();
-        std::copy(f.begin(), f.end(), buffer.begin());
-        return f.size();
-    }
-    std::size_t mtu() const { return inner.mtu(); }
-    std::optional<instant> next_deadline() const {
-        if (!injected.empty()) return instant{};
-        return inner.next_deadline();
-    }
-    int poll_fd() const { return inner.poll_fd(); }
-};
-
 std::vector<std::uint8_t> spoofed_syn(wire::ipv4_address from, std::uint16_t port, std::uint32_t isn) {
     wire::tcp_repr syn;
     syn.src_port = port;
@@ -55,18 +33,10 @@ std::vector<std::uint8_t> spoofed_syn(wire::ipv4_address from, std::uint16_t por
     syn.flags.bits = wire::tcp_flags::syn;
     syn.window = 65535;
     syn.options.mss = 1460;
-    std::vector<std::uint8_t> frame(wire::ipv4_min_header_len + syn.header_len());
-    const auto seg = std::span{frame}.subspan(wire::ipv4_min_header_len);
-    const auto ph = wire::pseudo_header::ipv4(from, server.address.v4(), wire::ip_protocol::tcp,
-                                              static_cast<std::uint16_t>(seg.size()));
-    REQUIRE(syn.emit(seg, ph.bytes(), checksum::internet{}));
-    wire::ipv4_repr ip{.src = from, .dst = server.address.v4(), .protocol = wire::ip_protocol::tcp};
-    ip.payload_len = static_cast<std::uint16_t>(seg.size());
-    REQUIRE(ip.emit(frame));
-    return frame;
+    return test::ipv4_frame(from, server.address.v4(), syn);
 }
 
-using host_b = net::stack<injecting_link, tcp::endpoint<>>;
+using host_b = net::stack<test::injecting_link, tcp::endpoint<>>;
 using host_a = net::stack<link::memory_end, tcp::endpoint<>>;
 
 // backlog 4 filled with spoofed SYNs; then the real client connects.
@@ -76,7 +46,7 @@ struct flooded {
         tcp::endpoint_config ec;
         ec.syn_cookies = cookies;
         a = std::make_unique<host_a>(std::move(x), net::stack_config{.addresses = {client.address}, .secret = {1}});
-        b = std::make_unique<host_b>(injecting_link{std::move(y), {}},
+        b = std::make_unique<host_b>(test::injecting_link{std::move(y), {}},
                                      net::stack_config{.addresses = {server.address}, .secret = {2}},
                                      tcp::endpoint<>{ec});
         listener = b->socket(net::socket_type::stream).value();
@@ -194,15 +164,7 @@ TEST_CASE("syn cookies: an ACK with a forged cookie is answered with RST and mak
     ack.ack_number = seq32{0xDEADBEEF};
     ack.flags.bits = wire::tcp_flags::ack;
     ack.window = 1000;
-    std::vector<std::uint8_t> frame(wire::ipv4_min_header_len + ack.header_len());
-    const auto from = wire::ipv4_address{198, 51, 100, 9};
-    const auto seg = std::span{frame}.subspan(wire::ipv4_min_header_len);
-    REQUIRE(ack.emit(seg, wire::pseudo_header::ipv4(from, server.address.v4(), wire::ip_protocol::tcp,
-                                                    static_cast<std::uint16_t>(seg.size())).bytes(),
-                     checksum::internet{}));
-    wire::ipv4_repr ip{.src = from, .dst = server.address.v4(), .protocol = wire::ip_protocol::tcp};
-    ip.payload_len = static_cast<std::uint16_t>(seg.size());
-    REQUIRE(ip.emit(frame));
+    const auto frame = test::ipv4_frame(wire::ipv4_address{198, 51, 100, 9}, server.address.v4(), ack);
     const auto resets = n.b->transport<tcp::endpoint<>>().stats().tx_resets;
     n.b->link().injected.push_back(frame);
     n.b->poll(n.clk.now());

@@ -15,6 +15,7 @@ void connection<Congestion, Sender, Receiver>::take_syn(const Repr& syn) {
     rcv_nxt_ = irs_ + 1;
     rcv_adv_ = rcv_nxt_;
     snd_wnd_ = syn.window;  // RFC 7323 §2.2: a SYN's window is never scaled
+    max_snd_wnd_ = snd_wnd_;
     last_peer_window_ = syn.window;
     snd_wl1_ = syn.seq_number;
     opts_.on_peer_syn(syn.options);
@@ -69,12 +70,12 @@ void connection<Congestion, Sender, Receiver>::on_segment_synchronized(const Rep
     const std::uint32_t rcv_wnd = rcv_adv_ - rcv_nxt_ > 0 ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
     if (!seg.flags.has(f::rst) && opts_.paws_rejects(seg.options.ts)) {
         ++counters_.dropped_paws;  // RFC 7323 §5.3 R1: answered like an unacceptable segment
-        ack_now_ = true;
+        limited_ack();
         return;
     }
     if (!acceptable(seg.seq_number, len, rcv_wnd)) {
         ++counters_.dropped_unacceptable;
-        if (!seg.flags.has(f::rst)) ack_now_ = true;  // RFC 9293 §3.10.7.4 first
+        if (!seg.flags.has(f::rst)) limited_ack();  // RFC 9293 §3.10.7.4 first
         if (state_ == state::time_wait && seg.flags.has(f::fin)) restart_time_wait(now);
         return;
     }
@@ -101,6 +102,7 @@ void connection<Congestion, Sender, Receiver>::on_segment_synchronized(const Rep
         }
         state_ = state::established;
         snd_wnd_ = peer_window(seg);
+        max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
         snd_wl1_ = seg.seq_number;
         snd_wl2_ = seg.ack_number;
     }
@@ -131,7 +133,14 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
     // Against the highest byte ever sent: a timeout rewinds snd.nxt, and
     // ACKs for what left before it are still good.
     if (ack > snd_max_) {
-        ack_now_ = true;
+        limited_ack();
+        ++counters_.dropped_bad_ack;
+        return false;
+    }
+    // RFC 5961 §5.2: an ACK older than the largest window the peer ever
+    // offered cannot be the peer's; a blind injection gets a challenge ACK.
+    if (ack < snd_una_ - std::max(max_snd_wnd_, snd_mss_)) {
+        challenge();
         ++counters_.dropped_bad_ack;
         return false;
     }
@@ -193,6 +202,7 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         snd_wnd_ = peer_window(seg);
         snd_wl1_ = seg.seq_number;
         snd_wl2_ = ack;
+        max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     }
     last_peer_window_ = seg.window;
     if (snd_wnd_ > 0) {
@@ -275,8 +285,25 @@ void connection<Congestion, Sender, Receiver>::on_data(const Repr& seg, instant 
 
 template <class Congestion, class Sender, class Receiver>
 void connection<Congestion, Sender, Receiver>::challenge() {
-    ++counters_.challenge_acks;
+    if (limited_ack()) ++counters_.challenge_acks;
+}
+
+// RFC 5961 §7: the ACKs that answer a segment we drop (a challenge, or
+// one out of the window) are rate-limited, so that a flood of forged
+// segments cannot turn us into an ACK generator.
+template <class Congestion, class Sender, class Receiver>
+bool connection<Congestion, Sender, Receiver>::limited_ack() {
+    if (now_ - challenge_since_ >= std::chrono::seconds{1}) {
+        challenge_since_ = now_;
+        challenges_in_second_ = 0;
+    }
+    if (challenges_in_second_ >= max_challenges_per_second) {
+        ++counters_.acks_suppressed;
+        return false;
+    }
+    ++challenges_in_second_;
     ack_now_ = true;
+    return true;
 }
 
 template <class Congestion, class Sender, class Receiver>

@@ -48,7 +48,8 @@ struct counters {
     std::uint64_t dropped_no_ack = 0;           // synchronized state, ACK bit off
     std::uint64_t dropped_paws = 0;             // RFC 7323 §5: a TSval older than TS.Recent
     std::uint64_t dropped_reassembly_full = 0;  // out-of-order bytes past the reassembly bound
-    std::uint64_t challenge_acks = 0;           // RFC 5961: in-window RST or SYN that is not exact
+    std::uint64_t challenge_acks = 0;           // RFC 5961: in-window RST or SYN that is not exact, or an ACK too old
+    std::uint64_t acks_suppressed = 0;          // RFC 5961 §7: answers to dropped segments beyond 10 a second
     std::uint64_t window_probes = 0;
     std::uint64_t keepalive_probes = 0;
 };

@@ -141,6 +141,15 @@ public:
         rcv_adv_ = rcv_nxt_ + static_cast<std::uint32_t>(std::min<std::size_t>(recv_buf_.free(), 0xFFFF));
     }
 
+    // SO_SNDBUF on a live connection: a new send buffer, if the old one is
+    // empty (one allocation per call, none per segment).
+    bool resize_send_buffer(std::uint32_t capacity) {
+        if (send_buf_.size() != 0) return false;
+        cfg_.send_buffer = capacity;
+        send_buf_ = byte_ring{capacity};
+        return true;
+    }
+
     // setsockopt on a live connection: the settings that may change after
     // the handshake (buffers, MSS and the SYN's options may not).
     void update(const config& c) {
@@ -322,6 +331,7 @@ private:
     template <class Repr>
     void on_data(const Repr& seg, instant now);
     void challenge();
+    bool limited_ack();
 
     // --- sending -------------------------------------------------------------
 
@@ -621,6 +631,10 @@ private:
     seq32 iss_, snd_una_, snd_nxt_, snd_wl1_, snd_wl2_;
     seq32 snd_max_;  // the highest sequence number sent + 1: below it, a send is a retransmission
     std::uint32_t snd_wnd_ = 0, snd_mss_ = 536, last_peer_window_ = 0;
+    std::uint32_t max_snd_wnd_ = 0;  // RFC 5961 §5.2's MAX.SND.WND
+    static constexpr std::uint32_t max_challenges_per_second = 10;
+    instant challenge_since_{};
+    std::uint32_t challenges_in_second_ = 0;
     seq32 irs_, rcv_nxt_, rcv_adv_;  // rcv_adv_: the right edge we advertised (rcv.nxt + rcv.wnd)
     std::uint64_t acked_data_ = 0, delivered_ = 0;
     bool fin_queued_ = false, app_closed_ = false;

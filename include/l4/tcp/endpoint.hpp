@@ -141,13 +141,18 @@ public:
         auto* s = find(id);
         if (!s) return errc::bad_socket;
         auto& c = s->cfg;
-        const bool before_syn = !s->conn && !s->listening;
+        // A listener's settings pass to the connections it makes from now on.
+        const bool before_syn = !s->conn;
         const auto seconds = [](std::int64_t n) { return duration{std::chrono::seconds{n}}; };
         switch (o) {
         case socket_option::send_buffer:
         case socket_option::receive_buffer:
             if (v <= 0 || v > max_buffer) return errc::invalid_argument;
-            if (!before_syn) return errc::invalid_argument;
+            if (!before_syn) {
+                // Linux lets SO_SNDBUF change on a live connection; we may while nothing is queued.
+                if (o == socket_option::receive_buffer || !s->conn->resize_send_buffer(static_cast<std::uint32_t>(v)))
+                    return errc::invalid_argument;
+            }
             (o == socket_option::send_buffer ? c.send_buffer : c.receive_buffer) = static_cast<std::uint32_t>(v);
             break;
         case socket_option::max_segment:
