@@ -253,7 +253,9 @@ void connection<Congestion, Sender, Receiver>::on_data(const Repr& seg, instant 
         // Bytes before rcv.nxt are old; the rest goes in at its offset.
         std::uint32_t skip = 0;
         if (seg.seq_number < rcv_nxt_) skip = static_cast<std::uint32_t>(rcv_nxt_ - seg.seq_number);
-        const bytes data = seg.payload.size() > skip ? seg.payload.subspan(skip) : bytes{};
+        bytes data = seg.payload.size() > skip ? seg.payload.subspan(skip) : bytes{};
+        if (peer_fin_ && seg.seq_number + skip + static_cast<std::uint32_t>(data.size()) > *peer_fin_)
+            data = data.first(static_cast<std::size_t>(std::max<std::int32_t>(*peer_fin_ - (seg.seq_number + skip), 0)));  // nothing after a FIN
         counters_.duplicates_in += std::min<std::size_t>(skip, seg.payload.size());
         const auto offset = static_cast<std::size_t>(seg.seq_number + skip - rcv_nxt_);
         const bool had_hole = recv_buf_.has_out_of_order();
@@ -272,9 +274,15 @@ void connection<Congestion, Sender, Receiver>::on_data(const Repr& seg, instant 
             delack_at_ = now + cfg_.delayed_ack;
         }
     }
-    if (seg.flags.has(f::fin)) peer_fin_ = seg.seq_number + static_cast<std::uint32_t>(seg.payload.size());
+    if (seg.flags.has(f::fin) && !peer_fin_) {
+        // The first FIN that is neither old nor past what we could take; a later, different one is the peer's error.
+        const seq32 fin = seg.seq_number + static_cast<std::uint32_t>(seg.payload.size());
+        if (fin >= rcv_nxt_ && fin <= rcv_adv_ && recv_buf_.readable() + static_cast<std::size_t>(fin - rcv_nxt_) <= recv_buf_.capacity())
+            peer_fin_ = fin;
+    }
     if (peer_fin_ && *peer_fin_ == rcv_nxt_ && may_receive_data(state_)) {
         rcv_nxt_ += 1;
+        fin_received_ = true;
         ack_now_ = true;
         if (state_ == state::established) state_ = state::close_wait;
         else if (state_ == state::fin_wait_2) enter_time_wait(now);

@@ -218,7 +218,9 @@ public:
         bool sent = false;
         if (fast_retransmit_) {
             fast_retransmit_ = false;
-            if (auto s = data_segment(snd_una_, snd_mss_)) {
+            // Only what was sent: a retransmission never carries new data.
+            const auto sent_len = std::min<std::uint32_t>(snd_mss_, static_cast<std::uint32_t>(snd_max_ - snd_una_));
+            if (auto s = sent_len > 0 ? data_segment(snd_una_, sent_len) : std::nullopt) {
                 put(emit, *s, now);
                 ++counters_.retransmits_fast;
                 sent = true;
@@ -453,7 +455,7 @@ private:
         if (snd_una_ == snd_max_) una_since_ = now;  // the oldest unacknowledged byte leaves now
         const seq32 end = s.seq + s.seq_len();
         const bool first_transmission = s.seq >= snd_max_;
-        if (s.payload_len > 0 && end > snd_nxt_ && !probing_) {
+        if (s.payload_len > 0 && end > snd_max_ && !probing_) {
             // New data: never beyond min(cwnd, peer window) (RFC 5681 §3.1, RFC 9293 §3.8.6.2.1).
             const auto flight_after = static_cast<std::uint32_t>(end - snd_una_);
             if (flight_after > std::min(cc_.cwnd(), snd_wnd_)) invariants_ok_ = false;
@@ -605,7 +607,7 @@ private:
     }
 
     [[nodiscard]] bool peer_closed() const noexcept {
-        return peer_fin_ && *peer_fin_ + 1 == rcv_nxt_ && recv_buf_.readable() == 0;
+        return fin_received_ && recv_buf_.readable() == 0;
     }
 
     config cfg_;
@@ -639,7 +641,8 @@ private:
     std::uint64_t acked_data_ = 0, delivered_ = 0;
     bool fin_queued_ = false, app_closed_ = false;
     seq32 fin_seq_;
-    std::optional<seq32> peer_fin_;
+    std::optional<seq32> peer_fin_;  // where the peer's FIN lies, once seen
+    bool fin_received_ = false;      // rcv.nxt has passed it
 
     std::optional<instant> rto_at_, delack_at_, persist_at_, time_wait_at_;
     instant created_;
