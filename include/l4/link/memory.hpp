@@ -43,8 +43,12 @@ public:
     }
 
     [[nodiscard]] std::size_t mtu() const noexcept { return out_->slot_size(); }
-    // Frames are due the moment they are sent: nothing is ever scheduled.
-    [[nodiscard]] std::optional<instant> next_deadline() const noexcept { return std::nullopt; }
+    // Frames are due the moment they are sent: one waiting is due now (so a
+    // driver never jumps time past it), and nothing else is ever scheduled.
+    [[nodiscard]] std::optional<instant> next_deadline() const noexcept {
+        if (in_->empty()) return std::nullopt;
+        return instant{};
+    }
     [[nodiscard]] int poll_fd() const noexcept { return -1; }
     [[nodiscard]] bool has_pending() const noexcept { return !in_->empty(); }
     // The queue toward the peer drains as the peer receives.
