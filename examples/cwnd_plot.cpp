@@ -226,9 +226,12 @@ int main(int argc, char** argv) {
         cwnd.points.emplace_back(seconds(r.at), r.cwnd / mss);
         if (states.empty() || states.back() != r.state) states.push_back(r.state);
     }
-    ok &= check(states.size() >= 4 && states[0] == "startup" && states[1] == "drain" && states[2] == "probe_bw" &&
+    // Paced, drain may end on the ACK that starts it (the flight is already
+    // below one BDP), and the trace then goes from startup to probe_bw.
+    const std::size_t after_drain = states.size() > 1 && states[1] == "drain" ? 2 : 1;
+    ok &= check(states.size() > after_drain + 1 && states[0] == "startup" && states[after_drain] == "probe_bw" &&
                     std::find(states.begin(), states.end(), "probe_rtt") != states.end(),
-                "BBR's startup, drain, probe_bw and probe_rtt");
+                "BBR's startup, probe_bw and probe_rtt");
     ok &= write(dir, "bbr", "BBR: startup, drain, the probe_bw gain cycle, probe_rtt at 10 s (10 Mbit/s, RTT 20 ms)",
                 "Mbit/s, segments", {rate, cwnd}, bbr);
     return ok ? 0 : 1;
