@@ -572,8 +572,19 @@ private:
             send_cookie_syn_ack(host, l, local, remote, syn, now);
             return;
         }
-        auto child = open();
+        const auto child = open_child(listener, local, remote);
         if (!child) return;
+        auto& s = sockets_[*child];
+        s.conn.emplace(connection_config(host, s, remote), isn(key_, local, remote, now), syn, now);
+        register_child(host, listener, *child);
+        flush(host, *child, now);
+    }
+
+    // A socket for a connection a listener makes, with the listener's settings.
+    [[nodiscard]] std::optional<std::uint32_t> open_child(std::uint32_t listener, const socket_address& local,
+                                                          const socket_address& remote) {
+        auto child = open();
+        if (!child) return std::nullopt;
         auto& s = sockets_[*child];
         s.cfg = sockets_[listener].cfg;
         s.max_segment = sockets_[listener].max_segment;
@@ -581,11 +592,16 @@ private:
         s.local = local;
         s.flow = flow_key{local, remote};
         s.parent = listener;
-        s.conn.emplace(connection_config(host, s, remote), isn(key_, local, remote, now), syn, now);
-        s.timer = host.add_timer(*this, *child);
-        conns_.emplace(*s.flow, *child);
+        return *child;
+    }
+
+    // The child's connection exists: its timer, its place in the table, the listener's count.
+    template <class Host>
+    void register_child(Host& host, std::uint32_t listener, std::uint32_t id) {
+        auto& s = sockets_[id];
+        s.timer = host.add_timer(*this, id);
+        conns_.emplace(*s.flow, id);
         ++sockets_[listener].half_open;
-        flush(host, *child, now);
     }
 
     // RFC 4987 §3.6: the SYN-ACK the listener would have sent, its ISN a
@@ -646,22 +662,14 @@ private:
             syn.options.sack_permitted = o.sack_permitted;
             syn.options.ts = wire::timestamps{ack.options.ts->tsval, 0};
         }
-        auto child = open();
+        const auto child = open_child(listener, local, remote);
         if (!child) return false;
         auto& s = sockets_[*child];
-        s.cfg = sockets_[listener].cfg;
-        s.max_segment = sockets_[listener].max_segment;
-        s.linger = sockets_[listener].linger;
-        s.local = local;
-        s.flow = flow_key{local, remote};
-        s.parent = listener;
         auto c = connection_config(host, s, remote);
         if (!ack.options.ts) c.offer = {.window_scale = false, .sack = false, .timestamps = false};
         s.conn.emplace(c, ack.ack_number - 1, syn, now);
         s.conn->syn_ack_sent_statelessly();
-        s.timer = host.add_timer(*this, *child);
-        conns_.emplace(*s.flow, *child);
-        ++sockets_[listener].half_open;
+        register_child(host, listener, *child);
         ++counters_.syn_cookies_accepted;
         s.conn->on_segment(ack, now);
         flush(host, *child, now);
