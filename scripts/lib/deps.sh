@@ -5,7 +5,7 @@
 packages=(
     cmake ninja-build g++ clang-14 libclang-rt-14-dev libboost1.81-dev
     catch2 librapidcheck-dev libbenchmark-dev libtins-dev libpcap-dev
-    tshark iproute2 python3 time nmap iputils-ping nftables tftp-hpa tftpd-hpa
+    tshark iproute2 python3 time nmap iputils-ping nftables tftp-hpa tftpd-hpa hping3
     bison flex
 )
 
