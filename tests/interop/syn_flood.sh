@@ -52,10 +52,10 @@ port=50007
 connections=100
 # The flood: 40 sources (20 of each range) x 5,000 SYNs = 200,000, eight
 # hping3 runs at a time (hping3 waits 1 s for answers after its last SYN, so
-# more runs at once make a denser flood), each sending one SYN every
-# `interval_us` microseconds at most. So the flood lasts at least
-# 5 runs x (5,000 x 150 us + 1 s) = 8.75 s, and the client's connections
-# start within its first 5 s (about 11 s a flood on a 2-core machine).
+# more runs at once make a denser flood), each waiting `interval_us`
+# microseconds or more between SYNs. So the flood lasts at least
+# 5 runs x (5,000 x 150 us + 1 s) = 8.75 s (8-17 s on a loaded 2-core
+# machine), and the client's connections start within its first 5 s.
 sources=()
 for i in $(seq 1 20); do sources+=("198.51.100.$i" "203.0.113.$i"); done
 syns_per_source=5000
