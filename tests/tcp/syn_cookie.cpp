@@ -136,20 +136,42 @@ TEST_CASE("syn cookies: under a SYN flood the listener keeps no state and a real
     CHECK(conn->snd_mss() == 1460 - 12);
 }
 
-TEST_CASE("syn cookies: switched off, the flood fills the queue and the real client's SYNs are dropped",
+TEST_CASE("syn cookies: switched off, a SYN over a full backlog evicts the oldest half-open connection, "
+          "so a flood that goes on outruns a real client's handshake",
           "[tcp][syn_cookie][security]") {
     flooded n{false};
     n.flood(1000);
     n.b->poll(n.clk.now());
     const auto& st = n.b->transport<tcp::endpoint<>>().stats();
     CHECK(st.syn_cookies_sent == 0);
-    CHECK(st.rx_syn_queue_full == 1000 - 4);
+    CHECK(st.half_open_evicted == 1000 - 4);  // RFC 4987 §3.4: the queue recycles, it never grows
+    CHECK(n.b->transport<tcp::endpoint<>>().connections() == 4);
+
+    // Eight spoofed SYNs for every step of the handshake: the client's half-open
+    // connection is evicted before its ACK arrives, and that ACK is answered with RST.
     auto c = n.a->socket(net::socket_type::stream).value();
     REQUIRE(n.a->connect(c, server, n.clk.now()));
-    // The half-open four retransmit their SYN-ACKs to nobody for as long as 3 s allow; the client waits.
-    (void)net::drive_all_until(n.clk, n.clk.now() + 3s, [&] { return false; }, *n.a, *n.b);
+    const auto evicted_before = st.half_open_evicted;
+    int steps = 0;
+    (void)net::drive_all_until(n.clk, n.clk.now() + 3s, [&] {
+        if (++steps <= 50) n.flood(8);
+        return false;
+    }, *n.a, *n.b);
     CHECK_FALSE(n.a->writable(c));
-    CHECK(st.rx_syn_queue_full > 1000 - 4);
+    CHECK(n.a->get_option(c, socket_option::error).value() == std::int64_t(errc::connection_reset));
+    CHECK_FALSE(n.b->accept(n.listener));
+    CHECK(st.half_open_evicted > evicted_before + 8);
+    CHECK(n.b->transport<tcp::endpoint<>>().connections() <= 4);
+
+    // The flood over, the next client's SYN recycles a spoofed entry and completes.
+    auto d = n.a->socket(net::socket_type::stream).value();
+    REQUIRE(n.a->connect(d, server, n.clk.now()));
+    std::optional<net::socket_id> accepted;
+    REQUIRE(net::drive_all_until(n.clk, n.clk.now() + 5s, [&] {
+        if (!accepted)
+            if (auto s = n.b->accept(n.listener)) accepted = *s;
+        return accepted && n.a->writable(d);
+    }, *n.a, *n.b));
 }
 
 TEST_CASE("syn cookies: an ACK with a forged cookie is answered with RST and makes nothing",

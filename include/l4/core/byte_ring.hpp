@@ -2,9 +2,10 @@
 // (bytes written and not yet acknowledged) and the storage of its receive
 // buffer (tcp/reassembly.hpp).
 //
-// The one allocation happens in the constructor; nothing afterwards
+// The one allocation happens at the first write; nothing afterwards
 // allocates, so a connection's per-segment path stays allocation-free
-// (issue 10 §2). Any capacity works: positions wrap by one comparison and
+// (issue 10 §2), and a connection that never carries data (a half-open one
+// from a SYN flood) holds no buffer at all. Any capacity works: positions wrap by one comparison and
 // subtraction, never by a modulo, and a copy is at most two memcpy calls.
 //
 //   front                              back
@@ -35,8 +36,7 @@ namespace l4 {
 
 class byte_ring {
 public:
-    explicit byte_ring(std::size_t capacity)
-        : data_{capacity != 0 ? std::make_unique_for_overwrite<std::uint8_t[]>(capacity) : nullptr}, capacity_{capacity} {}
+    explicit byte_ring(std::size_t capacity) noexcept : capacity_{capacity} {}
 
     byte_ring(byte_ring&& o) noexcept
         : data_{std::move(o.data_)},
@@ -58,7 +58,7 @@ public:
     [[nodiscard]] bool full() const noexcept { return size_ == capacity_; }
 
     // Appends as much of `data` as fits; returns how many bytes that was.
-    std::size_t push(bytes data) noexcept {
+    std::size_t push(bytes data) {
         const std::size_t n = write_ahead(0, data);
         size_ += n;
         return n;
@@ -98,16 +98,23 @@ public:
     // Copies as much of `data` as fits into the free space starting `offset`
     // bytes past the back; size() is unchanged. Returns how many bytes fit
     // (0 when offset >= free()).
-    std::size_t write_ahead(std::size_t offset, bytes data) noexcept {
+    std::size_t write_ahead(std::size_t offset, bytes data) {
         if (offset >= free()) return 0;
         const std::size_t n = std::min(data.size(), free() - offset);
+        if (!data_ && n != 0) data_ = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
         copy_in(size_ + offset, data.data(), n);
         return n;
     }
 
     // Makes the first min(n, free()) bytes of the free space content, as
     // written by write_ahead (or unspecified bytes where nothing was).
-    void commit(std::size_t n) noexcept { size_ += std::min(n, free()); }
+    void commit(std::size_t n) {
+        if (!data_ && n != 0) data_ = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
+        size_ += std::min(n, free());
+    }
+
+    // Whether the storage exists yet (it is made by the first write).
+    [[nodiscard]] bool allocated() const noexcept { return data_ != nullptr; }
 
 private:
     // Position `offset` bytes past the front; offset < 2 * capacity.

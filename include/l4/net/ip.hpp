@@ -6,6 +6,7 @@
 
 #include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
+#include <l4/core/error_counts.hpp>
 #include <l4/wire/address.hpp>
 #include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/ipv4.hpp>
@@ -26,7 +27,8 @@ using wire::socket_address;
 
 struct ip_counters {
     std::uint64_t rx_datagrams = 0;      // handed to a transport or ICMP
-    std::uint64_t rx_malformed = 0;      // truncated, bad lengths, bad version
+    std::uint64_t rx_malformed = 0;      // truncated, bad lengths, bad version: the sum of rx_malformed_by
+    error_counts rx_malformed_by;        // each class by its errc
     std::uint64_t rx_bad_checksum = 0;   // IPv4 header checksum
     std::uint64_t rx_fragments = 0;      // RFC 791 / RFC 8200 §4.5: not reassembled
     std::uint64_t rx_unknown_protocol = 0;
@@ -103,7 +105,10 @@ public:
         if (!p) {
             if (p.error() == errc::fragment) ++counters_.rx_fragments;
             else if (p.error() == errc::unknown_protocol) ++counters_.rx_unknown_protocol;
-            else ++counters_.rx_malformed;
+            else {
+                ++counters_.rx_malformed;
+                counters_.rx_malformed_by.add(p.error());
+            }
             return p.error();
         }
         // RFC 1122 §3.2.1.2: a host MUST verify the header checksum and silently discard on failure.

@@ -18,6 +18,7 @@
 #include <l4/congestion/reno.hpp>
 #include <l4/core/error.hpp>
 #include <l4/core/error_code.hpp>
+#include <l4/core/error_counts.hpp>
 #include <l4/core/keyed_hash.hpp>
 #include <l4/core/ports.hpp>
 #include <l4/core/socket_option.hpp>
@@ -60,15 +61,23 @@ struct endpoint_config {
     std::uint16_t mss = 0;                   // 0: from the link MTU (MTU − 40 over IPv4, MTU − 60 over IPv6)
     std::uint32_t max_backlog = 128;         // a listen() asking for more gets this many
     std::uint32_t max_connections = 1 << 20;  // beyond it connect() and new SYNs are refused
+    // The send and receive buffers of all connections together; beyond it
+    // connect() and new SYNs are refused. A buffer's memory is taken at its
+    // first byte, so the budget bounds what connections may come to hold.
+    std::uint64_t memory_budget = std::uint64_t{1} << 30;
     bool syn_cookies = true;                  // RFC 4987 §3.6 when a listener's half-open queue is full
 };
 
 struct endpoint_counters {
     std::uint64_t rx_segments = 0;
     std::uint64_t rx_bad_checksum = 0;
-    std::uint64_t rx_malformed = 0;        // truncated, bad data offset, bad options
+    std::uint64_t rx_malformed = 0;        // truncated, bad data offset, bad options: the sum of rx_malformed_by
+    error_counts rx_malformed_by;          // each class by its errc (truncated, bad_data_offset, bad_option_length)
     std::uint64_t rx_no_connection = 0;    // answered with RST (or dropped if it was one)
-    std::uint64_t rx_syn_queue_full = 0;   // a SYN to a listener whose backlog is full: dropped (cookies off)
+    std::uint64_t rx_syn_queue_full = 0;   // a SYN to a listener whose backlog is all established: dropped
+    std::uint64_t half_open_evicted = 0;   // the oldest half-open connection, dropped for a new one (RFC 4987 §3.4)
+    std::uint64_t rx_over_budget = 0;      // a SYN refused: max_connections or memory_budget reached
+    std::uint64_t connects_over_budget = 0;  // connect() refused, likewise (errc::out_of_memory)
     std::uint64_t syn_cookies_sent = 0;    // SYN-ACKs whose ISN is a cookie
     std::uint64_t syn_cookies_accepted = 0, syn_cookies_rejected = 0;  // the handshake's ACK, checked
     std::uint64_t tx_resets = 0;
@@ -150,8 +159,13 @@ public:
             if (v <= 0 || v > max_buffer) return errc::invalid_argument;
             if (!before_syn) {
                 // Linux lets SO_SNDBUF change on a live connection; we may while nothing is queued.
-                if (o == socket_option::receive_buffer || !s->conn->resize_send_buffer(static_cast<std::uint32_t>(v)))
-                    return errc::invalid_argument;
+                if (o == socket_option::receive_buffer) return errc::invalid_argument;
+                const std::uint64_t others = buffer_bytes_ - s->charged;
+                if (others + c.receive_buffer + std::uint64_t(v) > cfg_.memory_budget) return errc::out_of_memory;
+                if (!s->conn->resize_send_buffer(static_cast<std::uint32_t>(v))) return errc::invalid_argument;
+                c.send_buffer = static_cast<std::uint32_t>(v);
+                charge(*s);
+                break;
             }
             (o == socket_option::send_buffer ? c.send_buffer : c.receive_buffer) = static_cast<std::uint32_t>(v);
             break;
@@ -246,8 +260,8 @@ public:
         return *bound;
     }
 
-    // RFC 9293 §3.10.1 passive OPEN. The backlog bounds the accept queue
-    // and the half-open connections alike.
+    // RFC 9293 §3.10.1 passive OPEN. The backlog bounds the half-open
+    // connections and the accept queue together.
     template <class Host>
     [[nodiscard]] result<void> listen(Host& host, std::uint32_t id, std::uint32_t backlog) {
         auto* s = find(id);
@@ -287,7 +301,10 @@ public:
         if (peer.port == 0 || peer.address.is_unspecified()) return errc::invalid_argument;
         auto src = host.source_for(peer.address);
         if (!src) return src.error();
-        if (conns_.size() >= cfg_.max_connections) return errc::out_of_memory;
+        if (!within_budget(s->cfg)) {
+            ++counters_.connects_over_budget;
+            return errc::out_of_memory;
+        }
         socket_address local;
         if (s->local) {
             local = *s->local;
@@ -307,6 +324,7 @@ public:
         s->flow = flow_key{local, peer};
         s->timer = host.add_timer(*this, id);
         conns_.emplace(*s->flow, id);
+        charge(*s);
         ++counters_.connections_opened;
         flush(host, id, now);
         return {};
@@ -385,6 +403,7 @@ public:
         auto v = view::check(p.transport);
         if (!v) {
             ++counters_.rx_malformed;
+            counters_.rx_malformed_by.add(v.error());
             return wire::input_verdict::dropped;
         }
         const auto pseudo = pseudo_for(src, dst, p.transport.size());
@@ -395,6 +414,7 @@ public:
         auto seg = repr::from_view(*v);
         if (!seg) {
             ++counters_.rx_malformed;
+            counters_.rx_malformed_by.add(seg.error());
             return wire::input_verdict::dropped;
         }
         const socket_address local{dst, static_cast<std::uint16_t>(seg->dst_port)};
@@ -513,9 +533,11 @@ private:
         std::optional<flow_key> flow;         // the 4-tuple, once connected
         std::optional<connection_type> conn;
         timer_handle timer{};
-        std::uint32_t backlog = 0, half_open = 0;
+        std::uint32_t backlog = 0;
         instant cookies_until{};  // a listener checks ACKs for cookies while those it sent may come back
-        std::deque<std::uint32_t> accept_queue;
+        std::deque<std::uint32_t> half_open;     // a listener's children in SYN-RECEIVED, oldest first
+        std::deque<std::uint32_t> accept_queue;  // established, not yet accepted
+        std::uint64_t charged = 0;               // buffer bytes counted against the memory budget
         std::optional<std::uint32_t> parent;  // the listener, until accepted
         tcp::config cfg{};                     // this socket's settings (setsockopt)
         std::uint16_t max_segment = 0;         // TCP_MAXSEG; 0: from the link
@@ -559,18 +581,17 @@ private:
     void accept_syn(Host& host, std::uint32_t listener, const socket_address& local, const socket_address& remote,
                     const repr& syn, instant now) {
         auto& l = sockets_[listener];
-        if (conns_.size() >= cfg_.max_connections) {
-            ++counters_.rx_syn_queue_full;
+        if (!within_budget(l.cfg)) {
+            ++counters_.rx_over_budget;
             return;
         }
-        if (l.half_open + l.accept_queue.size() >= l.backlog) {
-            if (!cfg_.syn_cookies) {
-                ++counters_.rx_syn_queue_full;
+        if (l.half_open.size() + l.accept_queue.size() >= l.backlog) {
+            if (cfg_.syn_cookies) {
+                l.cookies_until = now + syn_cookies::max_age_ticks * 64s + 64s;
+                send_cookie_syn_ack(host, l, local, remote, syn, now);
                 return;
             }
-            l.cookies_until = now + syn_cookies::max_age_ticks * 64s + 64s;
-            send_cookie_syn_ack(host, l, local, remote, syn, now);
-            return;
+            if (!evict_oldest_half_open(host, listener)) return;
         }
         const auto child = open_child(listener, local, remote);
         if (!child) return;
@@ -601,7 +622,37 @@ private:
         auto& s = sockets_[id];
         s.timer = host.add_timer(*this, id);
         conns_.emplace(*s.flow, id);
-        ++sockets_[listener].half_open;
+        charge(s);
+        sockets_[listener].half_open.push_back(id);
+    }
+
+    // Room in a full backlog: RFC 4987 §3.4 recycles the oldest half-open
+    // connection (under a flood, the likeliest to be spoofed). With none,
+    // the backlog is all established connections the application has not
+    // accepted, and the newcomer is dropped.
+    template <class Host>
+    bool evict_oldest_half_open(Host& host, std::uint32_t listener) {
+        auto& l = sockets_[listener];
+        if (l.half_open.empty()) {
+            ++counters_.rx_syn_queue_full;
+            return false;
+        }
+        const std::uint32_t oldest = l.half_open.front();
+        l.half_open.pop_front();
+        ++counters_.half_open_evicted;
+        release(host, oldest);
+        return true;
+    }
+
+    [[nodiscard]] bool within_budget(const tcp::config& c) const noexcept {
+        return conns_.size() < cfg_.max_connections &&
+               buffer_bytes_ + c.send_buffer + c.receive_buffer <= cfg_.memory_budget;
+    }
+    // What a connection's buffers may come to hold, counted against the budget.
+    void charge(socket& s) noexcept {
+        buffer_bytes_ -= s.charged;
+        s.charged = std::uint64_t{s.cfg.send_buffer} + s.cfg.receive_buffer;
+        buffer_bytes_ += s.charged;
     }
 
     // RFC 4987 §3.6: the SYN-ACK the listener would have sent, its ISN a
@@ -642,11 +693,14 @@ private:
             ++counters_.syn_cookies_rejected;
             return false;
         }
-        if (sockets_[listener].accept_queue.size() >= sockets_[listener].backlog ||
-            conns_.size() >= cfg_.max_connections) {
-            ++counters_.rx_syn_queue_full;
-            return true;  // dropped; the peer's retransmission may find room
+        // Dropped when there is no room; the peer's retransmission may find some.
+        auto& l = sockets_[listener];
+        if (!within_budget(l.cfg)) {
+            ++counters_.rx_over_budget;
+            return true;
         }
+        if (l.half_open.size() + l.accept_queue.size() >= l.backlog && !evict_oldest_half_open(host, listener))
+            return true;
         // The SYN as the cookie remembers it.
         repr syn;
         syn.src_port = ack.src_port;
@@ -687,15 +741,14 @@ private:
         });
         if (s.parent && !s.queued_for_accept && c.established()) {
             auto& l = sockets_[*s.parent];
-            --l.half_open;
+            std::erase(l.half_open, id);
             l.accept_queue.push_back(id);
             s.queued_for_accept = true;
         }
         if (c.finished()) {
             if (s.parent) {
                 auto& l = sockets_[*s.parent];
-                if (s.queued_for_accept) std::erase(l.accept_queue, id);
-                else --l.half_open;
+                std::erase(s.queued_for_accept ? l.accept_queue : l.half_open, id);
                 return release(host, id);  // never accepted: nobody holds its handle
             }
             if (s.user_closed) return release(host, id);
@@ -745,6 +798,7 @@ private:
         if (s.flow) conns_.erase(*s.flow);
         if (s.local && s.owns_binding) ports_.release(*s.local);
         host.remove_timer(s.timer);
+        buffer_bytes_ -= s.charged;
         s = socket{};
         free_.push_back(id);
     }
@@ -760,6 +814,7 @@ private:
     siphash_key key_{};
     std::vector<socket> sockets_;
     std::vector<std::uint32_t> free_, dirty_;
+    std::uint64_t buffer_bytes_ = 0;  // charged by every connection, against cfg_.memory_budget
     flow_table conns_{0, flow_hash{}};
     listener_table listeners_{0, wire::keyed_address_hash{}};
     wire::port_space ports_;

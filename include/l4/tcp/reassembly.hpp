@@ -14,8 +14,9 @@
 // byte is written straight to its final place in the free space (offset
 // bytes past rcv.nxt) and its range noted in a fixed array of at most
 // max_holes entries; when the hole before it fills, the ring's content grows
-// over it with no copy. Both are allocated by the constructor and nothing
-// after it, so receiving never allocates (issue 10 §2).
+// over it with no copy. The ranges are allocated by the constructor, the
+// bytes by the first write, nothing after: receiving never allocates (issue
+// 10 §2) and a connection that gets no data holds no buffer.
 //
 //   rcv.nxt - readable()      rcv.nxt                          rcv.nxt + free()
 //        | readable bytes      | hole | ooo | hole | ooo |  ...       |
@@ -68,7 +69,7 @@ public:
           max_holes_{max_holes} {}
 
     // Data `offset` bytes past rcv.nxt (0 = in order).
-    insert_result insert(std::size_t offset, bytes data) noexcept {
+    insert_result insert(std::size_t offset, bytes data) {
         insert_result r;
         const std::size_t window = ring_.free();
         std::size_t n = data.size();
