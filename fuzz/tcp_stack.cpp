@@ -115,9 +115,11 @@ const std::array<ip_address, 4> peers{*ip_address::from_string("192.0.2.1"), *ip
 constexpr std::uint16_t listen_port = 80, legit_port = 40000;
 constexpr std::uint32_t backlog = 3, max_connections = 8, send_buffer = 3000, receive_buffer = 2000;
 constexpr std::uint16_t mss = 536;
-// The live heap an input may add beyond what the empty stack holds: each
-// connection's buffers, socket and timer, with room for the tables' growth.
-constexpr std::int64_t heap_ceiling = 64 * 1024 + max_connections * (send_buffer + receive_buffer + 8 * 1024);
+// The live heap an input may add after the handshake: each connection's
+// buffers, and 4 KiB for its socket, timer, reassembly and table slots; 16 KiB
+// for the harness's own frames and vectors. (The corpus peaks at 25 KB with
+// seven connections.)
+constexpr std::int64_t heap_ceiling = 16 * 1024 + max_connections * (send_buffer + receive_buffer + 4 * 1024);
 
 // Byte k of a stream: keyed so that no other byte (an offset off by one, the
 // host's stream, an attacker's payload) reads the same at k but by chance.
@@ -228,12 +230,8 @@ public:
 
     // The listeners, and the legitimate connection through one of them.
     void setup() {
-        auto& h = *host_;
-        for (int v = 0; v < 2; ++v) {
-            listeners_[v] = h.socket(net::socket_type::stream).value();
-            L4_FUZZ_CHECK(h.bind(listeners_[v], {v ? ip_address::any_v6() : ip_address::any_v4(), listen_port}));
-            L4_FUZZ_CHECK(h.listen(listeners_[v], backlog));
-        }
+        listen(0);
+        listen(1);
         auto& p = peer_;
         p.addr = peers[v6_ ? 2 : 0];
         p.host = v6_ ? here6 : here4;
@@ -257,24 +255,31 @@ public:
         if (in_.empty()) return false;
         const std::uint8_t op = in_.u8();
         if (op < 40) raw_frame(op);
-        else if (op < 90) mutated_legit();
-        else if (op < 130) attack();
-        else if (op < 160) legit_send();
-        else if (op < 175) legit_acks(1 + in_.u8() % 4);
-        else if (op < 195) {
+        else if (op < 88) mutated_legit();
+        else if (op < 122) attack();
+        else if (op < 130) icmp_error();
+        else if (op < 158) legit_send();
+        else if (op < 173) legit_acks(1 + in_.u8() % 4);
+        else if (op < 193) {
             static constexpr std::array<duration, 4> unit{1ms, 50ms, 1s, 30s};
             const std::uint8_t b = in_.u8();
             now_ += unit[b & 3] * (1 + (b >> 2) % 8);
             after_step();
-        } else if (op < 215) read_legit(1 + in_.u16() % 4096);
-        else if (op < 230) write_legit(1 + in_.u16() % 4096);
-        else if (op < 240) accept_all();
-        else if (op < 250) attacker_app(in_.u8());
-        else if (op < 253) {
+        } else if (op < 213) read_legit(1 + in_.u16() % 4096);
+        else if (op < 228) write_legit(1 + in_.u16() % 4096);
+        else if (op < 238) accept_all();
+        else if (op < 248) attacker_app(in_.u8());
+        else if (op < 251) {
             if (peer_.app && !peer_.app_closed) (void)host_->shutdown(*peer_.app, now_);
             after_step();
-        } else if (op < 254) {
+        } else if (op < 252) {
             if (peer_.app && !peer_.app_closed) peer_.app_closed = host_->close(*peer_.app, now_).has_value();
+            after_step();
+        } else if (op < 253) {
+            // The listener closed (its children aborted) and opened again.
+            const int v = in_.u8() & 1;
+            L4_FUZZ_CHECK(host_->close(listeners_[v], now_));
+            listen(v);
             after_step();
         } else {
             return false;  // the input ends here: keeps the last steps' meaning when the fuzzer grows it
@@ -294,9 +299,22 @@ public:
                      host_->transport<tcp_t>().connections(), static_cast<unsigned long long>(t.connections_opened),
                      static_cast<unsigned long long>(t.syn_cookies_sent), static_cast<unsigned long long>(t.syn_cookies_accepted),
                      static_cast<unsigned long long>(t.tx_resets), static_cast<long long>(heap_peak_));
+        const auto& e = host_->transport<tcp_t>();
+        for (std::uint32_t id = 0; id < 64; ++id)
+            if (const auto* c = e.connection_of(id))
+                std::fprintf(stderr, "  connection %u: from %s port %u, state %d\n", id,
+                             e.peer_address(id)->address.to_string().c_str(), unsigned{e.peer_address(id)->port},
+                             static_cast<int>(c->current_state()));
     }
 
 private:
+    void listen(int v) {
+        auto& h = *host_;
+        listeners_[v] = h.socket(net::socket_type::stream).value();
+        L4_FUZZ_CHECK(h.bind(listeners_[v], {v ? ip_address::any_v6() : ip_address::any_v4(), listen_port}));
+        L4_FUZZ_CHECK(h.listen(listeners_[v], backlog));
+    }
+
     // --- frames in ------------------------------------------------------------
 
     std::vector<std::uint8_t> build(const ip_address& src, const ip_address& dst, std::uint16_t sport, seq32 seq,
@@ -479,6 +497,48 @@ private:
         const bytes data = in_.take(len);
         auto frame = build(a.addr, dst, a.port, seq, ack, flags, (kind & 64) ? in_.u16() : std::uint16_t{65535}, o, data);
         if (kind & 128) mutate(frame);
+        inject(std::move(frame));
+    }
+
+    // An ICMP error from the peer's side quoting a segment the host sent on
+    // one of the flows (RFC 5927's attacks): unreachable, too big, time
+    // exceeded or parameter problem, the quoted sequence number near the
+    // host's or anywhere.
+    void icmp_error() {
+        const std::uint8_t which = in_.u8() % (attackers_.size() + 1), kind = in_.u8();
+        const bool to_legit = which == attackers_.size();
+        const ip_address peer = to_legit ? peer_.addr : attackers_[which].addr;
+        const std::uint16_t port = to_legit ? legit_port : attackers_[which].port;
+        const seq32 base = to_legit ? peer_.host_iss + 1 + static_cast<std::uint32_t>(peer_.rcv_nxt)
+                                    : attackers_[which].host_iss.value_or(seq32{0}) + 1;
+        const seq32 seq = (kind & 0x80) ? seq32{in_.u32()} : base + in_.u16() % 4000;
+        const std::uint16_t mtu = in_.u16();
+        // The quote: the host's IP header and the first 8 bytes of its TCP header.
+        const ip_address host = peer.is_v4() ? here4 : here6;
+        const std::size_t ip_len = peer.is_v4() ? 20 : 40;
+        std::vector<std::uint8_t> quote(ip_len + 8);
+        net::ip_layer ip{{{host}, 64}};
+        if (!ip.emit_header(quote, host, peer, wire::ip_protocol::tcp, 20)) return;
+        store_be16(&quote[ip_len], listen_port);
+        store_be16(&quote[ip_len + 2], port);
+        store_be32(&quote[ip_len + 4], seq.raw());
+        static constexpr std::array<std::array<std::uint8_t, 2>, 8> v4_kinds{{{3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {11, 0}, {12, 0}, {3, 13}}};
+        static constexpr std::array<std::array<std::uint8_t, 2>, 8> v6_kinds{{{1, 0}, {1, 1}, {1, 3}, {1, 4}, {2, 0}, {3, 0}, {4, 0}, {1, 5}}};
+        const auto [type, code] = (peer.is_v4() ? v4_kinds : v6_kinds)[kind & 7];
+        std::vector<std::uint8_t> msg(8 + quote.size());
+        msg[0] = type;
+        msg[1] = code;
+        if (peer.is_v4()) store_be16(&msg[6], mtu);  // RFC 1191 §4: the next-hop MTU
+        else store_be32(&msg[4], mtu);               // RFC 4443 §3.2: the MTU
+        std::copy(quote.begin(), quote.end(), msg.begin() + 8);
+        const std::uint8_t protocol = peer.is_v4() ? std::uint8_t{1} : std::uint8_t{58};
+        std::vector<std::uint8_t> frame(ip_len + msg.size());
+        if (!ip.emit_header(frame, peer, host, protocol, msg.size())) return;
+        // ICMPv6's checksum covers a pseudo-header (RFC 4443 §2.3); ICMPv4's does not.
+        const auto pseudo = net::ip_layer::pseudo(peer, host, protocol, msg.size());
+        wire::fill_checksum<checksum::internet>(peer.is_v4() ? bytes{} : pseudo.bytes(), msg, 2);
+        std::copy(msg.begin(), msg.end(), frame.begin() + static_cast<std::ptrdiff_t>(ip_len));
+        if (kind & 0x40) mutate(frame);
         inject(std::move(frame));
     }
 
