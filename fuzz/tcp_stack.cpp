@@ -39,11 +39,13 @@
 //   - what the host sends the legitimate peer is the host application's
 //     stream at its offset, never past what the application wrote, with a
 //     valid checksum (every TCP frame the host sends has one);
-//   - bounded memory: at most 8 connections; per listener, the half-open
-//     connections plus those waiting in the accept queue at most the
-//     backlog; each connection's queues within its buffers, its in-flight
-//     within the send buffer; the live heap (a counting operator new) under
-//     a ceiling that depends only on those bounds.
+//   - bounded memory: at most 8 connections, their buffers within the
+//     endpoint's memory budget (none, or five connections' worth, as the
+//     input says); per listener, the half-open connections plus those
+//     waiting in the accept queue at most the backlog; each connection's
+//     queues within its buffers, its in-flight within the send buffer; the
+//     live heap (a counting operator new) under a ceiling that depends only
+//     on those bounds.
 #include <l4/link/memory.hpp>
 #include <l4/net/stack.hpp>
 #include <l4/tcp/endpoint.hpp>
@@ -115,6 +117,9 @@ const std::array<ip_address, 4> peers{*ip_address::from_string("192.0.2.1"), *ip
 constexpr std::uint16_t listen_port = 80, legit_port = 40000;
 constexpr std::uint32_t backlog = 3, max_connections = 8, send_buffer = 3000, receive_buffer = 2000;
 constexpr std::uint16_t mss = 536;
+// endpoint_config::memory_budget when the input asks for a tight one: the
+// buffers of five connections, so it refuses before max_connections does.
+constexpr std::uint64_t tight_budget = 5 * (send_buffer + receive_buffer);
 // The live heap an input may add after the handshake: each connection's
 // buffers, and 4 KiB for its socket, timer, reassembly and table slots; 16 KiB
 // for the harness's own frames and vectors. (The corpus peaks at 25 KB with
@@ -218,10 +223,18 @@ public:
         c.keep_count = 3;
         offer_ = c0 >> 4;
         v6_ = c0 & 1;
+        // The SYN's window shift, and a memory budget that binds before max_connections does, or none.
+        const std::uint8_t c1 = in.u8();
+        peer_.my_shift = (c1 & 0x7F) % 15;
+        budget_ = (c1 & 0x80) ? tight_budget : std::uint64_t{1} << 30;
         auto [raw, end] = link::memory_pair({.mtu = 1500, .queue_frames = 32});
         raw_.emplace(std::move(raw));
         host_.emplace(std::move(end), net::stack_config{.addresses = {here4, here6}, .secret = {7}, .tx_pending_frames = 8},
-                      tcp_t{{.connection = c, .mss = mss, .max_backlog = 16, .max_connections = max_connections}});
+                      tcp_t{{.connection = c,
+                             .mss = mss,
+                             .max_backlog = 16,
+                             .max_connections = max_connections,
+                             .memory_budget = budget_}});
         for (std::size_t i = 0; i < attackers_.size(); ++i) {
             attackers_[i].addr = peers[i / 2];
             attackers_[i].port = static_cast<std::uint16_t>(40001 + i % 2);
@@ -235,7 +248,6 @@ public:
         auto& p = peer_;
         p.addr = peers[v6_ ? 2 : 0];
         p.host = v6_ ? here6 : here4;
-        p.my_shift = in_.u8() % 15;
         p.iss = seq32{in_.u32()};
         wire::tcp_options o;
         o.mss = (offer_ & 8) ? std::uint16_t{536} : std::uint16_t{1460};
@@ -672,16 +684,19 @@ private:
 
         const auto& t = host_->transport<tcp_t>();
         std::size_t seen = 0;
+        std::uint64_t buffers = 0;
         for (std::uint32_t id = 0; id < 64; ++id) {
             const conn_t* c = t.connection_of(id);
             if (!c) continue;
             ++seen;
+            buffers += std::uint64_t{c->settings().send_buffer} + c->settings().receive_buffer;
             L4_FUZZ_CHECK(c->invariants_held());
             L4_FUZZ_CHECK(c->send_queue() <= send_buffer);
             L4_FUZZ_CHECK(c->recv_queue() <= receive_buffer);
             L4_FUZZ_CHECK(c->in_flight() <= send_buffer + 2);  // the data, a SYN and a FIN
         }
         L4_FUZZ_CHECK(seen == t.connections() && seen <= max_connections);
+        L4_FUZZ_CHECK(buffers <= budget_);
         if (heap_base_) {
             heap_peak_ = std::max(heap_peak_, live_heap.load(std::memory_order_relaxed) - *heap_base_);
             L4_FUZZ_CHECK(heap_peak_ <= heap_ceiling);
@@ -740,6 +755,7 @@ private:
     reader& in_;
     std::uint8_t offer_ = 0;
     bool v6_ = false;
+    std::uint64_t budget_ = 0;
     std::optional<link::memory_end> raw_;
     std::optional<host_t> host_;
     std::array<socket_id, 2> listeners_{};
