@@ -4,6 +4,7 @@
 
 #include <l4/flow/concept.hpp>
 #include <l4/flow/receive_window.hpp>
+#include <l4/flow/selective_repeat.hpp>
 #include <l4/flow/sliding_window.hpp>
 #include <l4/flow/stop_and_wait.hpp>
 
@@ -33,9 +34,9 @@ struct two_per_burst {
 L4_ASSERT_SENDER_POLICY(two_per_burst);
 
 // Every sender policy: the laws hold for all of them.
-using all_senders = std::tuple<sliding_window, stop_and_wait, two_per_burst>;
+using all_senders = std::tuple<sliding_window, selective_repeat, stop_and_wait, two_per_burst>;
 // The ones that ship, which also keep Nagle's and SWS avoidance's promises.
-using shipped_senders = std::tuple<sliding_window, stop_and_wait>;
+using shipped_senders = std::tuple<sliding_window, selective_repeat, stop_and_wait>;
 
 using all_receivers = std::tuple<receive_window<sws::rfc1122>, receive_window<sws::course>,
                                  receive_window<sws::none>>;

@@ -28,6 +28,11 @@
 //                       segment is sent again)
 //   s.max_in_flight_segments() -> std::optional<std::uint32_t>: a cap on
 //                       segments in flight (stop-and-wait: 1), or nullopt
+//   optional: s.scoreboard() -> flow::scoreboard&: the sender is selective
+//                       (selective_sender): the connection keeps the peer's
+//                       SACK blocks there (RFC 6675), measures cwnd against
+//                       pipe, retransmits the holes it deems lost, and after
+//                       a timeout skips what the peer holds
 //   S::name          static constexpr std::string_view, used in test,
 //                    benchmark and trace names
 // Receiver policy R, with `r` an R lvalue and `rs` a const receive_state&:
@@ -40,8 +45,8 @@
 //
 // Laws
 // ----
-// For every send_state st (with u = min(cwnd, peer_window) - in_flight,
-// clamped at 0):
+// For every send_state st (with u = usable_window(st): min(cwnd - pipe,
+// peer_window - in_flight), clamped at 0; pipe is in_flight unless set):
 //   1. s.may_send(st) <= u: never more in flight than the windows allow.
 //   2. s.may_send(st) <= st.queued: only bytes that exist.
 //   3. u == 0 implies s.may_send(st) == 0: a closed window stops the sender
@@ -67,6 +72,8 @@
 //       window, cumulative ACKs, go-back-N on timeout; Nagle switchable by
 //       send_state::nodelay                                 (sliding_window.hpp)
 //   stop_and_wait: one segment in flight                    (stop_and_wait.hpp)
+//   selective_repeat: the sliding window with SACK: RFC 6675 loss recovery
+//       from a scoreboard, RFC 3042 limited transmit         (selective_repeat.hpp)
 //   receive_window<sws::rfc1122> (default), receive_window<sws::course>,
 //   receive_window<sws::none>                               (receive_window.hpp)
 // The sender models share RFC 1122 §4.2.3.4's send decision (sender
@@ -88,6 +95,8 @@
 // policy is defined, fail the build with a message naming the missing member
 // rather than with a failed constraint somewhere in tcp/.
 #pragma once
+
+#include <l4/flow/scoreboard.hpp>
 
 #include <algorithm>
 #include <concepts>
@@ -117,7 +126,17 @@ struct send_state {
     // RFC 1122 §4.2.3.4: the override timeout fired while data waited with
     // nothing in flight; whatever the windows allow may go, short or not.
     bool override_timeout = false;
+    // RFC 6675 §4 pipe: of in_flight, the bytes thought still in the network
+    // (not SACKed, not lost). Set for a sender with a scoreboard; otherwise
+    // all of in_flight is.
+    std::optional<std::uint32_t> pipe{};
 };
+
+// The bytes cwnd is measured against: pipe when the sender keeps a
+// scoreboard, everything in flight otherwise.
+constexpr std::uint32_t pipe_of(const send_state& s) noexcept {
+    return s.pipe ? std::min(*s.pipe, s.in_flight) : s.in_flight;
+}
 
 // What a retransmission timeout resends.
 enum class rto_action : std::uint8_t {
@@ -133,11 +152,14 @@ struct receive_state {
     std::uint32_t advertised_right_edge_room;  // rcv.nxt to the right edge we last advertised
 };
 
-// The bytes the windows leave room for: min(cwnd, snd.wnd) - in flight,
-// clamped at 0 (the peer may have shrunk its window under data in flight).
+// The bytes the windows leave room for: min(cwnd - pipe, snd.wnd - in
+// flight), clamped at 0 (the peer may have shrunk its window under data in
+// flight). Without a scoreboard pipe is in flight: min(cwnd, snd.wnd) - in flight.
 constexpr std::uint32_t usable_window(const send_state& s) noexcept {
-    const std::uint32_t window = std::min(s.cwnd, s.peer_window);
-    return window > s.in_flight ? window - s.in_flight : 0;
+    const std::uint32_t pipe = pipe_of(s);
+    const std::uint32_t by_cwnd = s.cwnd > pipe ? s.cwnd - pipe : 0;
+    const std::uint32_t by_peer = s.peer_window > s.in_flight ? s.peer_window - s.in_flight : 0;
+    return std::min(by_cwnd, by_peer);
 }
 
 // The most any sender policy may answer: the usable window, and only bytes
@@ -170,6 +192,13 @@ template <class R> concept has_window = requires(R& r, const receive_state& rs) 
 template <class S>
 concept sender_policy = detail::has_may_send<S> && detail::has_on_timeout<S> &&
                         detail::has_max_in_flight_segments<S> && detail::has_name<S>;
+
+// A sender with a SACK scoreboard: the connection records the receiver's
+// SACK blocks in it and retransmits only what it says is missing.
+template <class S>
+concept selective_sender = sender_policy<S> && requires(S& s) {
+    { s.scoreboard() } -> std::same_as<scoreboard&>;
+};
 
 template <class R>
 concept receiver_policy = detail::has_window<R> && detail::has_name<R>;

@@ -75,6 +75,8 @@ void connection<Congestion, Sender, Receiver>::on_segment_synchronized(const Rep
     }
     if (!acceptable(seg.seq_number, len, rcv_wnd)) {
         ++counters_.dropped_unacceptable;
+        const seq32 end = seg.seq_number + static_cast<std::uint32_t>(seg.payload.size());
+        if (opts_.sack() && !seg.payload.empty() && !(rcv_nxt_ < end)) dsack_ = wire::sack_block{seg.seq_number, end};
         if (!seg.flags.has(f::rst)) limited_ack();  // RFC 9293 §3.10.7.4 first
         if (state_ == state::time_wait && seg.flags.has(f::fin)) restart_time_wait(now);
         return;
@@ -156,6 +158,7 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         snd_una_ = ack;
         if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
         dupacks_ = 0;
+        if (scoreboard_active()) (void)new_sack_information(seg);  // RFC 6675 §4 Update()
         una_since_ = now;
         auto rtt = opts_.rtt_sample(seg.options.ts, now);  // RFC 7323 §4.1: every ACK of new data
         if (rtt) {
@@ -172,6 +175,10 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
                 in_recovery_ = false;
                 cc_.on_exit_recovery(now);
                 observe(congestion::trace_event::exit_recovery, now, flight_before);
+            } else if (scoreboard_active()) {
+                // RFC 6675 §5: recovery goes on until the recovery point; the scoreboard says what is lost.
+                if constexpr (requires { cc_.on_partial_ack(ev); }) cc_.on_partial_ack(ev);
+                observe(congestion::trace_event::partial_ack, now, flight_before);
             } else if constexpr (requires { cc_.on_partial_ack(ev); }) {
                 cc_.on_partial_ack(ev);  // RFC 6582: the next hole is lost too
                 fast_retransmit_ = true;
@@ -226,11 +233,13 @@ void connection<Congestion, Sender, Receiver>::on_duplicate_ack(instant now, std
     ++dupacks_;
     congestion::loss_event ev{now, flight};
     if (in_recovery_) {
-        congestion::dup_ack(cc_, ev);
+        // With a scoreboard, pipe counts what left the network; no inflation (RFC 6675 §5).
+        if (!scoreboard_active()) congestion::dup_ack(cc_, ev);
         observe(congestion::trace_event::dup_ack, now, flight);
-    } else if (dupacks_ == 3) {  // RFC 5681 §3.2: fast retransmit
+    } else if (dupacks_ == 3 || sack_says_lost()) {  // RFC 5681 §3.2 fast retransmit; RFC 6675 §5 IsLost
         in_recovery_ = true;
         recover_ = snd_nxt_;
+        high_rxt_ = snd_una_;
         cc_.on_enter_recovery(ev);
         observe(congestion::trace_event::enter_recovery, now, flight);
         fast_retransmit_ = true;
@@ -261,6 +270,11 @@ void connection<Congestion, Sender, Receiver>::on_data(const Repr& seg, instant 
         const bool had_hole = recv_buf_.has_out_of_order();
         const auto r = recv_buf_.insert(offset, data);
         counters_.duplicates_in += r.duplicate;
+        // RFC 2883 §4: tell the sender it sent these bytes twice.
+        if (opts_.sack() && skip > 0)
+            dsack_ = wire::sack_block{seg.seq_number, seg.seq_number + static_cast<std::uint32_t>(std::min<std::size_t>(skip, seg.payload.size()))};
+        else if (opts_.sack() && r.duplicate > 0 && r.stored == 0)
+            dsack_ = wire::sack_block{seg.seq_number + skip, seg.seq_number + skip + static_cast<std::uint32_t>(data.size())};
         counters_.dropped_reassembly_full += r.dropped > 0 ? 1 : 0;
         counters_.bytes_in += r.advanced;
         rcv_nxt_ += static_cast<std::uint32_t>(r.advanced);
@@ -318,6 +332,12 @@ template <class Congestion, class Sender, class Receiver>
 template <class Repr>
 bool connection<Congestion, Sender, Receiver>::new_sack_information(const Repr& seg) {
     if (!opts_.sack()) return false;
+    if constexpr (selective) {
+        const auto r = sender_.scoreboard().update(snd_una_, snd_max_, seg.options.sack_blocks());
+        counters_.dsacks_in += r.dsack;
+        counters_.sack_blocks_dropped += r.dropped;
+        return r.new_information;
+    }
     bool news = false;
     for (const auto& b : seg.options.sack_blocks()) {
         // Blocks above snd.una and within what we sent; anything else is stale or forged.

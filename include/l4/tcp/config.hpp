@@ -52,6 +52,8 @@ struct counters {
     std::uint64_t acks_suppressed = 0;          // RFC 5961 §7: answers to dropped segments beyond 10 a second
     std::uint64_t window_probes = 0;
     std::uint64_t keepalive_probes = 0;
+    std::uint64_t dsacks_in = 0;            // RFC 2883 blocks: the peer got something twice
+    std::uint64_t sack_blocks_dropped = 0;  // SACK blocks the bounded scoreboard had no room for
 };
 
 }  // namespace l4::tcp

@@ -46,6 +46,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 namespace l4::tcp {
 
@@ -223,9 +224,11 @@ public:
             if (auto s = sent_len > 0 ? data_segment(snd_una_, sent_len) : std::nullopt) {
                 put(emit, *s, now);
                 ++counters_.retransmits_fast;
+                high_rxt_ = std::max(high_rxt_, s->seq + s->payload_len);
                 sent = true;
             }
         }
+        if (in_recovery_ && scoreboard_active()) sent |= retransmit_lost(emit, now);
         pace_at_.reset();
         while (true) {
             const std::uint32_t allowed = sender_.may_send(send_state());
@@ -237,7 +240,17 @@ public:
                 pace_at_ = next_send_;
                 break;
             }
-            const std::uint32_t len = std::min<std::uint32_t>(allowed, snd_mss_);
+            std::uint32_t len = std::min<std::uint32_t>(allowed, snd_mss_);
+            if (snd_nxt_ < snd_max_ && scoreboard_active()) {
+                // RFC 6675 §5.1: going back after a timeout, what the peer holds is not sent again.
+                const auto& board = scoreboard();
+                if (const auto* held = board.find(snd_nxt_)) {
+                    snd_nxt_ = std::min(held->right, snd_max_);
+                    continue;
+                }
+                if (const auto next = board.next_sacked(snd_nxt_))
+                    len = std::min(len, static_cast<std::uint32_t>(*next - snd_nxt_));
+            }
             auto s = data_segment(snd_nxt_, len);
             if (!s) break;
             if (static_cast<std::uint32_t>(s->payload_offset) + s->payload_len == send_buf_.size())
@@ -346,6 +359,8 @@ private:
         s.window = window_field();
         s.options.ts = opts_.segment_timestamps(now_);
         if (opts_.sack()) {
+            // RFC 2883 §4: a duplicate's D-SACK block first, in the next ACK only.
+            if (dsack_) s.options.add_sack(*std::exchange(dsack_, std::nullopt));
             // RFC 2018 §4: the block of the latest segment first; the reassembly keeps them in that order.
             recv_buf_.for_each_range([&](std::size_t start, std::size_t end) {
                 if (s.options.sack_count < opts_.max_sack_blocks())
@@ -413,7 +428,8 @@ private:
         const auto sent_data = static_cast<std::uint32_t>(snd_nxt_ - data_front());
         const auto queued = static_cast<std::uint32_t>(send_buf_.size()) - std::min<std::uint32_t>(
                                 sent_data, static_cast<std::uint32_t>(send_buf_.size()));
-        return {in_flight(), snd_wnd_, cc_.cwnd(), snd_mss_, queued, cfg_.nodelay, fin_queued_};
+        return {in_flight(), snd_wnd_, cc_.cwnd(), snd_mss_, queued, cfg_.nodelay, fin_queued_, false,
+                scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt};
     }
 
     [[nodiscard]] bool may_send_fin() const noexcept {
@@ -428,6 +444,51 @@ private:
         const auto gap = std::chrono::duration_cast<duration>(
             std::chrono::duration<double>(static_cast<double>(len) / static_cast<double>(*rate)));
         next_send_ = std::max(next_send_, now) + gap;
+    }
+
+    // --- selective repeat (a sender policy with a scoreboard, SACK negotiated) ---
+
+    static constexpr bool selective = flow::selective_sender<Sender>;
+    [[nodiscard]] bool scoreboard_active() const noexcept {
+        if constexpr (selective) return opts_.sack();
+        return false;
+    }
+    [[nodiscard]] const flow::scoreboard& scoreboard() const noexcept {
+        if constexpr (selective) return sender_.scoreboard();
+        static constexpr flow::scoreboard none{};  // never filled: scoreboard_active() is false
+        return none;
+    }
+    // RFC 6675 §5: IsLost(HighACK + 1), unless a timeout's go-back is under way.
+    [[nodiscard]] bool sack_says_lost() const noexcept {
+        return scoreboard_active() && snd_nxt_ == snd_max_ && snd_una_ < scoreboard().lost_below(snd_una_, snd_mss_);
+    }
+    // RFC 6675 §4 SetPipe in recovery; outside it, what is in flight and not SACKed.
+    [[nodiscard]] std::uint32_t pipe() const noexcept {
+        if (!scoreboard_active()) return in_flight();
+        if (in_recovery_) return scoreboard().pipe(snd_una_, snd_max_, high_rxt_, snd_mss_);
+        return scoreboard().unsacked(snd_una_, snd_nxt_);
+    }
+
+    // RFC 6675 §5 step (C): while cwnd - pipe allows a segment, the next
+    // lost hole (NextSeg rule 1) or, with no new data to send, the next
+    // unSACKed one below the highest SACKed byte (rule 3).
+    template <class Emit>
+    bool retransmit_lost(Emit& emit, instant now) {
+        bool sent = false;
+        for (std::uint32_t guard = 0; guard < flow::scoreboard::capacity + 2; ++guard) {
+            const std::uint32_t p = pipe();
+            if (cc_.cwnd() <= p || cc_.cwnd() - p < snd_mss_) break;
+            auto h = scoreboard().next_lost(high_rxt_, snd_una_, snd_mss_);
+            if (!h && send_state().queued == 0) h = scoreboard().next_unsacked(high_rxt_, snd_una_);
+            if (!h) break;
+            auto s = data_segment(h->start, std::min(h->len, snd_mss_));
+            if (!s) break;
+            put(emit, *s, now);
+            ++counters_.retransmits_fast;
+            high_rxt_ = s->seq + s->payload_len;
+            sent = true;
+        }
+        return sent;
     }
 
     // Delivery-rate estimation §3.4: the application, not the network, stopped us.
@@ -458,7 +519,8 @@ private:
         if (s.payload_len > 0 && end > snd_max_ && !probing_) {
             // New data: never beyond min(cwnd, peer window) (RFC 5681 §3.1, RFC 9293 §3.8.6.2.1).
             const auto flight_after = static_cast<std::uint32_t>(end - snd_una_);
-            if (flight_after > std::min(cc_.cwnd(), snd_wnd_)) invariants_ok_ = false;
+            const std::uint32_t pipe_after = scoreboard_active() ? pipe() + s.payload_len : flight_after;
+            if (pipe_after > cc_.cwnd() || flight_after > snd_wnd_) invariants_ok_ = false;
         }
         if (!rto_at_) rto_at_ = now + rto_.rto();
         if (!rtt_timing_ && first_transmission) {
@@ -552,6 +614,9 @@ private:
         rate_.on_rto();
         in_recovery_ = false;
         dupacks_ = 0;
+        // RFC 2018 §8: the peer may have discarded what it SACKed; a second timeout stops trusting it.
+        if constexpr (selective)
+            if (retries_ >= 2) sender_.scoreboard().clear();
         // RFC 6298 §5.4 and the flow policy: go back to snd.una (the SYN or FIN included).
         if (sender_.on_timeout() == flow::rto_action::from_una || state_ == state::syn_sent ||
             state_ == state::syn_received) {
@@ -659,6 +724,8 @@ private:
     bool in_recovery_ = false, fast_retransmit_ = false, ack_now_ = false, probe_now_ = false, probing_ = false;
     bool invariants_ok_ = true;
     seq32 recover_;
+    seq32 high_rxt_;  // RFC 6675 §2 HighRxt: the highest byte retransmitted in this recovery + 1
+    std::optional<wire::sack_block> dsack_;  // RFC 2883: a duplicate to report in the next ACK
     std::optional<segment> reset_;
     counters counters_;
 };

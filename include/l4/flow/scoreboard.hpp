@@ -1,0 +1,216 @@
+// The sender's SACK scoreboard (RFC 6675 §3-4): which bytes above snd.una
+// the receiver holds, which are deemed lost, and how much is in the
+// network (pipe).
+//
+// Reading list
+//   RFC 2018  §3 the SACK option; §8 the receiver may discard (renege)
+//   RFC 2883  D-SACK: a block at or below the cumulative ACK reports a duplicate
+//   RFC 6675  §2 definitions (DupThresh, HighACK, HighRxt), §4 IsLost and
+//             SetPipe, §4 NextSeg; §5.1 retransmission timeouts
+//
+// Layout
+// ------
+// At most `capacity` disjoint ranges [left, right) of SACKed sequence
+// space, ascending, all inside (snd.una, snd.max]. A block that would need
+// one more range when the table is full is not recorded: the sender then
+// knows a little less and at worst retransmits bytes the receiver holds,
+// but the table never grows (issue 13: the scoreboard is bounded).
+//
+//   snd.una            lost_below()                  highest_sacked()     snd.max
+//     | hole | sacked | hole | sacked |  hole  | sacked | sacked |  unsacked |
+//     \___ lost: resend them (NextSeg) ___/\____ in the network, not lost ____/
+//
+// IsLost (RFC 6675 §4): a byte is lost when more than (DupThresh − 1) × SMSS
+// bytes, or DupThresh discontiguous ranges, above it are SACKed. Both counts
+// grow toward snd.una, so the lost bytes are exactly the holes below one
+// boundary, lost_below(); pipe and NextSeg follow from it in O(ranges).
+#pragma once
+
+#include <l4/core/seq32.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace l4::flow {
+
+class scoreboard {
+public:
+    static constexpr std::size_t capacity = 32;
+    static constexpr std::uint32_t dup_thresh = 3;  // RFC 6675 §2 DupThresh
+
+    struct range {
+        seq32 left, right;
+    };
+    // What one ACK's blocks did to the scoreboard.
+    struct update_result {
+        bool new_information = false;  // RFC 6675 §2: some byte became SACKed
+        std::uint32_t dsack = 0;       // RFC 2883 blocks: duplicates the receiver reports
+        std::uint32_t dropped = 0;     // blocks not recorded: the table was full
+    };
+
+    // RFC 6675 §4 Update(): forget what snd.una passed, then record the blocks
+    // that lie inside (snd.una, snd.max]. Others are D-SACKs or bogus.
+    template <class Blocks>
+    update_result update(seq32 snd_una, seq32 snd_max, const Blocks& blocks) {
+        update_result r;
+        advance(snd_una);
+        for (const auto& b : blocks) {
+            const seq32 left = b.left, right = b.right;
+            if (!(left < right) || !(snd_una < right) || right > snd_max) {
+                if (!(left < right) || !(snd_una < right)) ++r.dsack;  // RFC 2883 §4: at or below the ACK
+                continue;
+            }
+            if (covered(left < snd_una ? snd_una : left, right)) {
+                ++r.dsack;  // RFC 2883 §4: inside what is SACKed already
+                continue;
+            }
+            if (insert(left < snd_una ? snd_una : left, right)) r.new_information = true;
+            else ++r.dropped;
+        }
+        return r;
+    }
+
+    // snd.una moved: ranges it passed are gone.
+    void advance(seq32 snd_una) noexcept {
+        std::size_t keep = 0;
+        for (std::size_t i = 0; i < count_; ++i) {
+            range x = ranges_[i];
+            if (!(snd_una < x.right)) continue;
+            if (x.left < snd_una) x.left = snd_una;
+            ranges_[keep++] = x;
+        }
+        count_ = keep;
+    }
+
+    // RFC 2018 §8: after a timeout, what the receiver said may be forgotten by it.
+    void clear() noexcept { count_ = 0; }
+
+    [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+    [[nodiscard]] std::size_t ranges() const noexcept { return count_; }
+    [[nodiscard]] const range& operator[](std::size_t i) const noexcept { return ranges_[i]; }
+
+    [[nodiscard]] bool is_sacked(seq32 s) const noexcept { return find(s) != nullptr; }
+    // The SACKed range holding `s`, if any.
+    [[nodiscard]] const range* find(seq32 s) const noexcept {
+        for (std::size_t i = 0; i < count_; ++i)
+            if (!(s < ranges_[i].left) && s < ranges_[i].right) return &ranges_[i];
+        return nullptr;
+    }
+    // The first SACKed byte at or after `s`, if any.
+    [[nodiscard]] std::optional<seq32> next_sacked(seq32 s) const noexcept {
+        for (std::size_t i = 0; i < count_; ++i)
+            if (s < ranges_[i].right) return s < ranges_[i].left ? ranges_[i].left : s;
+        return std::nullopt;
+    }
+    // The highest SACKed byte + 1, or nullopt.
+    [[nodiscard]] std::optional<seq32> highest_sacked() const noexcept {
+        if (count_ == 0) return std::nullopt;
+        return ranges_[count_ - 1].right;
+    }
+    [[nodiscard]] std::uint32_t sacked_bytes() const noexcept {
+        std::uint32_t n = 0;
+        for (std::size_t i = 0; i < count_; ++i) n += static_cast<std::uint32_t>(ranges_[i].right - ranges_[i].left);
+        return n;
+    }
+
+    // RFC 6675 §4 IsLost, for every byte at once: unSACKed bytes below the
+    // result are lost; none at or above it. snd_una when nothing is lost.
+    [[nodiscard]] seq32 lost_below(seq32 snd_una, std::uint32_t smss) const noexcept {
+        const std::uint64_t byte_rule = std::uint64_t{dup_thresh - 1} * smss;
+        std::uint64_t above = 0;
+        // The holes just below a range see every SACKed byte and range from it up.
+        for (std::size_t i = count_; i-- > 0;) {
+            above += static_cast<std::uint32_t>(ranges_[i].right - ranges_[i].left);
+            if (above > byte_rule || count_ - i >= dup_thresh) return ranges_[i].left;
+        }
+        return snd_una;
+    }
+
+    // RFC 6675 §4 SetPipe: bytes in [snd.una, snd.max) thought to be in the
+    // network: unSACKed and not lost, plus lost ones already retransmitted
+    // (below high_rxt).
+    [[nodiscard]] std::uint32_t pipe(seq32 snd_una, seq32 snd_max, seq32 high_rxt, std::uint32_t smss) const noexcept {
+        const seq32 lost = lost_below(snd_una, smss);
+        const seq32 rxt_end = std::min(high_rxt, lost, less);
+        return unsacked(lost, snd_max) + (snd_una < rxt_end ? unsacked(snd_una, rxt_end) : 0);
+    }
+
+    // RFC 6675 §4 NextSeg rule 1: the first lost unSACKed byte at or after
+    // `from` (HighRxt), with how many bytes up to the next SACKed range.
+    struct hole {
+        seq32 start;
+        std::uint32_t len;
+    };
+    [[nodiscard]] std::optional<hole> next_lost(seq32 from, seq32 snd_una, std::uint32_t smss) const noexcept {
+        const seq32 lost = lost_below(snd_una, smss);
+        return next_hole(from < snd_una ? snd_una : from, lost);
+    }
+    // RFC 6675 §4 NextSeg rule 3: an unSACKed byte at or after `from` below
+    // the highest SACKed one, lost or not.
+    [[nodiscard]] std::optional<hole> next_unsacked(seq32 from, seq32 snd_una) const noexcept {
+        const auto top = highest_sacked();
+        if (!top) return std::nullopt;
+        return next_hole(from < snd_una ? snd_una : from, *top);
+    }
+
+    // UnSACKed bytes in [from, to).
+    [[nodiscard]] std::uint32_t unsacked(seq32 from, seq32 to) const noexcept {
+        if (!(from < to)) return 0;
+        auto n = static_cast<std::uint32_t>(to - from);
+        for (std::size_t i = 0; i < count_; ++i) {
+            const seq32 l = std::max(ranges_[i].left, from, less), r = std::min(ranges_[i].right, to, less);
+            if (l < r) n -= static_cast<std::uint32_t>(r - l);
+        }
+        return n;
+    }
+
+private:
+    static constexpr auto less = [](seq32 a, seq32 b) { return a < b; };
+
+    // The first unSACKed byte in [from, end) and the run of unSACKed bytes from it.
+    [[nodiscard]] std::optional<hole> next_hole(seq32 from, seq32 end) const noexcept {
+        seq32 s = from;
+        for (std::size_t i = 0; i < count_ && s < end; ++i) {
+            const range& x = ranges_[i];
+            if (!(s < x.right)) continue;
+            if (s < x.left) return hole{s, static_cast<std::uint32_t>(std::min(x.left, end, less) - s)};
+            s = x.right;
+        }
+        if (s < end) return hole{s, static_cast<std::uint32_t>(end - s)};
+        return std::nullopt;
+    }
+
+    [[nodiscard]] bool covered(seq32 left, seq32 right) const noexcept {
+        const range* x = find(left);
+        return x && !(x->right < right);
+    }
+
+    // Adds [left, right), merging what it touches. False when it needed a
+    // range the table has no room for.
+    bool insert(seq32 left, seq32 right) noexcept {
+        std::size_t first = 0;
+        while (first < count_ && ranges_[first].right < left) ++first;  // ranges wholly before it
+        std::size_t last = first;
+        while (last < count_ && !(right < ranges_[last].left)) ++last;  // ranges it touches: [first, last)
+        if (first == last) {
+            if (count_ == capacity) return false;
+            std::copy_backward(ranges_.begin() + first, ranges_.begin() + count_, ranges_.begin() + count_ + 1);
+            ranges_[first] = {left, right};
+            ++count_;
+            return true;
+        }
+        const range merged{std::min(left, ranges_[first].left, less), std::max(right, ranges_[last - 1].right, less)};
+        ranges_[first] = merged;
+        std::copy(ranges_.begin() + last, ranges_.begin() + count_, ranges_.begin() + first + 1);
+        count_ -= last - first - 1;
+        return true;
+    }
+
+    std::array<range, capacity> ranges_{};
+    std::size_t count_ = 0;
+};
+
+}  // namespace l4::flow
