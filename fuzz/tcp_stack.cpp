@@ -25,10 +25,11 @@
 // Injected bytes must never reach the legitimate stream. TCP cannot stop an
 // attacker who knows the sequence numbers and sends a valid segment, so the
 // harness never does: any frame the stack could take for the legitimate
-// 4-tuple (it parses as TCP on those ports with a valid checksum) has its
-// data overwritten with the legitimate stream's bytes at the offset its
-// sequence number claims, and its checksum refilled. The stack's own checks
-// (IP, checksum, ports, window) must drop every other injected byte.
+// 4-tuple (it parses as TCP between those addresses and ports with a valid
+// checksum) has its data overwritten with the legitimate stream's bytes at
+// the offset its sequence number claims, and its checksum refilled. The
+// stack's own checks (IP, checksum, addresses, ports, window) must drop
+// every other injected byte.
 //
 // Oracles, after every step (a violation is __builtin_trap):
 //   - no crash, no UB, no leak (ASan, UBSan);
@@ -388,6 +389,10 @@ private:
         if (!v || !v->verify_checksum<checksum::internet>(p->pseudo.bytes())) return;
         auto r = tcp_t::repr::from_view(*v);
         if (!r || r->src_port != legit_port || r->dst_port != listen_port) return;
+        // Only from the peer's address to the host's: the stack must never
+        // take another address's segment for the connection, so what such a
+        // segment carries stays as the input made it.
+        if (net::source_of(*p) != peer_.addr || net::destination_of(*p) != peer_.host) return;
         const seq32 data_seq = r->seq_number + (r->flags.has(f::syn) ? 1u : 0u);
         const auto offset = static_cast<std::uint32_t>(data_seq - (peer_.iss + 1));
         const auto at = static_cast<std::size_t>(r->payload.data() - frame.data());
