@@ -29,6 +29,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace l4::tcp {
@@ -46,7 +47,7 @@ public:
     static constexpr std::uint32_t max_age_ticks = 2;  // a cookie lives 64 to 192 s
     static constexpr std::uint32_t ts_bits = 6;
 
-    explicit syn_cookies(const siphash_key& key = {}) noexcept : key_{key} {}
+    explicit syn_cookies(const siphash_key& key = {}) noexcept : labelled_{after_label(key)} {}
 
     [[nodiscard]] static constexpr std::uint64_t tick(instant now) noexcept {
         return static_cast<std::uint64_t>(to_ns(now) / 64'000'000'000);
@@ -96,22 +97,41 @@ public:
     }
 
 private:
+    static constexpr std::string_view label{"l4kit syn cookie"};  // 16 bytes: two whole SipHash words
+
+    // The bytes hash_append writes, gathered so that SipHash takes them a
+    // word at a time: fed piece by piece (a family byte, the address, two
+    // port bytes) the hasher would take most of them one byte at a time.
+    struct gathered {
+        std::array<std::uint8_t, 2 * (1 + 16 + 2) + 12> bytes{};  // two IPv6 endpoints, the ISN, the tick
+        std::size_t len = 0;
+        void update(std::span<const std::uint8_t> d) noexcept {
+            for (const std::uint8_t b : d) bytes[len++] = b;
+        }
+    };
+
+    [[nodiscard]] static siphash24_hasher after_label(const siphash_key& key) noexcept {
+        siphash24_hasher h{key};
+        h.update({reinterpret_cast<const std::uint8_t*>(label.data()), label.size()});
+        return h;
+    }
+
+    // SipHash-2-4 of the label, both endpoints as wire::hash_append writes
+    // them, the peer's ISN and the tick (little-endian), under the secret.
     [[nodiscard]] std::uint32_t mac(const wire::socket_address& local, const wire::socket_address& remote,
                                     seq32 peer_isn, std::uint64_t t) const noexcept {
-        static constexpr std::string_view label{"l4kit syn cookie"};
-        siphash24_hasher h{key_};
-        h.update({reinterpret_cast<const std::uint8_t*>(label.data()), label.size()});
-        wire::hash_append(h, local);
-        wire::hash_append(h, remote);
-        std::array<std::uint8_t, 12> tail{};
+        gathered in;
+        wire::hash_append(in, local);
+        wire::hash_append(in, remote);
         const std::uint32_t isn = peer_isn.raw();
-        for (int i = 0; i < 4; ++i) tail[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(isn >> (8 * i));
-        for (int i = 0; i < 8; ++i) tail[static_cast<std::size_t>(4 + i)] = static_cast<std::uint8_t>(t >> (8 * i));
-        h.update(tail);
+        for (int i = 0; i < 4; ++i) in.bytes[in.len++] = static_cast<std::uint8_t>(isn >> (8 * i));
+        for (int i = 0; i < 8; ++i) in.bytes[in.len++] = static_cast<std::uint8_t>(t >> (8 * i));
+        siphash24_hasher h = labelled_;  // the label's two words compressed once, at construction
+        h.update({in.bytes.data(), in.len});
         return static_cast<std::uint32_t>(h.finish()) & 0xFFFFFF;
     }
 
-    siphash_key key_;
+    siphash24_hasher labelled_;
 };
 
 }  // namespace l4::tcp
