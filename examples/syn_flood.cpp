@@ -19,18 +19,13 @@
 
 namespace {
 
-template <class Counters>
-void print_counters(const Counters& c) {
-    std::printf("  listener: syn_cookies_sent %llu, syn_cookies_accepted %llu, syn_cookies_rejected %llu,\n",
+void print_counters(const l4::tcp::endpoint_counters& c) {
+    std::printf("  listener: syn_cookies_sent %llu, syn_cookies_accepted %llu, syn_cookies_rejected %llu,\n"
+                "            half_open_evicted %llu, rx_syn_queue_full %llu, rx_no_connection %llu, tx_resets %llu\n",
                 static_cast<unsigned long long>(c.syn_cookies_sent),
                 static_cast<unsigned long long>(c.syn_cookies_accepted),
-                static_cast<unsigned long long>(c.syn_cookies_rejected));
-    // The eviction counter comes with the half-open queue that evicts its oldest (issue 13).
-    if constexpr (requires { c.half_open_evicted; })
-        std::printf("            half_open_evicted %llu, ", static_cast<unsigned long long>(c.half_open_evicted));
-    else
-        std::printf("            ");
-    std::printf("rx_syn_queue_full %llu, rx_no_connection %llu, tx_resets %llu\n",
+                static_cast<unsigned long long>(c.syn_cookies_rejected),
+                static_cast<unsigned long long>(c.half_open_evicted),
                 static_cast<unsigned long long>(c.rx_syn_queue_full),
                 static_cast<unsigned long long>(c.rx_no_connection), static_cast<unsigned long long>(c.tx_resets));
 }
