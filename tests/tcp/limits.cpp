@@ -45,7 +45,7 @@ struct pair {
 
 }  // namespace
 
-TEST_CASE("limits: past the memory budget connect() says out_of_memory and counts it; a closed connection "
+TEST_CASE("limits: past the memory budget connect() says out_of_memory and counts it, and a closed connection "
           "gives its share back", "[tcp][limits][security]") {
     pair n{small_buffers(2 * 32 * 1024), {}};
     const auto l = n.b.socket(net::socket_type::stream).value();
@@ -65,7 +65,7 @@ TEST_CASE("limits: past the memory budget connect() says out_of_memory and count
     REQUIRE(n.a.connect(c[2], {b4, 80}, n.clk.now()));
 }
 
-TEST_CASE("limits: a listener past its budget or max_connections drops the SYN and counts it; the client "
+TEST_CASE("limits: a listener past its budget or max_connections drops the SYN and counts it, and the client "
           "retransmits into the room a closed connection leaves", "[tcp][limits][security]") {
     pair n{{}, small_buffers(1 << 30, 1)};
     const auto l = n.b.socket(net::socket_type::stream).value();
