@@ -14,6 +14,7 @@ void connection<Congestion, Sender, Receiver>::take_syn(const Repr& syn) {
     irs_ = syn.seq_number;
     rcv_nxt_ = irs_ + 1;
     rcv_adv_ = rcv_nxt_;
+    rcv_adv_sent_ = rcv_nxt_;
     snd_wnd_ = syn.window;  // RFC 7323 §2.2: a SYN's window is never scaled
     max_snd_wnd_ = snd_wnd_;
     last_peer_window_ = syn.window;
@@ -146,6 +147,7 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         ++counters_.dropped_bad_ack;
         return false;
     }
+    probes_unanswered_ = 0;
     const std::uint32_t flight_before = in_flight();
     if (ack > snd_una_) {
         const auto acked = static_cast<std::uint32_t>(ack - snd_una_);

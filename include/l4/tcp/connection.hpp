@@ -140,6 +140,7 @@ public:
     void syn_ack_sent_statelessly() {
         snd_nxt_ = snd_max_ = iss_ + 1;
         rcv_adv_ = rcv_nxt_ + static_cast<std::uint32_t>(std::min<std::size_t>(recv_buf_.free(), 0xFFFF));
+        rcv_adv_sent_ = rcv_adv_;
     }
 
     // SO_SNDBUF on a live connection: a new send buffer, if the old one is
@@ -206,7 +207,10 @@ public:
             s.flags.bits = wire::tcp_flags::syn | (syn_ack ? wire::tcp_flags::ack : 0);
             // RFC 7323 §2.2: a SYN's window is never scaled.
             s.window = static_cast<std::uint16_t>(std::min<std::size_t>(recv_buf_.free(), 0xFFFF));
-            if (syn_ack) rcv_adv_ = std::max(rcv_adv_, rcv_nxt_ + s.window);
+            if (syn_ack) {
+                rcv_adv_ = std::max(rcv_adv_, rcv_nxt_ + s.window);
+                rcv_adv_sent_ = rcv_nxt_ + s.window;
+            }
             s.options = opts_.syn_options(cfg_.mss, syn_ack, now);
             put(emit, s, now);
             snd_nxt_ = iss_ + 1;
@@ -378,6 +382,7 @@ private:
         const auto room = static_cast<std::uint32_t>(std::max<std::int32_t>(rcv_adv_ - rcv_nxt_, 0));
         const std::uint32_t field = std::min<std::uint32_t>((room + (1u << shift) - 1) >> shift, 0xFFFF);
         if (rcv_nxt_ + (field << shift) > rcv_adv_) rcv_adv_ = rcv_nxt_ + (field << shift);
+        rcv_adv_sent_ = rcv_nxt_ + (field << shift);
         return static_cast<std::uint16_t>(field);
     }
 
@@ -402,7 +407,8 @@ private:
     // After a read: tell the peer when the window opened enough to matter.
     void maybe_window_update() {
         if (!may_receive_data(state_)) return;
-        const auto before = static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_);
+        // Against the edge the peer last heard of: advertise() may have moved ours since without a segment.
+        const auto before = static_cast<std::uint32_t>(std::max<std::int32_t>(rcv_adv_sent_ - rcv_nxt_, 0));
         advertise();
         const auto after = static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_);
         if (after > before && (before == 0 || after - before >= 2u * cfg_.mss ||
@@ -522,6 +528,10 @@ private:
             const std::uint32_t pipe_after = scoreboard_active() ? pipe() + s.payload_len : flight_after;
             if (pipe_after > cc_.cwnd() || flight_after > snd_wnd_) invariants_ok_ = false;
         }
+        if (probing_) {
+            snd_max_ = std::max(snd_max_, end);  // an ACK of the probe's byte is one of what was sent
+            return;
+        }
         if (!rto_at_) rto_at_ = now + rto_.rto();
         if (!rtt_timing_ && first_transmission) {
             rtt_timing_ = true;  // Karn: time only a first transmission
@@ -538,10 +548,15 @@ private:
 
     template <class Emit>
     void send_ack(Emit& emit, instant now) {
-        put(emit, header(snd_max_), now);  // after a timeout's rewind, the peer has seen up to snd_max
+        // After a timeout's rewind the peer has seen up to snd.max; while the
+        // window is closed, a probe's byte beyond it was not taken (BSD's rule).
+        put(emit, header(persist_at_ ? snd_nxt_ : snd_max_), now);
     }
 
-    // RFC 9293 §3.8.6.1: one byte past a zero window, so its reopening is heard.
+    // RFC 9293 §3.8.6.1: one byte past a zero window, so its reopening is
+    // heard. The persist timer is its timer: snd.nxt stays (the receiver
+    // most likely dropped the byte, and new data must start where it did)
+    // and the retransmission timer is not armed for it.
     template <class Emit>
     void send_probe(Emit& emit, instant now) {
         ++counters_.window_probes;
@@ -550,7 +565,6 @@ private:
         probing_ = true;
         put(emit, *s, now);
         probing_ = false;
-        if (snd_nxt_ == snd_una_) snd_nxt_ += 1;
     }
 
     void queue_reset(seq32 seq, std::optional<seq32> ack = {}) {
@@ -588,6 +602,11 @@ private:
         if (state_ == state::closed) return;
         if (auto k = keepalive_due(); k && now >= *k) on_keepalive(now);
         if (persist_at_ && now >= *persist_at_) {
+            // RFC 1122 §4.2.2.17: open for as long as the probes are answered, however long the window stays 0.
+            if (++probes_unanswered_ > cfg_.max_retransmissions) {
+                enter_closed(errc::timed_out);
+                return;
+            }
             probe_now_ = true;
             persist_backoff_ = std::min<std::uint32_t>(persist_backoff_ + 1, 6);
             persist_at_ = now + std::min(rto_.rto() * (1 << persist_backoff_), cfg_.rto.max);
@@ -703,6 +722,7 @@ private:
     instant challenge_since_{};
     std::uint32_t challenges_in_second_ = 0;
     seq32 irs_, rcv_nxt_, rcv_adv_;  // rcv_adv_: the right edge we advertised (rcv.nxt + rcv.wnd)
+    seq32 rcv_adv_sent_;              // the right edge in the last segment sent
     std::uint64_t acked_data_ = 0, delivered_ = 0;
     bool fin_queued_ = false, app_closed_ = false;
     seq32 fin_seq_;
@@ -720,7 +740,7 @@ private:
     bool rtt_timing_ = false;
     seq32 rtt_seq_;
     instant rtt_sent_{};
-    std::uint32_t retries_ = 0, dupacks_ = 0, unacked_segments_ = 0, persist_backoff_ = 0;
+    std::uint32_t retries_ = 0, dupacks_ = 0, unacked_segments_ = 0, persist_backoff_ = 0, probes_unanswered_ = 0;
     bool in_recovery_ = false, fast_retransmit_ = false, ack_now_ = false, probe_now_ = false, probing_ = false;
     bool invariants_ok_ = true;
     seq32 recover_;

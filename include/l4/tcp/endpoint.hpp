@@ -40,7 +40,6 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <vector>
 
@@ -285,7 +284,7 @@ public:
         if (!s->listening) return errc::invalid_argument;
         if (s->accept_queue.empty()) return errc::would_block;
         const std::uint32_t child = s->accept_queue.front();
-        s->accept_queue.pop_front();
+        s->accept_queue.erase(s->accept_queue.begin());
         sockets_[child].parent.reset();
         ++counters_.connections_accepted;
         return child;
@@ -535,8 +534,10 @@ private:
         timer_handle timer{};
         std::uint32_t backlog = 0;
         instant cookies_until{};  // a listener checks ACKs for cookies while those it sent may come back
-        std::deque<std::uint32_t> half_open;     // a listener's children in SYN-RECEIVED, oldest first
-        std::deque<std::uint32_t> accept_queue;  // established, not yet accepted
+        // A listener's children, oldest first; at most max_backlog each. Vectors: an empty
+        // deque allocates, and every socket (a SYN flood's evicted ones too) has these.
+        std::vector<std::uint32_t> half_open;     // in SYN-RECEIVED
+        std::vector<std::uint32_t> accept_queue;  // established, not yet accepted
         std::uint64_t charged = 0;               // buffer bytes counted against the memory budget
         std::optional<std::uint32_t> parent;  // the listener, until accepted
         tcp::config cfg{};                     // this socket's settings (setsockopt)
@@ -638,7 +639,7 @@ private:
             return false;
         }
         const std::uint32_t oldest = l.half_open.front();
-        l.half_open.pop_front();
+        l.half_open.erase(l.half_open.begin());
         ++counters_.half_open_evicted;
         release(host, oldest);
         return true;
