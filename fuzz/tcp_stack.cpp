@@ -5,8 +5,13 @@
 // listens on port 80 over IPv4 and IPv6 (backlog 3 each, at most 8
 // connections in all); a scripted legitimate peer connects from port 40000
 // over the family the input picks, with the SYN options it picks, and the
-// host application accepts it. Then each step, one op byte and its
-// arguments, read front to back (a short input reads as zeros), is one of:
+// host application accepts it. The input's first two bytes choose the
+// family, the SYN's options, delayed ACKs, Nagle, keep-alive, a tight memory
+// budget, and the sender: RFC 9293's, or selective repeat with RFC 6675's
+// scoreboard (the attacker's SACK blocks reach it). Then each step, one op
+// byte and its arguments, read front to back (a short input reads as
+// zeros), is one of:
+//   - an ICMP or ICMPv6 error quoting one of the flows;
 //   - a raw frame: bytes from the input as they are, or a TCP segment from
 //     the input under a correct IP header; checksums fixed or not;
 //   - a mutation of a valid segment on the established connection: sequence
@@ -47,6 +52,7 @@
 //     queues within its buffers, its in-flight within the send buffer; the
 //     live heap (a counting operator new) under a ceiling that depends only
 //     on those bounds.
+#include <l4/flow/selective_repeat.hpp>
 #include <l4/link/memory.hpp>
 #include <l4/net/stack.hpp>
 #include <l4/tcp/endpoint.hpp>
@@ -106,9 +112,10 @@ using namespace std::chrono_literals;
 using net::ip_address;
 using net::socket_id;
 using f = wire::tcp_flags;
-using tcp_t = tcp::endpoint<>;
-using host_t = net::stack<link::memory_end, tcp_t>;
-using conn_t = tcp_t::connection_type;
+// The sender of RFC 9293 (go-back-N on a timeout), or selective repeat with
+// RFC 6675's scoreboard, whose SACK handling the attacker's blocks reach.
+using sliding_tcp = tcp::endpoint<>;
+using selective_tcp = tcp::endpoint<use<flow::selective_repeat>>;
 
 const ip_address here4 = *ip_address::from_string("192.0.2.2");
 const ip_address here6 = *ip_address::from_string("2001:db8::2");
@@ -209,7 +216,12 @@ struct attacker {
     std::uint32_t tsval = 1, host_tsval = 0;
 };
 
+template <class Tcp>
 class harness {
+    using tcp_t = Tcp;
+    using host_t = net::stack<link::memory_end, tcp_t>;
+    using conn_t = typename tcp_t::connection_type;
+
 public:
     explicit harness(reader& in) : in_{in} {
         const std::uint8_t c0 = in.u8();
@@ -226,7 +238,7 @@ public:
         v6_ = c0 & 1;
         // The SYN's window shift, and a memory budget that binds before max_connections does, or none.
         const std::uint8_t c1 = in.u8();
-        peer_.my_shift = (c1 & 0x7F) % 15;
+        peer_.my_shift = (c1 & 0x3F) % 15;  // bit 6 chose the sender (LLVMFuzzerTestOneInput)
         budget_ = (c1 & 0x80) ? tight_budget : std::uint64_t{1} << 30;
         auto [raw, end] = link::memory_pair({.mtu = 1500, .queue_frames = 32});
         raw_.emplace(std::move(raw));
@@ -302,17 +314,17 @@ public:
 
     // L4_FUZZ_TRACE=1 in the environment: what an input reached, to read a crash or tune seeds.
     void summary() const {
-        const auto& t = host_->transport<tcp_t>().stats();
+        const auto& t = transport().stats();
         std::fprintf(stderr,
                      "legit: sent %llu acked %llu read %llu eof %d | host wrote %llu peer got %llu | conns %zu "
                      "opened %llu cookies %llu/%llu rst %llu | heap peak +%lld\n",
                      static_cast<unsigned long long>(peer_.snd_nxt), static_cast<unsigned long long>(peer_.snd_una),
                      static_cast<unsigned long long>(peer_.read), int{peer_.eof},
                      static_cast<unsigned long long>(peer_.host_written), static_cast<unsigned long long>(peer_.rcv_nxt),
-                     host_->transport<tcp_t>().connections(), static_cast<unsigned long long>(t.connections_opened),
+                     transport().connections(), static_cast<unsigned long long>(t.connections_opened),
                      static_cast<unsigned long long>(t.syn_cookies_sent), static_cast<unsigned long long>(t.syn_cookies_accepted),
                      static_cast<unsigned long long>(t.tx_resets), static_cast<long long>(heap_peak_));
-        const auto& e = host_->transport<tcp_t>();
+        const auto& e = transport();
         for (std::uint32_t id = 0; id < 64; ++id)
             if (const auto* c = e.connection_of(id))
                 std::fprintf(stderr, "  connection %u: from %s port %u, state %d\n", id,
@@ -385,9 +397,9 @@ private:
     void repair(std::vector<std::uint8_t>& frame) {
         auto p = wire::parse_ip(frame);
         if (!p || p->protocol != wire::ip_protocol::tcp) return;
-        auto v = tcp_t::view::check(p->transport);
+        auto v = wire::tcp_view::check(p->transport);
         if (!v || !v->verify_checksum<checksum::internet>(p->pseudo.bytes())) return;
-        auto r = tcp_t::repr::from_view(*v);
+        auto r = wire::tcp_repr::from_view(*v);
         if (!r || r->src_port != legit_port || r->dst_port != listen_port) return;
         // Only from the peer's address to the host's: the stack must never
         // take another address's segment for the connection, so what such a
@@ -664,14 +676,16 @@ private:
 
     // --- frames out, and the bounds ---------------------------------------------
 
+    [[nodiscard]] const tcp_t& transport() const { return host_->template transport<tcp_t>(); }
+
     [[nodiscard]] const conn_t* legit() const {
         if (!peer_.app) return nullptr;
         const auto* e = host_->sockets().find(*peer_.app);
-        return e ? host_->transport<tcp_t>().connection_of(e->local) : nullptr;
+        return e ? transport().connection_of(e->local) : nullptr;
     }
 
     [[nodiscard]] std::size_t count_half_open(bool v6) const {
-        const auto& t = host_->transport<tcp_t>();
+        const auto& t = transport();
         std::size_t n = 0;
         for (std::uint32_t id = 0; id < 64; ++id) {
             const auto* c = t.connection_of(id);
@@ -687,7 +701,7 @@ private:
         std::array<std::uint8_t, 1500> buf{};
         while (auto n = raw_->receive(buf, now_)) check_sent(std::span{buf}.first(*n));
 
-        const auto& t = host_->transport<tcp_t>();
+        const auto& t = transport();
         std::size_t seen = 0;
         std::uint64_t buffers = 0;
         for (std::uint32_t id = 0; id < 64; ++id) {
@@ -712,9 +726,9 @@ private:
         auto ip = wire::parse_ip(frame);
         L4_FUZZ_CHECK(ip);
         if (ip->protocol != wire::ip_protocol::tcp) return;  // ICMP's errors
-        auto v = tcp_t::view::check(ip->transport);
+        auto v = wire::tcp_view::check(ip->transport);
         L4_FUZZ_CHECK(v && v->verify_checksum<checksum::internet>(ip->pseudo.bytes()));
-        auto seg = tcp_t::repr::from_view(*v);
+        auto seg = wire::tcp_repr::from_view(*v);
         L4_FUZZ_CHECK(seg);
         if (seg->src_port != listen_port) return;  // a RST for a segment to another port
         const ip_address to = net::destination_of(*ip);
@@ -774,12 +788,20 @@ private:
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+namespace {
+template <class Tcp>
+void run(const std::uint8_t* data, std::size_t size) {
     reader in{data, size};
-    harness h{in};
+    harness<Tcp> h{in};
     h.setup();
     for (int steps = 0; steps < 400; ++steps)
         if (!h.step()) break;
     if (tracing) h.summary();
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size > 1 && (data[1] & 0x40)) run<selective_tcp>(data, size);
+    else run<sliding_tcp>(data, size);
     return 0;
 }
