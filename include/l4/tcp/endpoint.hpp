@@ -516,10 +516,10 @@ private:
     struct flow_hash {
         siphash_key key{};
         std::size_t operator()(const flow_key& k) const noexcept {
-            siphash24_hasher h{key};
-            wire::hash_append(h, k.local);
-            wire::hash_append(h, k.remote);
-            return static_cast<std::size_t>(h.finish());
+            std::uint8_t b[2 * wire::max_key_bytes];
+            std::size_t n = wire::key_bytes(k.local, b);
+            n += wire::key_bytes(k.remote, b + n);
+            return static_cast<std::size_t>(siphash24(key, {b, n}));
         }
     };
     using flow_table = boost::unordered_flat_map<flow_key, std::uint32_t, flow_hash>;

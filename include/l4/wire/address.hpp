@@ -81,6 +81,23 @@ void hash_append(Hasher& h, const socket_address& e) noexcept {
     h.update(std::span{port});
 }
 
+// The bytes hash_append feeds for `e`, gathered at `out` (at most
+// max_key_bytes): a table hashes a whole key in one call rather than a
+// hasher taking it a piece, and a byte, at a time. Returns how many.
+inline constexpr std::size_t max_key_bytes = 1 + 16 + 2;
+inline std::size_t key_bytes(const socket_address& e, std::uint8_t* out) noexcept {
+    std::size_t n = 0;
+    out[n++] = static_cast<std::uint8_t>(e.address.version());
+    const auto put = [&](const auto& octets) {
+        for (std::uint8_t b : octets) out[n++] = b;
+    };
+    if (e.address.is_v4()) put(e.address.v4().octets);
+    else put(e.address.v6().octets);
+    out[n++] = static_cast<std::uint8_t>(e.port >> 8);
+    out[n++] = static_cast<std::uint8_t>(e.port);
+    return n;
+}
+
 // The socket vocabulary every transport shares with the stack.
 enum class socket_type : std::uint8_t { stream, datagram };
 

@@ -26,9 +26,8 @@ namespace l4::wire {
 struct keyed_address_hash {
     siphash_key key{};
     std::size_t operator()(const socket_address& e) const noexcept {
-        siphash24_hasher h{key};
-        hash_append(h, e);
-        return static_cast<std::size_t>(h.finish());
+        std::uint8_t b[max_key_bytes];
+        return static_cast<std::size_t>(siphash24(key, {b, key_bytes(e, b)}));
     }
 };
 
