@@ -15,6 +15,7 @@
 #include <l4/congestion/none.hpp>
 #include <l4/core/bytes.hpp>
 #include <l4/flow/receive_window.hpp>
+#include <l4/flow/selective_repeat.hpp>
 #include <l4/flow/sliding_window.hpp>
 #include <l4/link/concept.hpp>
 #include <l4/link/sim.hpp>
@@ -48,10 +49,10 @@ struct windowed {
     static constexpr recovery how = How;
 };
 
-// Every windowed sender policy the simulator tests run; selective repeat
-// joins as windowed<selective_repeat, recovery::selective>, and the loss
-// test then also checks it against go-back-N.
-using windowed_senders = std::tuple<windowed<go_back_n, recovery::go_back>>;
+// Every windowed sender policy the simulator tests run; the loss test holds
+// each to its kind of recovery, and the selective ones below go-back-N.
+using windowed_senders =
+    std::tuple<windowed<go_back_n, recovery::go_back>, windowed<selective_repeat, recovery::selective>>;
 
 // One TCP segment as a host's link saw it.
 struct segment_record {
