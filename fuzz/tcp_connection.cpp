@@ -13,7 +13,9 @@
 // and opens a connection to the peer's port 9; the peer connects to port 80
 // from port 40000 and answers the host's SYN, so one accepted and one
 // active connection are ESTABLISHED before the first fuzzed step. The
-// peer's two ISNs and a few settings come from the input.
+// peer's two ISNs and a few settings come from the input. Every input is
+// played twice: against go-back-N, the default sender, and against
+// selective repeat, whose SACK scoreboard the peer's blocks fill.
 //
 // Then each step is one of: a segment from the peer on one of four 4-tuples
 // (ports 40000-40002 to the listener, and the active connection's), with
@@ -25,7 +27,7 @@
 //
 // Oracles, checked after every step (a violation is __builtin_trap):
 //   - every connection: snd.una <= snd.nxt, invariants_held() (no new data
-//     beyond min(cwnd, peer window)), send and receive queues within their
+//     beyond cwnd - pipe or the peer window), send and receive queues within their
 //     buffers;
 //   - the peer's bytes read by the application are, in order and once, the
 //     peer's stream: byte k of a connection's stream is a fixed function of
@@ -39,6 +41,8 @@
 //     unaccepted connections than the backlog.
 #include <l4/link/memory.hpp>
 #include <l4/net/stack.hpp>
+#include <l4/flow/selective_repeat.hpp>
+#include <l4/flow/sliding_window.hpp>
 #include <l4/tcp/endpoint.hpp>
 #include <l4/wire/packet.hpp>
 
@@ -60,9 +64,6 @@ using namespace l4;
 using namespace std::chrono_literals;
 using net::ip_address;
 using f = wire::tcp_flags;
-using tcp_t = tcp::endpoint<>;
-using host_t = net::stack<link::memory_end, tcp_t>;
-using conn_t = tcp_t::connection_type;
 
 const ip_address here = *ip_address::from_string("192.0.2.2");
 const ip_address peer = *ip_address::from_string("192.0.2.1");
@@ -129,7 +130,14 @@ struct segment_spec {
     wire::tcp_options options{};
 };
 
+// Every input runs against each sender policy: go-back-N (the default) and
+// selective repeat, whose SACK scoreboard the same segments fill.
+template <class Sender>
 class harness {
+    using tcp_t = tcp::endpoint<use<Sender>>;
+    using host_t = net::stack<link::memory_end, tcp_t>;
+    using conn_t = typename tcp_t::connection_type;
+
 public:
     explicit harness(FuzzedDataProvider& in) : in_{in} {
         tcp::config c{.send_buffer = send_buffer, .receive_buffer = receive_buffer, .mss = 536};
@@ -229,7 +237,7 @@ private:
     }
 
     [[nodiscard]] const conn_t* conn(const flow& fl) const {
-        auto& t = host_->transport<tcp_t>();
+        auto& t = host_->template transport<tcp_t>();
         for (std::uint32_t id = 0; id < 64; ++id) {
             const auto* c = t.connection_of(id);
             if (!c) continue;
@@ -409,7 +417,7 @@ private:
         std::array<std::uint8_t, 1500> buf{};
         while (auto n = raw_->receive(buf, now_)) check_sent(std::span{buf}.first(*n));
 
-        auto& t = host_->transport<tcp_t>();
+        auto& t = host_->template transport<tcp_t>();
         std::size_t seen = 0, unaccepted = 0;
         for (auto& fl : flows_) {
             const conn_t* c = conn(fl);
@@ -430,7 +438,7 @@ private:
         auto p = wire::parse_ip(frame);
         L4_FUZZ_CHECK(p && p->protocol == wire::ip_protocol::tcp);
         auto v = tcp_t::view::check(p->transport);
-        L4_FUZZ_CHECK(v && v->verify_checksum<checksum::internet>(p->pseudo.bytes()));
+        L4_FUZZ_CHECK(v && v->template verify_checksum<checksum::internet>(p->pseudo.bytes()));
         auto seg = tcp_t::repr::from_view(*v);
         L4_FUZZ_CHECK(seg);
         TRACE("%8lld ms  host>peer %u>%u seq %u ack %u flags %02x win %u len %zu\n", ms(),
@@ -471,11 +479,21 @@ private:
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+namespace {
+
+template <class Sender>
+void run(const std::uint8_t* data, std::size_t size) {
     FuzzedDataProvider in{data, size};
-    harness h{in};
+    harness<Sender> h{in};
     h.setup();
     for (int steps = 0; steps < 400 && in.remaining_bytes() > 0; ++steps)
         if (!h.step()) break;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    run<l4::flow::go_back_n>(data, size);
+    run<l4::flow::selective_repeat>(data, size);
     return 0;
 }
