@@ -59,51 +59,17 @@
 #include <l4/wire/packet.hpp>
 #include <l4/wire/transport_checksum.hpp>
 
+#include "live_heap.hpp"
 #include "oracle.hpp"
-
-#include <malloc.h>
+#include "stack_frames.hpp"
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <new>
 #include <optional>
 #include <vector>
-
-// --- live heap bytes: every operator new and delete of the process ----------
-// (the aligned forms stay the runtime's: they pair among themselves, and
-// nothing here allocates over-aligned)
-
-namespace {
-std::atomic<std::int64_t> live_heap{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-    void* p = std::malloc(n ? n : 1);
-    if (!p) throw std::bad_alloc{};
-    live_heap.fetch_add(static_cast<std::int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
-    return p;
-}
-void* operator new[](std::size_t n) { return ::operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    void* p = std::malloc(n ? n : 1);
-    if (p) live_heap.fetch_add(static_cast<std::int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
-    return p;
-}
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return ::operator new(n, t); }
-void operator delete(void* p) noexcept {
-    if (!p) return;
-    live_heap.fetch_sub(static_cast<std::int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
-    std::free(p);
-}
-void operator delete[](void* p) noexcept { ::operator delete(p); }
-void operator delete(void* p, std::size_t) noexcept { ::operator delete(p); }
-void operator delete[](void* p, std::size_t) noexcept { ::operator delete(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { ::operator delete(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { ::operator delete(p); }
 
 namespace {
 
@@ -130,7 +96,7 @@ constexpr std::uint16_t mss = 536;
 constexpr std::uint64_t tight_budget = 5 * (send_buffer + receive_buffer);
 // The live heap an input may add after the handshake: each connection's
 // buffers, and 4 KiB for its socket, timer, reassembly and table slots; 16 KiB
-// for the harness's own frames and vectors. (The corpus peaks at 25 KB with
+// for the harness's own frames and vectors. (The corpus peaks at 27 KB with
 // seven connections.)
 constexpr std::int64_t heap_ceiling = 16 * 1024 + max_connections * (send_buffer + receive_buffer + 4 * 1024);
 
@@ -147,44 +113,7 @@ const bool tracing = std::getenv("L4_FUZZ_TRACE") != nullptr;
 
 constexpr std::uint64_t peer_key = 0x5EC12E7D00C0FFEEull, host_key = 0x0DDBA11CAFEF00D5ull;
 
-// The input, front to back; past its end every read is zero.
-class reader {
-public:
-    reader(const std::uint8_t* d, std::size_t n) : p_{d}, n_{n} {}
-    [[nodiscard]] bool empty() const { return n_ == 0; }
-    std::uint8_t u8() {
-        if (n_ == 0) return 0;
-        --n_;
-        return *p_++;
-    }
-    std::uint16_t u16() {
-        const std::uint16_t hi = u8();
-        return static_cast<std::uint16_t>(hi << 8 | u8());
-    }
-    std::uint32_t u32() {
-        const std::uint32_t hi = u16();
-        return hi << 16 | u16();
-    }
-    bytes take(std::size_t n) {
-        n = std::min(n, n_);
-        bytes b{p_, n};
-        p_ += n;
-        n_ -= n;
-        return b;
-    }
 
-private:
-    const std::uint8_t* p_;
-    std::size_t n_;
-};
-
-// RFC 1071 over an IPv4 header whose checksum field is zero.
-std::uint16_t header_checksum(bytes h) {
-    std::uint32_t s = 0;
-    for (std::size_t i = 0; i + 1 < h.size(); i += 2) s += std::uint32_t{h[i]} << 8 | h[i + 1];
-    while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
-    return static_cast<std::uint16_t>(~s);
-}
 
 // The legitimate peer, scripted: its stream from `iss + 1`, what the host
 // acknowledged, and the host's stream as it arrived in order.
@@ -218,6 +147,7 @@ struct attacker {
 
 template <class Tcp>
 class harness {
+    using reader = fuzz::reader;
     using tcp_t = Tcp;
     using host_t = net::stack<link::memory_end, tcp_t>;
     using conn_t = typename tcp_t::connection_type;
@@ -267,13 +197,13 @@ public:
         if (offer_ & 1) o.window_scale = p.my_shift;
         if (offer_ & 2) o.sack_permitted = true;
         if (offer_ & 4) o.ts = wire::timestamps{p.tsval, 0};
-        inject(build(p.addr, p.host, legit_port, p.iss, seq32{0}, f::syn, 65535, o, {}));
+        inject(fuzz::tcp_frame(p.addr, p.host, legit_port, listen_port, p.iss, seq32{0}, f::syn, 65535, o, {}));
         L4_FUZZ_CHECK(p.synchronized);
         if (!(offer_ & 1)) p.my_shift = p.host_shift = 0;
         legit_segment(p.snd_nxt, 0, f::ack);
         accept_all();
         L4_FUZZ_CHECK(p.app && legit() && legit()->current_state() == tcp::state::established);
-        heap_base_ = live_heap.load(std::memory_order_relaxed);
+        heap_base_ = fuzz::live_heap.load(std::memory_order_relaxed);
     }
 
     bool step() {
@@ -342,26 +272,6 @@ private:
 
     // --- frames in ------------------------------------------------------------
 
-    std::vector<std::uint8_t> build(const ip_address& src, const ip_address& dst, std::uint16_t sport, seq32 seq,
-                                    seq32 ack, std::uint8_t flags, std::uint16_t window, const wire::tcp_options& o,
-                                    bytes payload) const {
-        wire::tcp_repr r;
-        r.src_port = sport;
-        r.dst_port = listen_port;
-        r.seq_number = seq;
-        r.ack_number = ack;
-        r.flags.bits = flags;
-        r.window = window;
-        r.options = o;
-        r.payload = payload;
-        const std::size_t len = r.buffer_len(), ip_len = src.is_v4() ? 20 : 40;
-        std::vector<std::uint8_t> frame(ip_len + len);
-        net::ip_layer ip{{{src}, 64}};
-        if (!ip.emit_header(frame, src, dst, wire::ip_protocol::tcp, len)) return {};
-        const auto pseudo = net::ip_layer::pseudo(src, dst, wire::ip_protocol::tcp, len);
-        if (!r.emit(std::span{frame}.subspan(ip_len), pseudo.bytes(), checksum::internet{})) return {};
-        return frame;
-    }
 
     // Up to three bytes flipped, then the checksums fixed or left wrong.
     void mutate(std::vector<std::uint8_t>& frame) {
@@ -370,27 +280,9 @@ private:
             const std::size_t at = in_.u16() % frame.size();
             frame[at] ^= in_.u8();
         }
-        if (m & 4) fix_checksums(frame);
+        if (m & 4) fuzz::fix_checksums(frame);
     }
 
-    static void fix_checksums(std::vector<std::uint8_t>& frame) {
-        if (frame.size() >= 20 && (frame[0] >> 4) == 4) {
-            const std::size_t ihl = std::size_t{frame[0] & 15u} * 4;
-            if (ihl >= 20 && ihl <= frame.size()) {
-                frame[10] = frame[11] = 0;
-                const std::uint16_t c = header_checksum(std::span{frame}.first(ihl));
-                frame[10] = static_cast<std::uint8_t>(c >> 8);
-                frame[11] = static_cast<std::uint8_t>(c);
-            }
-        }
-        refill_tcp_checksum(frame);
-    }
-    static void refill_tcp_checksum(std::vector<std::uint8_t>& frame) {
-        auto p = wire::parse_ip(frame);
-        if (!p || p->protocol != wire::ip_protocol::tcp) return;
-        const auto at = static_cast<std::size_t>(p->transport.data() - frame.data());
-        wire::fill_checksum<checksum::internet>(p->pseudo.bytes(), std::span{frame}.subspan(at, p->transport.size()), 16);
-    }
 
     // A frame the stack could take for the legitimate 4-tuple carries the
     // legitimate stream's bytes; what it carried is recorded.
@@ -417,7 +309,7 @@ private:
         const std::int64_t end = std::int64_t{static_cast<std::int32_t>(offset)} + static_cast<std::int64_t>(r->payload.size());
         if (end > 0) peer_.max_end = std::max(peer_.max_end, static_cast<std::uint64_t>(end));
         if (r->flags.has(f::fin) && end >= 0) peer_.fins.push_back(static_cast<std::uint64_t>(end));
-        if (changed) refill_tcp_checksum(frame);
+        if (changed) fuzz::refill_tcp_checksum(frame);
     }
 
     void inject(std::vector<std::uint8_t> frame) {
@@ -441,7 +333,7 @@ private:
             const bytes b = in_.take(n);
             frame.assign(b.begin(), b.end());
         }
-        if (op & 1) fix_checksums(frame);
+        if (op & 1) fuzz::fix_checksums(frame);
         inject(std::move(frame));
     }
 
@@ -483,7 +375,7 @@ private:
         auto o = fuzzed_options(p.tsval, p.ts_recent, ack);
         const std::size_t len = (shape & 0x80) ? in_.u16() % 1401 : 0;
         std::vector<std::uint8_t> payload(len);  // any bytes: repair() writes the stream's over them
-        auto frame = build(p.addr, p.host, legit_port, seq, ack, flags, window, o, payload);
+        auto frame = fuzz::tcp_frame(p.addr, p.host, legit_port, listen_port, seq, ack, flags, window, o, payload);
         mutate(frame);
         inject(std::move(frame));
     }
@@ -524,7 +416,7 @@ private:
             o.ts = wire::timestamps{++a.tsval, a.host_tsval};
         }
         const bytes data = in_.take(len);
-        auto frame = build(a.addr, dst, a.port, seq, ack, flags, (kind & 64) ? in_.u16() : std::uint16_t{65535}, o, data);
+        auto frame = fuzz::tcp_frame(a.addr, dst, a.port, listen_port, seq, ack, flags, (kind & 64) ? in_.u16() : std::uint16_t{65535}, o, data);
         if (kind & 128) mutate(frame);
         inject(std::move(frame));
     }
@@ -542,32 +434,12 @@ private:
                                     : attackers_[which].host_iss.value_or(seq32{0}) + 1;
         const seq32 seq = (kind & 0x80) ? seq32{in_.u32()} : base + in_.u16() % 4000;
         const std::uint16_t mtu = in_.u16();
-        // The quote: the host's IP header and the first 8 bytes of its TCP header.
-        const ip_address host = peer.is_v4() ? here4 : here6;
-        const std::size_t ip_len = peer.is_v4() ? 20 : 40;
-        std::vector<std::uint8_t> quote(ip_len + 8);
-        net::ip_layer ip{{{host}, 64}};
-        if (!ip.emit_header(quote, host, peer, wire::ip_protocol::tcp, 20)) return;
-        store_be16(&quote[ip_len], listen_port);
-        store_be16(&quote[ip_len + 2], port);
-        store_be32(&quote[ip_len + 4], seq.raw());
         static constexpr std::array<std::array<std::uint8_t, 2>, 8> v4_kinds{{{3, 0}, {3, 1}, {3, 2}, {3, 3}, {3, 4}, {11, 0}, {12, 0}, {3, 13}}};
         static constexpr std::array<std::array<std::uint8_t, 2>, 8> v6_kinds{{{1, 0}, {1, 1}, {1, 3}, {1, 4}, {2, 0}, {3, 0}, {4, 0}, {1, 5}}};
         const auto [type, code] = (peer.is_v4() ? v4_kinds : v6_kinds)[kind & 7];
-        std::vector<std::uint8_t> msg(8 + quote.size());
-        msg[0] = type;
-        msg[1] = code;
-        if (peer.is_v4()) store_be16(&msg[6], mtu);  // RFC 1191 §4: the next-hop MTU
-        else store_be32(&msg[4], mtu);               // RFC 4443 §3.2: the MTU
-        std::copy(quote.begin(), quote.end(), msg.begin() + 8);
-        const std::uint8_t protocol = peer.is_v4() ? std::uint8_t{1} : std::uint8_t{58};
-        std::vector<std::uint8_t> frame(ip_len + msg.size());
-        if (!ip.emit_header(frame, peer, host, protocol, msg.size())) return;
-        // ICMPv6's checksum covers a pseudo-header (RFC 4443 §2.3); ICMPv4's does not.
-        const auto pseudo = net::ip_layer::pseudo(peer, host, protocol, msg.size());
-        wire::fill_checksum<checksum::internet>(peer.is_v4() ? bytes{} : pseudo.bytes(), msg, 2);
-        std::copy(msg.begin(), msg.end(), frame.begin() + static_cast<std::ptrdiff_t>(ip_len));
-        if (kind & 0x40) mutate(frame);
+        const ip_address host = peer.is_v4() ? here4 : here6;
+        auto frame = fuzz::icmp_error_frame(peer, host, type, code, mtu, fuzz::quoted_tcp(host, peer, listen_port, port, seq));
+        if (!frame.empty() && (kind & 0x40)) mutate(frame);
         inject(std::move(frame));
     }
 
@@ -580,7 +452,7 @@ private:
         std::vector<std::uint8_t> payload(len);
         for (std::size_t k = 0; k < len; ++k) payload[k] = stream_byte(peer_key, offset + k);
         const seq32 ack = p.host_iss + 1 + static_cast<std::uint32_t>(p.rcv_nxt) + (p.host_fin ? 1u : 0u);
-        inject(build(p.addr, p.host, legit_port, p.iss + 1 + static_cast<std::uint32_t>(offset), ack, flags,
+        inject(fuzz::tcp_frame(p.addr, p.host, legit_port, listen_port, p.iss + 1 + static_cast<std::uint32_t>(offset), ack, flags,
                      static_cast<std::uint16_t>(65535), o, payload));
     }
 
@@ -717,7 +589,7 @@ private:
         L4_FUZZ_CHECK(seen == t.connections() && seen <= max_connections);
         L4_FUZZ_CHECK(buffers <= budget_);
         if (heap_base_) {
-            heap_peak_ = std::max(heap_peak_, live_heap.load(std::memory_order_relaxed) - *heap_base_);
+            heap_peak_ = std::max(heap_peak_, fuzz::live_heap.load(std::memory_order_relaxed) - *heap_base_);
             L4_FUZZ_CHECK(heap_peak_ <= heap_ceiling);
         }
     }
@@ -791,7 +663,7 @@ private:
 namespace {
 template <class Tcp>
 void run(const std::uint8_t* data, std::size_t size) {
-    reader in{data, size};
+    fuzz::reader in{data, size};
     harness<Tcp> h{in};
     h.setup();
     for (int steps = 0; steps < 400; ++steps)
