@@ -31,6 +31,9 @@ struct path_config {
     duration delayed_ack = std::chrono::milliseconds{200};
     std::uint32_t initial_window = 0;  // bytes, 0: RFC 6928
     std::uint64_t seed = 1;
+    // Each host's buffers; above 65,535 bytes the window is scaled (RFC 7323 §2).
+    std::uint32_t send_buffer = 256 * 1024;
+    std::uint32_t receive_buffer = 64 * 1024;
 };
 
 struct bulk_result {
@@ -60,9 +63,9 @@ struct dumbbell_result {
 // One connection per flow, flow i from sender i to receiver i starting at
 // starts[i]; each sends as fast as its algorithm lets it until `length`
 // of virtual time has passed, and each receiver reads everything at once.
-template <class Algo>
+template <class Algo, class... Policies>
 dumbbell_result bulk_transfer(const path_config& path, duration length, std::vector<duration> starts = {duration{}}) {
-    using tcp_t = tcp::endpoint<use<traced<Algo>>>;
+    using tcp_t = tcp::endpoint<use<traced<Algo>>, use<Policies>...>;
     using host = net::stack<link::sim::port, tcp_t>;
     const std::size_t n = starts.size();
     link::sim::network sim{{.seed = path.seed, .mtu = path.mtu}};
@@ -74,7 +77,8 @@ dumbbell_result bulk_transfer(const path_config& path, duration length, std::vec
     tcp::endpoint_config ec{};
     ec.connection.delayed_ack = path.delayed_ack;
     ec.connection.initial_window = path.initial_window;
-    ec.connection.send_buffer = 256 * 1024;
+    ec.connection.send_buffer = path.send_buffer;
+    ec.connection.receive_buffer = path.receive_buffer;
     struct flow {
         std::unique_ptr<host> a, b;
         net::ip_address b4;
