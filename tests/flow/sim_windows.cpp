@@ -150,19 +150,14 @@ TEMPLATE_TEST_CASE("silly window: with avoidance, no segment shorter than the MS
 }
 
 TEST_CASE("silly window: RFC 1122's receiver avoidance alone keeps segments whole",
-          "[flow][sim][sws][!shouldfail]") {
+          "[flow][sim][sws]") {
     // A sender with no avoidance of its own (nodelay) fills whatever the
     // receiver offers, so only the receiver's rule keeps segments whole. The
     // buffer holds 6 segments exactly, so the first fill is whole too.
-    // Open bug (connection.hpp, advertise): the rule is given cfg_.mss, the
-    // 1460 bytes we announced, but the peer's segments carry 1448 (12 bytes
-    // of timestamps in each): the window reopens by 1460, and the sender
-    // fills it with a segment of 1448 and one of 12. Measured: 7 short
-    // segments among 21. With the effective MSS (cfg_.mss less the 12 bytes
-    // of timestamps when they are on) in receive_state::mss, checked on a
-    // scratch copy: 14 segments, none short. The same threshold makes a
-    // window-limited receiver offer one segment less than its buffer holds
-    // (sim_goodput.cpp: 14,480 of 17,376).
+    // A regression test: the rule was given the 1460 bytes we announced,
+    // while the peer's segments carry 1448 (12 bytes of timestamps in each),
+    // so the window reopened by 1460 and the sender filled it with a segment
+    // of 1448 and one of 12 (7 short segments among 21).
     //
     // (The course's rule is not held to this: it counts free space, not the
     // increase, so once a segment's worth is free every byte read moves the

@@ -28,6 +28,7 @@ void connection<Congestion, Sender, Receiver>::take_syn(const Repr& syn) {
                                         .initial_ssthresh = cfg_.initial_ssthresh,
                                         .algorithm = cfg_.congestion_algorithm}};
     highest_sacked_ = iss_;
+    rto_recover_ = iss_;
 }
 
 template <class Congestion, class Sender, class Receiver>
@@ -178,8 +179,8 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
                 cc_.on_exit_recovery(now);
                 observe(congestion::trace_event::exit_recovery, now, flight_before);
             } else if (scoreboard_active()) {
-                // RFC 6675 §5: recovery goes on until the recovery point; the scoreboard says what is lost.
-                if constexpr (requires { cc_.on_partial_ack(ev); }) cc_.on_partial_ack(ev);
+                // RFC 6675 §5: recovery goes on until the recovery point; the scoreboard says what is lost,
+                // and pipe, not cwnd, takes the bytes this ACK covered.
                 observe(congestion::trace_event::partial_ack, now, flight_before);
             } else if constexpr (requires { cc_.on_partial_ack(ev); }) {
                 cc_.on_partial_ack(ev);  // RFC 6582: the next hole is lost too
@@ -238,7 +239,9 @@ void connection<Congestion, Sender, Receiver>::on_duplicate_ack(instant now, std
         // With a scoreboard, pipe counts what left the network; no inflation (RFC 6675 §5).
         if (!scoreboard_active()) congestion::dup_ack(cc_, ev);
         observe(congestion::trace_event::dup_ack, now, flight);
-    } else if (dupacks_ == 3 || sack_says_lost()) {  // RFC 5681 §3.2 fast retransmit; RFC 6675 §5 IsLost
+    } else if ((dupacks_ == 3 || sack_says_lost()) && rto_recover_ < snd_una_) {
+        // RFC 5681 §3.2 fast retransmit, RFC 6675 §5 IsLost; RFC 6582 §4: not on the
+        // duplicates of data sent before the last timeout.
         in_recovery_ = true;
         recover_ = snd_nxt_;
         high_rxt_ = snd_una_;

@@ -390,8 +390,10 @@ private:
     void advertise() {
         if (!synchronized(state_) && state_ != state::syn_received) return;
         const auto room = static_cast<std::uint32_t>(std::max<std::int32_t>(rcv_adv_ - rcv_nxt_, 0));
+        // The MSS the peer's segments actually carry: ours less the options each bears (timestamps).
+        const std::uint32_t rcv_mss = cfg_.mss - std::min<std::uint32_t>(cfg_.mss - 1, opts_.fixed_options_len());
         flow::receive_state rs{static_cast<std::uint32_t>(recv_buf_.free()),
-                               static_cast<std::uint32_t>(recv_buf_.capacity()), cfg_.mss, room};
+                               static_cast<std::uint32_t>(recv_buf_.capacity()), rcv_mss, room};
         const std::uint8_t shift = opts_.rcv_wscale();
         // Whole units of the scale, so that scaling down loses nothing.
         const std::uint32_t wnd = (std::min<std::uint32_t>(receiver_.window(rs), 0xFFFFu << shift) >> shift) << shift;
@@ -434,7 +436,7 @@ private:
         const auto sent_data = static_cast<std::uint32_t>(snd_nxt_ - data_front());
         const auto queued = static_cast<std::uint32_t>(send_buf_.size()) - std::min<std::uint32_t>(
                                 sent_data, static_cast<std::uint32_t>(send_buf_.size()));
-        return {in_flight(), snd_wnd_, cc_.cwnd(), snd_mss_, queued, cfg_.nodelay, fin_queued_, false,
+        return {in_flight(), snd_wnd_, cwnd(), snd_mss_, queued, cfg_.nodelay, fin_queued_, false,
                 scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt};
     }
 
@@ -464,6 +466,16 @@ private:
         static constexpr flow::scoreboard none{};  // never filled: scoreboard_active() is false
         return none;
     }
+    // The window new data and retransmissions are measured against. In
+    // recovery with a scoreboard, RFC 6675 §5 (4.2) sets cwnd = ssthresh: pipe
+    // already leaves out the SACKed segments for which RFC 5681's recovery
+    // window adds 3 SMSS and inflates on every duplicate, and partial ACKs
+    // shrink pipe, not cwnd. The algorithm's own cwnd returns on exit.
+    [[nodiscard]] std::uint32_t cwnd() const noexcept {
+        if (in_recovery_ && scoreboard_active()) return std::min(cc_.cwnd(), cc_.ssthresh());
+        return cc_.cwnd();
+    }
+
     // RFC 6675 §5: IsLost(HighACK + 1), unless a timeout's go-back is under way.
     [[nodiscard]] bool sack_says_lost() const noexcept {
         return scoreboard_active() && snd_nxt_ == snd_max_ && snd_una_ < scoreboard().lost_below(snd_una_, snd_mss_);
@@ -483,7 +495,7 @@ private:
         bool sent = false;
         for (std::uint32_t guard = 0; guard < flow::scoreboard::capacity + 2; ++guard) {
             const std::uint32_t p = pipe();
-            if (cc_.cwnd() <= p || cc_.cwnd() - p < snd_mss_) break;
+            if (cwnd() <= p || cwnd() - p < snd_mss_) break;
             auto h = scoreboard().next_lost(high_rxt_, snd_una_, snd_mss_);
             if (!h && send_state().queued == 0) h = scoreboard().next_unsacked(high_rxt_, snd_una_);
             if (!h) break;
@@ -526,7 +538,7 @@ private:
             // New data: never beyond min(cwnd, peer window) (RFC 5681 §3.1, RFC 9293 §3.8.6.2.1).
             const auto flight_after = static_cast<std::uint32_t>(end - snd_una_);
             const std::uint32_t pipe_after = scoreboard_active() ? pipe() + s.payload_len : flight_after;
-            if (pipe_after > cc_.cwnd() || flight_after > snd_wnd_) invariants_ok_ = false;
+            if (pipe_after > cwnd() || flight_after > snd_wnd_) invariants_ok_ = false;
         }
         if (probing_) {
             snd_max_ = std::max(snd_max_, end);  // an ACK of the probe's byte is one of what was sent
@@ -633,6 +645,7 @@ private:
         rate_.on_rto();
         in_recovery_ = false;
         dupacks_ = 0;
+        if (established()) rto_recover_ = snd_max_;  // RFC 6582 §4: what was sent before the timeout
         // RFC 2018 §8: the peer may have discarded what it SACKed; a second timeout stops trusting it.
         if constexpr (selective)
             if (retries_ >= 2) sender_.scoreboard().clear();
@@ -744,6 +757,7 @@ private:
     bool in_recovery_ = false, fast_retransmit_ = false, ack_now_ = false, probe_now_ = false, probing_ = false;
     bool invariants_ok_ = true;
     seq32 recover_;
+    seq32 rto_recover_;  // snd.max at the last timeout: duplicates below it start no fast retransmit
     seq32 high_rxt_;  // RFC 6675 §2 HighRxt: the highest byte retransmitted in this recovery + 1
     std::optional<wire::sack_block> dsack_;  // RFC 2883: a duplicate to report in the next ACK
     std::optional<segment> reset_;
