@@ -7,6 +7,7 @@ packages=(
     catch2 librapidcheck-dev libbenchmark-dev libtins-dev libpcap-dev
     tshark iproute2 python3 time nmap iputils-ping nftables tftp-hpa tftpd-hpa hping3
     bison flex
+    libns3-dev
 )
 
 is_installed() {

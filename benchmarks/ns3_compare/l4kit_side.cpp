@@ -1,0 +1,121 @@
+// The scenario of scenario.hpp in l4kit's simulator: a one-pair dumbbell
+// (link/sim/topology.hpp) and two net::stack hosts with the policy-composed
+// tcp::endpoint, SACK (flow::selective_repeat) and the algorithm under test.
+//
+// Matched to ns3_side.cpp: the access link (1 Gbit/s, no delay, 4,000
+// frames: a host's queue pushes back, it never drops), the bottleneck
+// (100 Mbit/s, 10 ms, 100 frames waiting, drop tail, Bernoulli loss after
+// the wire), the reverse path (100 Mbit/s, 10 ms), the receiver's access
+// without serialisation (ns-3's receiver sits on the bottleneck link
+// itself), 4 MiB buffers, delayed ACK 200 ms, l4kit's defaults otherwise:
+// MSS 1460 announced and 1448 carried (timestamps), RFC 6928's initial
+// window, RTO min 1 s, SACK, timestamps, window scaling.
+#include "scenario.hpp"
+
+#include <l4/congestion/bbr.hpp>
+#include <l4/congestion/cubic.hpp>
+#include <l4/congestion/newreno.hpp>
+#include <l4/flow/selective_repeat.hpp>
+#include <l4/link/sim.hpp>
+#include <l4/net/drive.hpp>
+#include <l4/net/stack.hpp>
+#include <l4/tcp/endpoint.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace l4bench {
+namespace {
+
+using namespace std::chrono_literals;
+
+template <class Algo>
+outcome run(const scenario& s) {
+    using tcp_t = l4::tcp::endpoint<l4::use<Algo>, l4::use<l4::flow::selective_repeat>>;
+    using host = l4::net::stack<l4::link::sim::port, tcp_t>;
+    const auto w0 = std::chrono::steady_clock::now();
+
+    l4::link::sim::network sim{{.seed = s.seed, .mtu = 1500}};
+    l4::link::sim::channel_config access{.bandwidth_bps = s.access_bps,
+                                         .queue = l4::link::sim::drop_tail_packets{s.access_queue_packets}};
+    l4::link::sim::channel_config bottleneck{.bandwidth_bps = s.bottleneck_bps,
+                                             .delay = std::chrono::milliseconds{s.one_way_ms},
+                                             .queue = l4::link::sim::drop_tail_packets{s.queue_packets}};
+    bottleneck.impair.loss = l4::link::sim::bernoulli_loss{s.loss};
+    const l4::link::sim::channel_config reverse{.bandwidth_bps = s.bottleneck_bps,
+                                                .delay = std::chrono::milliseconds{s.one_way_ms},
+                                                .queue = l4::link::sim::drop_tail_packets{s.access_queue_packets}};
+    const std::array<l4::duration, 1> no_delay{};
+    auto d = l4::link::sim::dumbbell(sim, {.sender_access = l4::link::sim::dumbbell_config::access_links(access, no_delay),
+                                           .receiver_access = {},
+                                           .bottleneck = bottleneck,
+                                           .reverse = reverse});
+
+    l4::tcp::endpoint_config ec{};
+    ec.connection.delayed_ack = std::chrono::milliseconds{s.delayed_ack_ms};
+    ec.connection.send_buffer = s.buffer;
+    ec.connection.receive_buffer = s.buffer;
+    const auto a4 = *l4::net::ip_address::from_string("192.0.2.1");
+    const auto b4 = *l4::net::ip_address::from_string("198.51.100.2");
+    host a{d.senders[0], l4::net::stack_config{.addresses = {a4}, .secret = {5}}, tcp_t{ec}};
+    host b{d.receivers[0], l4::net::stack_config{.addresses = {b4}, .secret = {99}}, tcp_t{ec}};
+    outcome o;
+    const auto l = b.socket(l4::net::socket_type::stream).value();
+    if (!b.bind(l, {b4, 5001}) || !b.listen(l)) return o;
+    const auto c = a.socket(l4::net::socket_type::stream).value();
+
+    l4::virtual_clock clk;
+    const l4::instant end = clk.now() + std::chrono::seconds{s.seconds};
+    const l4::instant warmup = clk.now() + std::chrono::seconds{s.warmup_seconds};
+    if (!a.connect(c, {b4, 5001}, clk.now())) return o;
+    static const std::array<std::uint8_t, 64 * 1024> chunk{};
+    std::array<std::uint8_t, 64 * 1024> buf{};
+    std::optional<l4::net::socket_id> accepted;
+    std::uint64_t received = 0, at_warmup = 0;
+    bool warm = s.warmup_seconds == 0;
+    // After every round of polls: the sender's buffer topped up, the receiver's drained.
+    const auto step = [&] {
+        if (!warm && clk.now() >= warmup) {
+            at_warmup = received;
+            warm = true;
+        }
+        if (!accepted)
+            if (auto acc = b.accept(l)) accepted = *acc;
+        while (auto w = a.send(c, chunk, clk.now()))
+            if (*w == 0) break;
+        if (accepted)
+            while (auto r = b.recv(*accepted, buf)) {
+                if (*r == 0) break;
+                received += *r;
+            }
+        return false;
+    };
+    (void)l4::net::drive_all_until(clk, end, step, a, b);
+
+    o.bytes = received - at_warmup;
+    o.goodput_bps = static_cast<double>(o.bytes) * 8.0 / static_cast<double>(s.seconds - s.warmup_seconds);
+    const auto& bn = sim.channel_at(d.bottleneck).counters();
+    o.data_lost = bn.lost;
+    o.queue_drops = bn.dropped_queue;
+    if (const auto* conn = a.template transport<tcp_t>().connection_of(a.sockets().find(c)->local)) {
+        o.retransmits = conn->stats().retransmits_fast + conn->stats().retransmits_timeout;
+        o.timeouts = conn->stats().retransmits_timeout;
+    }
+    o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+    return o;
+}
+
+}  // namespace
+
+outcome run_l4kit(algorithm a, const scenario& s) {
+    switch (a) {
+        case algorithm::newreno: return run<l4::congestion::newreno>(s);
+        case algorithm::cubic: return run<l4::congestion::cubic>(s);
+        case algorithm::bbr: return run<l4::congestion::bbr>(s);
+    }
+    return {};
+}
+
+}  // namespace l4bench

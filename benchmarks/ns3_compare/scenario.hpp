@@ -1,0 +1,58 @@
+// The scenario both simulators run (issue 12, "side by side with ns-3"), and
+// what each run reports. Shared by the ns-3 translation unit and l4kit's, so
+// it includes neither: ns-3's headers and l4kit's never meet in one TU.
+//
+//   sender ── access (1 Gbit/s, 0 ms) ── router ══ bottleneck ══► receiver
+//                                                 100 Mbit/s, 10 ms,
+//                                                 100-packet drop tail,
+//                                                 random loss after the wire
+//                                        ◄══ reverse (ACKs) ══
+//                                                 100 Mbit/s, 10 ms
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace l4bench {
+
+enum class algorithm { newreno, cubic, bbr };
+
+[[nodiscard]] constexpr std::string_view name_of(algorithm a) noexcept {
+    switch (a) {
+        case algorithm::newreno: return "NewReno";
+        case algorithm::cubic: return "CUBIC";
+        case algorithm::bbr: return "BBR";
+    }
+    return "?";
+}
+
+struct scenario {
+    std::uint64_t bottleneck_bps = 100'000'000;
+    std::uint64_t access_bps = 1'000'000'000;
+    std::uint32_t one_way_ms = 10;             // each way on the bottleneck: RTT 20 ms
+    std::uint32_t queue_packets = 100;         // waiting at the router (the frame on the wire not counted)
+    std::uint32_t access_queue_packets = 4000; // a host's own queue: never the one that drops
+    double loss = 1e-3;                        // per data packet, bottleneck direction only
+    std::uint32_t seconds = 60;                // simulated
+    std::uint32_t warmup_seconds = 0;          // goodput counts bytes delivered after this
+    std::uint32_t segment = 1448;              // payload per segment: MTU 1500 - 20 IP - 20 TCP - 12 timestamps
+    std::uint32_t buffer = 4 * 1024 * 1024;    // each host's send and receive buffer (window scale 7)
+    std::uint32_t delayed_ack_ms = 200;        // and an ACK at least every second full segment
+    std::uint64_t seed = 1;
+};
+
+struct outcome {
+    std::uint64_t bytes = 0;         // delivered to the receiving application in [warmup, end]
+    double goodput_bps = 0;          // bits per second over [warmup, end]
+    double wall_seconds = 0;         // steady_clock around building and running the simulation
+    std::uint64_t data_lost = 0;     // dropped by the random-loss model
+    std::uint64_t queue_drops = 0;   // refused by the bottleneck's queue
+    std::uint64_t retransmits = 0;   // segments sent again (where the simulator tells)
+    std::uint64_t timeouts = 0;      // RTO expiries (where the simulator tells)
+};
+
+// Defined in ns3_side.cpp and l4kit_side.cpp.
+[[nodiscard]] outcome run_ns3(algorithm a, const scenario& s);
+[[nodiscard]] outcome run_l4kit(algorithm a, const scenario& s);
+
+}  // namespace l4bench
