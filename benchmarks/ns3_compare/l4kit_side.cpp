@@ -36,6 +36,7 @@ outcome run(const scenario& s) {
     using tcp_t = l4::tcp::endpoint<l4::use<Algo>, l4::use<l4::flow::selective_repeat>>;
     using host = l4::net::stack<l4::link::sim::port, tcp_t>;
     const auto w0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_now();
 
     l4::link::sim::network sim{{.seed = s.seed, .mtu = 1500}};
     l4::link::sim::channel_config access{.bandwidth_bps = s.access_bps,
@@ -54,7 +55,7 @@ outcome run(const scenario& s) {
                                            .reverse = reverse});
 
     l4::tcp::endpoint_config ec{};
-    ec.connection.delayed_ack = std::chrono::milliseconds{s.delayed_ack_ms};
+    ec.connection.delayed_ack = s.ack_every_segment ? l4::duration::zero() : std::chrono::milliseconds{s.delayed_ack_ms};
     ec.connection.send_buffer = s.buffer;
     ec.connection.receive_buffer = s.buffer;
     const auto a4 = *l4::net::ip_address::from_string("192.0.2.1");
@@ -104,6 +105,7 @@ outcome run(const scenario& s) {
         o.timeouts = conn->stats().retransmits_timeout;
     }
     o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+    o.cpu_seconds = cpu_now() - c0;
     return o;
 }
 

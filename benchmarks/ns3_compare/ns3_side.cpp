@@ -71,42 +71,37 @@ void hook_socket(ns3_counters* c, ns3::Ptr<ns3::BulkSendApplication> app) {
 
 void sample_warmup(ns3_counters* c, ns3::Ptr<ns3::PacketSink> sink) { c->rx_at_warmup = sink->GetTotalRx(); }
 
-const char* type_name(algorithm a) {
-    switch (a) {
-        case algorithm::newreno: return "ns3::TcpNewReno";
-        case algorithm::cubic: return "ns3::TcpCubic";
-        case algorithm::bbr: return "ns3::TcpBbr";
-    }
-    return "ns3::TcpNewReno";
-}
-
 }  // namespace
 
-std::string ns3_recovery_type() {
-    ns3::TypeId tid = ns3::TcpL4Protocol::GetTypeId();
-    ns3::TypeId::AttributeInformation info;
-    if (!tid.LookupAttributeByName("RecoveryType", &info)) return "?";
-    return info.initialValue->SerializeToString(info.checker);
+const char* ns3_recovery_type() {
+    static std::string name = [] {
+        ns3::TypeId::AttributeInformation info;
+        if (!ns3::TcpL4Protocol::GetTypeId().LookupAttributeByName("RecoveryType", &info)) return std::string{"?"};
+        return info.initialValue->SerializeToString(info.checker);
+    }();
+    return name.c_str();
 }
 
-outcome run_ns3(algorithm a, const scenario& s) {
+outcome run_ns3(const char* ns3_type, const scenario& s) {
     using namespace ns3;
     const auto w0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_now();
+    const bool bbr = std::string{ns3_type} == "ns3::TcpBbr";
 
     RngSeedManager::SetSeed(static_cast<std::uint32_t>(s.seed));
     RngSeedManager::SetRun(1);
-    Config::SetDefault("ns3::TcpL4Protocol::SocketType", TypeIdValue(TypeId::LookupByName(type_name(a))));
+    Config::SetDefault("ns3::TcpL4Protocol::SocketType", TypeIdValue(TypeId::LookupByName(ns3_type)));
     Config::SetDefault("ns3::TcpSocket::SegmentSize", UintegerValue(s.segment));
     Config::SetDefault("ns3::TcpSocket::SndBufSize", UintegerValue(s.buffer));
     Config::SetDefault("ns3::TcpSocket::RcvBufSize", UintegerValue(s.buffer));
     Config::SetDefault("ns3::TcpSocket::InitialCwnd", UintegerValue(10));
-    Config::SetDefault("ns3::TcpSocket::DelAckCount", UintegerValue(2));
+    Config::SetDefault("ns3::TcpSocket::DelAckCount", UintegerValue(s.ack_every_segment ? 1 : 2));
     Config::SetDefault("ns3::TcpSocket::DelAckTimeout", TimeValue(MilliSeconds(s.delayed_ack_ms)));
     Config::SetDefault("ns3::TcpSocketBase::Sack", BooleanValue(true));
     Config::SetDefault("ns3::TcpSocketBase::Timestamp", BooleanValue(true));
     Config::SetDefault("ns3::TcpSocketBase::WindowScaling", BooleanValue(true));
     Config::SetDefault("ns3::TcpSocketBase::MinRto", TimeValue(Seconds(1)));
-    Config::SetDefault("ns3::TcpSocketState::EnablePacing", BooleanValue(a == algorithm::bbr));
+    Config::SetDefault("ns3::TcpSocketState::EnablePacing", BooleanValue(bbr));
 
     NodeContainer nodes;
     nodes.Create(3);  // 0 sender, 1 router, 2 receiver
@@ -177,6 +172,7 @@ outcome run_ns3(algorithm a, const scenario& s) {
     o.bytes = sink->GetTotalRx() - c.rx_at_warmup;
     Simulator::Destroy();
     o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+    o.cpu_seconds = cpu_now() - c0;
     o.goodput_bps = static_cast<double>(o.bytes) * 8.0 / static_cast<double>(s.seconds - s.warmup_seconds);
     o.data_lost = c.data_lost;
     o.queue_drops = c.queue_drops;

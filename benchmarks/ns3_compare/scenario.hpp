@@ -38,6 +38,7 @@ struct scenario {
     std::uint32_t segment = 1448;              // payload per segment: MTU 1500 - 20 IP - 20 TCP - 12 timestamps
     std::uint32_t buffer = 4 * 1024 * 1024;    // each host's send and receive buffer (window scale 7)
     std::uint32_t delayed_ack_ms = 200;        // and an ACK at least every second full segment
+    bool ack_every_segment = false;            // no delayed ACKs on either side (ns-3 DelAckCount 1)
     std::uint64_t seed = 1;
 };
 
@@ -45,14 +46,21 @@ struct outcome {
     std::uint64_t bytes = 0;         // delivered to the receiving application in [warmup, end]
     double goodput_bps = 0;          // bits per second over [warmup, end]
     double wall_seconds = 0;         // steady_clock around building and running the simulation
+    double cpu_seconds = 0;          // the process's CPU time over the same span (the machine is shared)
     std::uint64_t data_lost = 0;     // dropped by the random-loss model
     std::uint64_t queue_drops = 0;   // refused by the bottleneck's queue
     std::uint64_t retransmits = 0;   // segments sent again (where the simulator tells)
     std::uint64_t timeouts = 0;      // RTO expiries (where the simulator tells)
 };
 
-// Defined in ns3_side.cpp and l4kit_side.cpp.
-[[nodiscard]] outcome run_ns3(algorithm a, const scenario& s);
+// Defined in ns3_side.cpp and l4kit_side.cpp. ns3_type names ns-3's
+// congestion ops (ns3::TcpNewReno, ns3::TcpLinuxReno, ns3::TcpCubic,
+// ns3::TcpBbr); pacing is on for ns3::TcpBbr only.
+[[nodiscard]] outcome run_ns3(const char* ns3_type, const scenario& s);
 [[nodiscard]] outcome run_l4kit(algorithm a, const scenario& s);
+[[nodiscard]] const char* ns3_recovery_type();
+
+// CPU seconds this process has used.
+[[nodiscard]] double cpu_now() noexcept;
 
 }  // namespace l4bench
