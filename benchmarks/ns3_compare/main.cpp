@@ -4,7 +4,7 @@
 // CUBIC and BBR; prints both goodputs and both wall-clock times.
 //
 //   bench_ns3_compare [--seconds N] [--warmup N] [--seed N] [--queue PACKETS] [--loss P]
-//                     [--algo newreno|cubic|bbr] [--only ns3|l4kit] [--ack-every-segment] [--check]
+//                     [--algo newreno|cubic|bbr] [--only ns3|l4kit] [--ack-every-segment] [--ns3-classic-recovery] [--check]
 //
 // Rows: the three pairs (ns-3's TcpNewReno, TcpCubic, TcpBbr) and
 // one more, l4kit's NewReno beside ns-3's TcpLinuxReno, whose congestion
@@ -52,7 +52,7 @@ constexpr row rows[] = {
 
 [[noreturn]] void usage() {
     std::fprintf(stderr, "usage: bench_ns3_compare [--seconds N] [--warmup N] [--seed N] [--queue PACKETS] [--loss P]\n"
-                         "         [--algo newreno|cubic|bbr] [--only ns3|l4kit] [--ack-every-segment] [--check]\n");
+                         "         [--algo newreno|cubic|bbr] [--only ns3|l4kit] [--ack-every-segment] [--ns3-classic-recovery] [--check]\n");
     std::exit(2);
 }
 
@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
         else if (arg == "--loss") s.loss = std::stod(value());
         else if (arg == "--check") check = true;
         else if (arg == "--ack-every-segment") s.ack_every_segment = true;
+        else if (arg == "--ns3-classic-recovery") s.ns3_classic_recovery = true;
         else if (arg == "--only") {
             const auto v = value();
             if (v == "ns3") run_l4kit_side = false;
@@ -98,7 +99,8 @@ int main(int argc, char** argv) {
                 "goodput from %u s, seed %llu, %s\n",
                 static_cast<double>(s.bottleneck_bps) / 1e6, 2 * s.one_way_ms, s.queue_packets, s.loss, s.seconds,
                 s.warmup_seconds, u(s.seed), s.ack_every_segment ? "an ACK for every segment" : "delayed ACKs (2 segments, 200 ms)");
-    std::printf("ns-3 3.37 recovery: %s\n\n", ns3_recovery_type());
+    std::printf("ns-3 3.37 recovery: %s (its default: %s)\n\n",
+                s.ns3_classic_recovery ? "ns3::TcpClassicRecovery" : "ns3::TcpPrrRecovery", ns3_recovery_type());
     std::printf("| l4kit / ns-3 | ns-3 Mbit/s | l4kit Mbit/s | l4kit/ns-3 | ns-3 wall s (CPU s) | l4kit wall s (CPU s) "
                 "| speed-up wall (CPU) | lost ns-3/l4kit | queue drops ns-3/l4kit | retransmits ns-3/l4kit | timeouts ns-3/l4kit |\n");
     std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");

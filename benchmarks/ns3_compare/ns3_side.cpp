@@ -102,6 +102,8 @@ outcome run_ns3(const char* ns3_type, const scenario& s) {
     Config::SetDefault("ns3::TcpSocketBase::WindowScaling", BooleanValue(true));
     Config::SetDefault("ns3::TcpSocketBase::MinRto", TimeValue(Seconds(1)));
     Config::SetDefault("ns3::TcpSocketState::EnablePacing", BooleanValue(bbr));
+    Config::SetDefault("ns3::TcpL4Protocol::RecoveryType",
+                       TypeIdValue(TypeId::LookupByName(s.ns3_classic_recovery ? "ns3::TcpClassicRecovery" : "ns3::TcpPrrRecovery")));
 
     NodeContainer nodes;
     nodes.Create(3);  // 0 sender, 1 router, 2 receiver

@@ -39,6 +39,7 @@ struct scenario {
     std::uint32_t buffer = 4 * 1024 * 1024;    // each host's send and receive buffer (window scale 7)
     std::uint32_t delayed_ack_ms = 200;        // and an ACK at least every second full segment
     bool ack_every_segment = false;            // no delayed ACKs on either side (ns-3 DelAckCount 1)
+    bool ns3_classic_recovery = false;         // ns-3's TcpClassicRecovery instead of its default (PRR)
     std::uint64_t seed = 1;
 };
 
