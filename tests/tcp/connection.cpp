@@ -323,6 +323,34 @@ TEST_CASE("tcp trace: a zero window is probed with backoff and the transfer resu
     CHECK(out[0].payload == "ppppppppp");
 }
 
+TEST_CASE("tcp trace: a window too small to fill is not waited on for ever: the override timeout sends it",
+          "[tcp][trace][persist]") {
+    auto c = established();  // MSS 1000; the peer offered 65,535
+    instant t = t0 + 30ms;
+    REQUIRE(c.send(as_bytes(text(1000))));
+    REQUIRE(poll(c, t).size() == 1);
+    deliver(c, {irs + 1, iss + 1001, f::ack, 300}, t += 10ms);  // all taken, 300 bytes free
+    REQUIRE(c.send(as_bytes(text(2000, 'o'))));
+    // Sender silly-window avoidance: 300 is below the MSS and half the largest window offered.
+    CHECK(poll(c, t).empty());
+    // A window update that still does not open enough restarts the wait.
+    deliver(c, {irs + 1, iss + 1001, f::ack, 400}, t += 500ms);
+    CHECK(poll(c, t).empty());
+    const auto override_at = *c.next_deadline();
+    CHECK(override_at == t + c.rto().rto());
+    CHECK(poll(c, override_at - 1ms).empty());
+    // RFC 1122 §4.2.3.4 (4): the override timeout sends what the window holds.
+    const auto out = poll(c, override_at);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].payload == text(400, 'o'));
+    CHECK(c.stats().window_probes == 0);
+    // The ACK opens the window: a whole segment, and Nagle holds the 600-byte tail behind it.
+    deliver(c, {irs + 1, iss + 1401, f::ack, 8000}, override_at + 10ms);
+    const auto rest = poll(c, override_at + 10ms);
+    REQUIRE(rest.size() == 1);
+    CHECK(rest[0].payload.size() == 1000);
+}
+
 TEST_CASE("tcp trace: reading a full receive buffer sends a window update", "[tcp][trace][window]") {
     auto c = established();
     instant t = t0 + 30ms;

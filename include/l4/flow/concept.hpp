@@ -61,12 +61,11 @@
 // tests/flow/laws.cpp checks laws 1-4 for every sender model and 5-6 for
 // every receiver model, over random states.
 //
-// When may_send answers 0 with bytes queued and nothing in flight behind a
-// zero window, no ACK will arrive to ask again: the connection's persist
-// timer probes the window (RFC 9293 §3.8.6.1). `override_timeout` is RFC
-// 1122 §4.2.3.4's override timeout, for a caller that runs one; the TCP
-// connection does not yet (a short tail held behind a small non-zero window
-// waits for the window to grow).
+// When may_send answers 0 with bytes queued and nothing in flight, no ACK
+// will arrive to ask again, so the TCP connection runs its persist timer:
+// behind a zero window it probes (RFC 9293 §3.8.6.1); behind a window open
+// but too small for the silly-window rule it calls may_send again with
+// `override_timeout` set (RFC 1122 §4.2.3.4), and what the window holds goes.
 //
 // Models
 // ------

@@ -273,6 +273,7 @@ public:
             else if (state_ == state::close_wait) state_ = state::last_ack;
             sent = true;
         }
+        arm_persist(now);
         if (probe_now_) {
             probe_now_ = false;
             send_probe(emit, now);
@@ -411,11 +412,14 @@ private:
         if (!may_receive_data(state_)) return;
         // Against the edge the peer last heard of: advertise() may have moved ours since without a segment.
         const auto before = static_cast<std::uint32_t>(std::max<std::int32_t>(rcv_adv_sent_ - rcv_nxt_, 0));
+        const seq32 edge = rcv_adv_;
         advertise();
         const auto after = static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_);
         if (after > before && (before == 0 || after - before >= 2u * cfg_.mss ||
                                after - before >= recv_buf_.capacity() / 2))
             ack_now_ = true;
+        else
+            rcv_adv_ = edge;  // unsent, so unpromised: a rule that opens byte by byte must not creep the edge
     }
 
     [[nodiscard]] seq32 data_front() const noexcept { return iss_ + 1 + static_cast<std::uint32_t>(acked_data_); }
@@ -436,7 +440,7 @@ private:
         const auto sent_data = static_cast<std::uint32_t>(snd_nxt_ - data_front());
         const auto queued = static_cast<std::uint32_t>(send_buf_.size()) - std::min<std::uint32_t>(
                                 sent_data, static_cast<std::uint32_t>(send_buf_.size()));
-        return {in_flight(), snd_wnd_, cwnd(), snd_mss_, queued, cfg_.nodelay, fin_queued_, false,
+        return {in_flight(), snd_wnd_, cwnd(), snd_mss_, queued, cfg_.nodelay, fin_queued_, override_now_,
                 scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt};
     }
 
@@ -619,11 +623,20 @@ private:
                 enter_closed(errc::timed_out);
                 return;
             }
-            probe_now_ = true;
+            // A closed window is probed (RFC 9293 §3.8.6.1); one open but too small for the
+            // sender's silly-window rule gets what it holds (RFC 1122 §4.2.3.4's override timeout).
+            (snd_wnd_ == 0 ? probe_now_ : override_now_) = true;
             persist_backoff_ = std::min<std::uint32_t>(persist_backoff_ + 1, 6);
             persist_at_ = now + std::min(rto_.rto() * (1 << persist_backoff_), cfg_.rto.max);
         }
-        if (!persist_at_ && snd_wnd_ == 0 && in_flight() == 0 && send_state().queued > 0 && established())
+    }
+
+    // Bytes wait and nothing is in flight, so no ACK will come to reopen the
+    // send decision: the persist timer runs (re-armed by every window update,
+    // as arrival resets it).
+    void arm_persist(instant now) {
+        override_now_ = false;
+        if (!persist_at_ && !pace_at_ && in_flight() == 0 && established() && send_state().queued > 0)
             persist_at_ = now + rto_.rto();
     }
 
@@ -754,7 +767,8 @@ private:
     seq32 rtt_seq_;
     instant rtt_sent_{};
     std::uint32_t retries_ = 0, dupacks_ = 0, unacked_segments_ = 0, persist_backoff_ = 0, probes_unanswered_ = 0;
-    bool in_recovery_ = false, fast_retransmit_ = false, ack_now_ = false, probe_now_ = false, probing_ = false;
+    bool in_recovery_ = false, fast_retransmit_ = false, ack_now_ = false, probe_now_ = false, probing_ = false,
+         override_now_ = false;
     bool invariants_ok_ = true;
     seq32 recover_;
     seq32 rto_recover_;  // snd.max at the last timeout: duplicates below it start no fast retransmit
