@@ -108,6 +108,9 @@ outcome run(const scenario& s) {
         o.retransmits = conn->stats().retransmits_fast + conn->stats().retransmits_timeout;
         o.timeouts = conn->stats().retransmits_timeout;
     }
+    if (accepted)
+        if (const auto* conn = b.template transport<tcp_t>().connection_of(b.sockets().find(*accepted)->local))
+            o.reassembly_drops = conn->stats().dropped_reassembly_full;
     o.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
     o.cpu_seconds = cpu_now() - c0;
     return o;

@@ -52,6 +52,7 @@ struct outcome {
     std::uint64_t queue_drops = 0;   // refused by the bottleneck's queue
     std::uint64_t retransmits = 0;   // segments sent again (where the simulator tells)
     std::uint64_t timeouts = 0;      // RTO expiries (where the simulator tells)
+    std::uint64_t reassembly_drops = 0;  // l4kit's receiver: out-of-order segments past its reassembly bound
 };
 
 // Defined in ns3_side.cpp and l4kit_side.cpp. ns3_type names ns-3's
