@@ -14,37 +14,26 @@
 //     for the same data clears the scoreboard, in case the peer discarded
 //     what it had SACKed (RFC 2018 §8).
 // Without SACK negotiated on the connection it behaves as go_back_n.
+// The send decision (sender silly-window avoidance, Nagle) and the timeout
+// are the sliding window's; selective repeat adds the scoreboard.
 #pragma once
 
 #include <l4/flow/concept.hpp>
-#include <l4/flow/nagle.hpp>
 #include <l4/flow/scoreboard.hpp>
+#include <l4/flow/sliding_window.hpp>
 
-#include <cstdint>
-#include <optional>
 #include <string_view>
 
 namespace l4::flow {
 
-class selective_repeat {
+class selective_repeat : public sliding_window {
 public:
-    using policy_family = l4::policy::flow_family;
     static constexpr std::string_view name = "selective_repeat";
-
-    constexpr std::uint32_t may_send(const send_state& s) noexcept {
-        nagle_.observe(s);
-        return nagle_.admit(s, sendable(s));
-    }
-
-    constexpr rto_action on_timeout() const noexcept { return rto_action::from_una; }
-
-    constexpr std::optional<std::uint32_t> max_in_flight_segments() const noexcept { return std::nullopt; }
 
     flow::scoreboard& scoreboard() noexcept { return board_; }
     [[nodiscard]] const flow::scoreboard& scoreboard() const noexcept { return board_; }
 
 private:
-    nagle nagle_;
     flow::scoreboard board_;
 };
 
