@@ -23,6 +23,7 @@
 //   on_dup_ack          + SMSS while conserving packets              -
 //   on_exit_recovery    max(cwnd, the cwnd before recovery)          -
 //   on_rto              1 SMSS (draft §4.2.3.4)                       -
+//   on_ecn_echo         (none: BBR v1 ignores ECN; the draft's v1 has no ECN response)
 //
 // Delivery rate: from ack_event::rate when the connection runs
 // delivery_rate.hpp's sampler; otherwise BBR estimates it from the ACKs

@@ -40,6 +40,15 @@
 //                                                         -> partial_ack(c, ev)
 //   c.on_ecn_echo(const loss_event&)       an ECE-marked ACK (RFC 3168)
 //                                                         -> ecn_echo(c, ev)
+//       How ECN reaches it (tcp/ecn.hpp): on a connection that negotiated
+//       ECN the receiver echoes a CE mark with ECE until our CWR; the
+//       connection calls on_ecn_echo at most once per window of data (not
+//       again until what was outstanding at the call is acknowledged),
+//       never in loss recovery (a fast retransmit or a timeout already
+//       reduced that window), and never retransmits for it. RFC 3168
+//       §6.1.2 asks for the reduction of a fast retransmit without its
+//       inflation: ssthresh as on a loss, cwnd = ssthresh. Without the
+//       hook (bbr, none, fixed_window) an ECN mark changes nothing.
 //   cc.pacing_rate() -> std::optional<std::uint64_t>   bytes per second
 //                                                         -> pacing_rate(cc)
 //   C::name                                static constexpr std::string_view
@@ -62,7 +71,7 @@
 //   2. Growth: a loss-based algorithm's on_ack never decreases cwnd(). A
 //      delay- or model-based one (vegas, bbr) may: that is how it drains a
 //      queue it has built.
-//   3. Loss: after on_enter_recovery or on_rto, ssthresh() >= 2*SMSS.
+//   3. Loss: after on_enter_recovery, on_ecn_echo or on_rto, ssthresh() >= 2*SMSS.
 //   4. Timeout: after on_rto, a window-based algorithm's cwnd() is at most
 //      the loss window, 1 SMSS (RFC 5681 §3.1).
 //   5. Determinism: the same events give the same cwnd and ssthresh.

@@ -10,14 +10,14 @@
 //   on_dup_ack            + SMSS                        -
 //   on_partial_ack        ssthresh (deflate)            -
 //   on_exit_recovery      ssthresh (deflate)            -
+//   on_ecn_echo           ssthresh                      max(FlightSize/2, 2*SMSS)
 //   on_rto                1 SMSS (the loss window)      max(FlightSize/2, 2*SMSS),
 //                                                       kept on a repeated timeout
 //
 // A partial ACK: Reno leaves recovery on the first ACK of new data (§3.2
 // step 6) and so deflates there; the connection, which keeps a recovery
 // point, may still call on_dup_ack afterwards, and each inflates again.
-// NewReno (RFC 6582) is its own header. ECN echo is not handled here yet
-// (the optional hook's default: nothing).
+// NewReno (RFC 6582) is its own header.
 #pragma once
 
 #include <l4/congestion/concept.hpp>
@@ -65,6 +65,15 @@ public:
         cwnd_ = ssthresh_;
         ai_.reset();
         timed_out_ = false;
+    }
+
+    // RFC 3168 §6.1.2: an ECN echo halves the window as a loss would, without
+    // a retransmission or an inflated window (the connection answers at most
+    // once per window, and sends CWR).
+    constexpr void on_ecn_echo(const loss_event& ev) noexcept {
+        ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
+        cwnd_ = ssthresh_;
+        ai_.reset();
     }
 
     constexpr void on_rto(const loss_event& ev) noexcept {

@@ -68,9 +68,13 @@ public:
 
     // Writes the IP header for a `payload_len`-byte segment at the start of
     // `out`; the segment follows it. Both addresses must be of one family.
+    // `ecn`: the ECN codepoint (RFC 3168 §5), IPv4's ECN field or the low
+    // two bits of IPv6's traffic class; the transport chooses it.
     [[nodiscard]] result<std::size_t> emit_header(mut_bytes out, const ip_address& src, const ip_address& dst,
-                                                  std::uint8_t protocol, std::size_t payload_len) noexcept {
+                                                  std::uint8_t protocol, std::size_t payload_len,
+                                                  std::uint8_t ecn = 0) noexcept {
         if (src.version() != dst.version()) return errc::no_route;
+        if (ecn > 3) return errc::invalid_argument;
         if (src.is_v4()) {
             if (payload_len > wire::ipv4_max_total_len - wire::ipv4_min_header_len) return errc::message_too_long;
             wire::ipv4_repr ip;
@@ -78,6 +82,7 @@ public:
             ip.dst = dst.v4();
             ip.protocol = protocol;
             ip.ttl = cfg_.ttl;
+            ip.ecn = ecn;
             // RFC 6864 §4.1: with DF set the ID is not used for reassembly; a counter is enough.
             ip.identification = next_id_++;
             ip.dont_fragment = true;
@@ -92,6 +97,7 @@ public:
         ip.dst = dst.v6();
         ip.next_header = protocol;
         ip.hop_limit = cfg_.ttl;
+        ip.traffic_class = ecn;  // DSCP 0
         ip.payload_len = static_cast<std::uint16_t>(payload_len);
         auto n = ip.emit(out);
         if (n) ++counters_.tx_datagrams;

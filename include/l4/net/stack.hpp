@@ -371,8 +371,8 @@ public:
 
         template <class Fill>
         [[nodiscard]] io_result<void> transmit(const ip_address& src, const ip_address& dst, std::uint8_t protocol,
-                                            std::size_t len, Fill&& fill) {
-            return s_->transmit(src, dst, protocol, len, std::forward<Fill>(fill));
+                                            std::size_t len, Fill&& fill, std::uint8_t ecn = 0) {
+            return s_->transmit(src, dst, protocol, len, std::forward<Fill>(fill), ecn);
         }
 
         // Timers: `key` has 56 bits for the transport's own use.
@@ -507,13 +507,13 @@ private:
 
     template <class Fill>
     [[nodiscard]] io_result<void> transmit(const ip_address& src, const ip_address& dst, std::uint8_t protocol,
-                                        std::size_t len, Fill&& fill) {
+                                        std::size_t len, Fill&& fill, std::uint8_t ecn) {
         const std::size_t ip_len = ip_layer::header_len(dst);
         if (ip_len + len > tx_buffer_.size()) return errc::message_too_long;
         const mut_bytes frame = mut_bytes{tx_buffer_}.first(ip_len + len);
         auto n = fill(frame.subspan(ip_len));
         if (!n) return n.error();
-        if (auto h = ip_.emit_header(frame, src, dst, protocol, *n); !h) return h.error();
+        if (auto h = ip_.emit_header(frame, src, dst, protocol, *n, ecn); !h) return h.error();
         return send_frame(frame.first(ip_len + *n), now_for_link());
     }
 

@@ -28,10 +28,12 @@
 //   host.is_local(addr), host.source_for(dst) -> result<ip_address>,
 //   host.max_segment(dst): the largest transport segment one frame to dst holds,
 //   host.secret(): the stack's siphash_key (RFC 6056 ports, RFC 6528 ISNs, cookies),
-//   host.transmit(src, dst, protocol, len, fill) -> result<void>: fill(mut_bytes)
+//   host.transmit(src, dst, protocol, len, fill[, ecn]) -> result<void>: fill(mut_bytes)
 //       -> result<std::size_t> writes the segment where the frame will carry
 //       it; a frame the link refuses is kept and sent later (queue_full only
-//       when the host holds as many as it may),
+//       when the host holds as many as it may); `ecn` is the IP ECN
+//       codepoint (RFC 3168 §5, default not-ECT), and a received packet's
+//       is wire::ip_packet::ecn(),
 //   host.can_transmit(): whether transmit() would take a frame now,
 //   host.add_timer(key), arm_timer(h, when), cancel_timer(h), remove_timer(h):
 //       the stack's timers (core/timer.hpp); a fired one calls on_timer(key).

@@ -50,6 +50,7 @@ void connection<Congestion, Sender, Receiver>::on_segment_syn_sent(const Repr& s
     take_syn(seg);
     idle_since_ = now;
     if (has_ack) {
+        ecn_.on_syn_ack(seg.flags.has(f::ece), seg.flags.has(f::cwr));  // RFC 3168 §6.1.1
         snd_una_ = seg.ack_number;
         snd_wl2_ = seg.ack_number;
         rtt_sample(now);
@@ -86,6 +87,7 @@ void connection<Congestion, Sender, Receiver>::on_segment_synchronized(const Rep
     opts_.on_acceptable_segment(seg.options.ts, seg.seq_number);  // RFC 7323 §4.3 R3
     idle_since_ = now;
     keep_probes_ = 0;
+    on_ecn_arrival(seg);
     if (seg.flags.has(f::rst)) {
         // RFC 5961 §3.2: only the exact next sequence number resets; the rest of the window is challenged.
         if (seg.seq_number != rcv_nxt_) return challenge();
@@ -207,6 +209,7 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
                           seg.window == last_peer_window_;
         if (new_sack_information(seg) || pure) on_duplicate_ack(now, flight_before);
     }
+    if (seg.flags.has(wire::tcp_flags::ece) && ecn_.enabled) on_ecn_echo(now, flight_before);
     // RFC 9293 §3.10.7.4: the window comes from the newest segment only.
     if (snd_wl1_ < seg.seq_number || (snd_wl1_ == seg.seq_number && snd_wl2_ <= ack)) {
         snd_wnd_ = peer_window(seg);
@@ -247,6 +250,7 @@ void connection<Congestion, Sender, Receiver>::on_duplicate_ack(instant now, std
         high_rxt_ = snd_una_;
         cc_.on_enter_recovery(ev);
         observe(congestion::trace_event::enter_recovery, now, flight);
+        ecn_.on_reduced(snd_max_);  // RFC 3168 §6.1.2: this window's reduction
         fast_retransmit_ = true;
         rtt_timing_ = false;  // Karn: the retransmitted segment gives no sample
     }
@@ -308,6 +312,30 @@ void connection<Congestion, Sender, Receiver>::on_data(const Repr& seg, instant 
         else if (state_ == state::fin_wait_1) state_ = state::closing;  // simultaneous close
     }
     if (ack_now_) advertise();
+}
+
+// RFC 3168 §6.1.3: the receiver echoes a CE mark with ECE on every segment
+// until the sender's CWR; the first mark is acknowledged at once, so that
+// the sender hears of it within a segment, not a delayed-ACK timeout.
+template <class Congestion, class Sender, class Receiver>
+template <class Repr>
+void connection<Congestion, Sender, Receiver>::on_ecn_arrival(const Repr& seg) {
+    if (!ecn_.enabled) return;
+    if (rx_ecn_ == ip_ecn::ce) ++counters_.ce_received;
+    if (ecn_.on_arrival(rx_ecn_, seg.flags.has(wire::tcp_flags::cwr))) ack_now_ = true;
+}
+
+// RFC 3168 §6.1.2: an ECE reduces the window as a loss would, once per
+// window of data and not in loss recovery (which reduced it already); no
+// retransmission. The next new data carries CWR.
+template <class Congestion, class Sender, class Receiver>
+void connection<Congestion, Sender, Receiver>::on_ecn_echo(instant now, std::uint32_t flight) {
+    ++counters_.ece_received;
+    if (in_recovery_ || !ecn_.may_react(snd_una_)) return;
+    congestion::ecn_echo(cc_, congestion::loss_event{now, flight});
+    ecn_.on_reduced(snd_max_);
+    ++counters_.ecn_echoes;
+    observe(congestion::trace_event::ecn_echo, now, flight);
 }
 
 template <class Congestion, class Sender, class Receiver>

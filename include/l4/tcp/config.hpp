@@ -3,6 +3,7 @@
 
 #include <l4/congestion/trace.hpp>
 #include <l4/core/time.hpp>
+#include <l4/tcp/ecn.hpp>
 #include <l4/tcp/options.hpp>
 #include <l4/tcp/rto.hpp>
 
@@ -35,6 +36,7 @@ struct config {
     duration keep_idle = std::chrono::hours{2};
     duration keep_interval = 75s;
     std::uint32_t keep_count = 9;
+    ecn_mode ecn = ecn_mode::accept;            // RFC 3168 (tcp/ecn.hpp): as Linux's tcp_ecn = 2
 };
 
 struct counters {
@@ -54,6 +56,11 @@ struct counters {
     std::uint64_t keepalive_probes = 0;
     std::uint64_t dsacks_in = 0;            // RFC 2883 blocks: the peer got something twice
     std::uint64_t sack_blocks_dropped = 0;  // SACK blocks the bounded scoreboard had no room for
+    // RFC 3168 (tcp/ecn.hpp), on a connection that negotiated ECN:
+    std::uint64_t ce_received = 0;   // segments that arrived CE-marked
+    std::uint64_t ece_received = 0;  // ACKs with ECE
+    std::uint64_t ecn_echoes = 0;    // of those, the ones that reduced the window (at most one per window)
+    std::uint64_t cwr_sent = 0;      // data segments with CWR
 };
 
 }  // namespace l4::tcp

@@ -23,7 +23,7 @@
 //   retransmit; RFC 6582 partial ACKs; RFC 1122 §4.2.3.2 delayed ACKs;
 //   RFC 9293 §3.8.6.1 zero-window probing; RFC 5961 §3-4 challenge ACKs;
 //   RFC 7323 window scale, timestamps and PAWS (options.hpp); RFC 9293
-//   §3.8.4 keep-alive; §3.8.3 the user timeout.
+//   §3.8.4 keep-alive; §3.8.3 the user timeout; RFC 3168 ECN (ecn.hpp).
 #pragma once
 
 #include <l4/congestion/concept.hpp>
@@ -35,6 +35,7 @@
 #include <l4/core/time.hpp>
 #include <l4/flow/concept.hpp>
 #include <l4/tcp/config.hpp>
+#include <l4/tcp/ecn.hpp>
 #include <l4/tcp/options.hpp>
 #include <l4/tcp/reassembly.hpp>
 #include <l4/tcp/rto.hpp>
@@ -60,6 +61,8 @@ public:
           snd_una_{iss}, snd_nxt_{iss}, snd_wl2_{iss}, snd_max_{iss}, created_{now}, now_{now}, idle_since_{now} {
         state_ = state::syn_sent;
         snd_mss_ = cfg.default_peer_mss;
+        ecn_.mode = cfg.ecn;
+        ecn_.recover = iss;
     }
 
     // Passive open from a listener: the peer's SYN moves us to SYN-RECEIVED.
@@ -67,6 +70,7 @@ public:
     connection(const config& cfg, seq32 iss, const Repr& syn, instant now) : connection(cfg, iss, now) {
         state_ = state::syn_received;
         take_syn(syn);
+        ecn_.on_syn(syn.flags.has(wire::tcp_flags::ece), syn.flags.has(wire::tcp_flags::cwr));  // RFC 3168 §6.1.1
     }
 
     // --- the application's commands -------------------------------------
@@ -169,11 +173,12 @@ public:
     // --- segments in -------------------------------------------------------
 
     // `seg` is a parsed segment of this 4-tuple (wire::basic_tcp_repr), its
-    // checksum verified.
+    // checksum verified; `ip_ecn` the ECN codepoint its IP header carried.
     template <class Repr>
-    void on_segment(const Repr& seg, instant now) {
+    void on_segment(const Repr& seg, instant now, std::uint8_t ip_ecn = tcp::ip_ecn::not_ect) {
         ++counters_.segments_in;
         now_ = now;
+        rx_ecn_ = ip_ecn;
         if (state_ == state::closed) return;
         if (state_ == state::syn_sent) return on_segment_syn_sent(seg, now);
         on_segment_synchronized(seg, now);
@@ -205,6 +210,10 @@ public:
             s.seq = iss_;
             s.ack = syn_ack ? rcv_nxt_ : seq32{0};
             s.flags.bits = wire::tcp_flags::syn | (syn_ack ? wire::tcp_flags::ack : 0);
+            // RFC 3168 §6.1.1: ECE|CWR asks, ECE alone answers; §6.1.1.1: a SYN sent again asks no more.
+            if (!syn_ack) ecn_.asked = ecn_.requests() && retries_ == 0;
+            if (ecn_.asked && !syn_ack) s.flags.bits |= wire::tcp_flags::ece | wire::tcp_flags::cwr;
+            if (ecn_.enabled && syn_ack) s.flags.bits |= wire::tcp_flags::ece;
             // RFC 7323 §2.2: a SYN's window is never scaled.
             s.window = static_cast<std::uint16_t>(std::min<std::size_t>(recv_buf_.free(), 0xFFFF));
             if (syn_ack) {
@@ -257,6 +266,7 @@ public:
             }
             auto s = data_segment(snd_nxt_, len);
             if (!s) break;
+            if (s->seq >= snd_max_) mark_new_data(*s);
             if (static_cast<std::uint32_t>(s->payload_offset) + s->payload_len == send_buf_.size())
                 s->flags.bits |= wire::tcp_flags::psh;  // the last byte queued
             put(emit, *s, now);
@@ -324,6 +334,7 @@ public:
     [[nodiscard]] const rto_estimator& rto() const noexcept { return rto_; }
     [[nodiscard]] const negotiated_options& options() const noexcept { return opts_; }
     [[nodiscard]] const config& settings() const noexcept { return cfg_; }
+    [[nodiscard]] const ecn_state& ecn() const noexcept { return ecn_; }
     [[nodiscard]] seq32 snd_una() const noexcept { return snd_una_; }
     [[nodiscard]] seq32 snd_nxt() const noexcept { return snd_nxt_; }
     [[nodiscard]] seq32 rcv_nxt() const noexcept { return rcv_nxt_; }
@@ -350,6 +361,9 @@ private:
     bool new_sack_information(const Repr& seg);
     template <class Repr>
     void on_data(const Repr& seg, instant now);
+    template <class Repr>
+    void on_ecn_arrival(const Repr& seg);
+    void on_ecn_echo(instant now, std::uint32_t flight);
     void challenge();
     bool limited_ack();
 
@@ -361,6 +375,7 @@ private:
         s.seq = seq;
         s.ack = rcv_nxt_;
         s.flags.bits = wire::tcp_flags::ack;
+        if (ecn_.enabled && ecn_.ece_pending) s.flags.bits |= wire::tcp_flags::ece;  // RFC 3168 §6.1.3
         s.window = window_field();
         s.options.ts = opts_.segment_timestamps(now_);
         if (opts_.sack()) {
@@ -434,6 +449,17 @@ private:
         s.payload_offset = offset;
         s.payload_len = std::min<std::uint32_t>(len, static_cast<std::uint32_t>(send_buf_.size() - offset));
         return s;
+    }
+
+    // RFC 3168 §6.1.2, §6.1.5: a first transmission of data is ECT(0), and
+    // the first one after a window reduction carries CWR.
+    void mark_new_data(segment& s) noexcept {
+        s.ecn = ecn_.codepoint(true);
+        if (ecn_.enabled && ecn_.cwr_pending) {
+            ecn_.cwr_pending = false;
+            s.flags.bits |= wire::tcp_flags::cwr;
+            ++counters_.cwr_sent;
+        }
     }
 
     [[nodiscard]] flow::send_state send_state() const noexcept {
@@ -654,6 +680,7 @@ private:
         if (synchronized(state_) && state_ != state::syn_received) {
             cc_.on_rto({now, in_flight()});
             observe(congestion::trace_event::rto, now, in_flight());
+            ecn_.on_reduced(snd_max_);  // RFC 3168 §6.1.2: a timeout is the window's reduction too
         }
         rate_.on_rto();
         in_recovery_ = false;
@@ -775,6 +802,8 @@ private:
     seq32 high_rxt_;  // RFC 6675 §2 HighRxt: the highest byte retransmitted in this recovery + 1
     std::optional<wire::sack_block> dsack_;  // RFC 2883: a duplicate to report in the next ACK
     std::optional<segment> reset_;
+    ecn_state ecn_;
+    std::uint8_t rx_ecn_ = 0;  // the codepoint of the segment being taken in
     counters counters_;
 };
 

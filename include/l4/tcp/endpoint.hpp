@@ -420,7 +420,7 @@ public:
         const socket_address remote{src, static_cast<std::uint16_t>(seg->src_port)};
         if (auto it = conns_.find(flow_key{local, remote}); it != conns_.end()) {
             const std::uint32_t id = it->second;
-            sockets_[id].conn->on_segment(*seg, now);
+            sockets_[id].conn->on_segment(*seg, now, p.ecn());
             flush(host, id, now);
             return wire::input_verdict::accepted;
         }
@@ -657,7 +657,9 @@ private:
     }
 
     // RFC 4987 §3.6: the SYN-ACK the listener would have sent, its ISN a
-    // cookie, the options it must remember in its TSval; no state kept.
+    // cookie, the options it must remember in its TSval; no state kept. It
+    // is never an ECN-setup SYN-ACK: the cookie does not remember ECN, so
+    // neither side uses it (tcp/ecn.hpp).
     template <class Host>
     void send_cookie_syn_ack(Host& host, const socket& l, const socket_address& local, const socket_address& remote,
                              const repr& syn, instant now) {
@@ -779,7 +781,7 @@ private:
             wire::fill_checksum<checksum_type>(pseudo.bytes(), out.first(len),
                                                wire::tcp_layout_traits<layout>::checksum_offset);
             return len;
-        });
+        }, seg.ecn);
     }
 
     template <class Host>

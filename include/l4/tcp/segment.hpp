@@ -21,6 +21,7 @@ struct segment {
     wire::tcp_options options;
     std::uint32_t payload_offset = 0;  // bytes past the send buffer's front (snd.una's data)
     std::uint32_t payload_len = 0;
+    std::uint8_t ecn = 0;  // the IP ECN codepoint it leaves with (RFC 3168 §5; tcp/ecn.hpp): not-ECT unless said
 
     [[nodiscard]] constexpr bool has(std::uint8_t f) const noexcept { return flags.has(f); }
     // RFC 9293 §3.4: SYN and FIN each take one sequence number.

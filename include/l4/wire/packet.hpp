@@ -37,6 +37,11 @@ struct ip_packet {
     std::size_t transport_len = 0;
 
     [[nodiscard]] constexpr int version() const noexcept { return v4 ? 4 : 6; }
+    // The ECN codepoint it arrived with (RFC 3168 §5): IPv4's ECN field, or
+    // the low two bits of IPv6's traffic class.
+    [[nodiscard]] constexpr std::uint8_t ecn() const noexcept {
+        return v4 ? v4->ecn() : static_cast<std::uint8_t>(v6->traffic_class() & 0x3);
+    }
 
     // The pseudo-header for a transport of `length` bytes: the same
     // addresses and protocol as `pseudo` (the final destination of an IPv6
