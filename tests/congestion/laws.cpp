@@ -87,7 +87,10 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> run(const params& p, const 
             if constexpr (reacts_to_loss<C>) RC_ASSERT(c.cwnd() <= loss_window(mss));  // law 4
             break;
         case 4:  // ECN echo, outside recovery
-            if (!in_recovery) ecn_echo(c, loss(flight, now));
+            if (!in_recovery) {
+                ecn_echo(c, loss(flight, now));
+                if constexpr (l4::congestion::detail::has_on_ecn_echo<C>) RC_ASSERT(c.ssthresh() >= 2 * mss);  // law 3
+            }
             break;
         default: {  // what may be sent now never takes flight past min(cwnd, snd_wnd)
             const std::uint32_t snd_wnd = b;

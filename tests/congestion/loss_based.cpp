@@ -160,7 +160,7 @@ TEST_CASE("aimd<1/2, 1/2>: half an SMSS per RTT", "[congestion][aimd]") {
 }
 
 TEMPLATE_TEST_CASE("an ECN echo halves the window without a fall to 1 MSS (RFC 3168 §6.1.2)", "[congestion][ecn]",
-                   tahoe, newreno, aimd<>, vegas) {
+                   reno, tahoe, newreno, aimd<>, vegas) {
     TestType c{{.mss = mss, .initial_window = 20 * mss}};
     STATIC_REQUIRE(l4::congestion::detail::has_on_ecn_echo<TestType>);
     ecn_echo(c, loss(20'000));

@@ -34,6 +34,7 @@ struct path_config {
     // Each host's buffers; above 65,535 bytes the window is scaled (RFC 7323 §2).
     std::uint32_t send_buffer = 256 * 1024;
     std::uint32_t receive_buffer = 64 * 1024;
+    tcp::ecn_mode ecn = tcp::ecn_mode::accept;  // both hosts' (RFC 3168): request makes an ECN connection
 };
 
 struct bulk_result {
@@ -79,6 +80,7 @@ dumbbell_result bulk_transfer(const path_config& path, duration length, std::vec
     ec.connection.initial_window = path.initial_window;
     ec.connection.send_buffer = path.send_buffer;
     ec.connection.receive_buffer = path.receive_buffer;
+    ec.connection.ecn = path.ecn;
     struct flow {
         std::unique_ptr<host> a, b;
         net::ip_address b4;

@@ -49,6 +49,7 @@ struct channel_counters {
     std::uint64_t offered = 0;        // frames that reached the input
     std::uint64_t queued = 0;         // taken by the queue (also those that went straight onto an idle wire)
     std::uint64_t dropped_queue = 0;  // refused by the queue policy; offered = queued + dropped_queue
+    std::uint64_t ce_marked = 0;      // taken and marked CE by the queue policy (queue.hpp's ce_threshold)
     std::uint64_t lost = 0;           // loss impairment
     std::uint64_t corrupted = 0;      // one bit flipped
     std::uint64_t duplicated = 0;     // extra copies made
@@ -77,13 +78,15 @@ public:
           impaired_{impair_.any()} {}
 
     // A frame of `len` bytes arrives at the input at `now`: will the queue
-    // take it? Counted either way. Asked before the frame is copied, so a
-    // refused frame costs no copy.
-    [[nodiscard]] bool admit(std::uint32_t len, std::int64_t now) noexcept {
+    // take it, and marked CE? Counted either way. Asked before the frame is
+    // copied, so a refused frame costs no copy; `ecn` is its IP ECN
+    // codepoint (ecn_mark.hpp), and the caller marks a take_marked frame.
+    [[nodiscard]] admission admit(std::uint32_t len, std::int64_t now, std::uint8_t ecn = 0) noexcept {
         ++counters_.offered;
-        if (cfg_.bandwidth_bps == 0 || queue_.admit(len, busy_, now)) return true;
-        ++counters_.dropped_queue;
-        return false;
+        if (cfg_.bandwidth_bps == 0) return admission::take;
+        const admission a = queue_.classify(len, busy_, now, ecn != 0);
+        if (a == admission::refuse) ++counters_.dropped_queue;
+        return a;
     }
 
     // The admitted frame, now in slot s: onto the wire or into the queue.
@@ -131,6 +134,7 @@ public:
         channel_counters c = counters_;
         c.queue_hwm_packets = queue_.stats().hwm_packets;
         c.queue_hwm_bytes = queue_.stats().hwm_bytes;
+        c.ce_marked = queue_.stats().ce_marked;
         return c;
     }
     [[nodiscard]] const input_queue& queue() const noexcept { return queue_; }

@@ -31,6 +31,7 @@
 #include <l4/core/time.hpp>
 #include <l4/link/concept.hpp>
 #include <l4/link/sim/channel.hpp>
+#include <l4/link/sim/ecn_mark.hpp>
 #include <l4/link/sim/pool.hpp>
 #include <l4/link/sim/ring.hpp>
 #include <l4/link/sim/scheduler.hpp>
@@ -197,8 +198,13 @@ private:
         if (++m.hop < p.hops.size()) {
             const std::uint32_t len = m.len;  // m may move: accept() can allocate
             channel& next = channels_[p.hops[m.hop]];
-            if (next.admit(len, now_)) next.accept(s, len, now_, sched_, pool_);
-            else pool_.release(s);
+            const admission a = next.admit(len, now_, ecn_codepoint({pool_.data(s), len}));
+            if (a == admission::refuse) {
+                pool_.release(s);
+                return;
+            }
+            if (a == admission::take_marked) mark_ce({pool_.data(s), len});
+            next.accept(s, len, now_, sched_, pool_);
             return;
         }
         port_state& to = ports_[p.to];
@@ -231,12 +237,14 @@ inline io_result<void> port::transmit(bytes frame, instant now) {
     if (self.path == network::no_path) return errc::link_closed;
     const auto len = static_cast<std::uint32_t>(frame.size());
     channel& first = n.channels_[n.paths_[self.path].hops.front()];
-    if (!first.admit(len, n.now_)) {
+    const admission a = first.admit(len, n.now_, ecn_codepoint(frame));
+    if (a == admission::refuse) {
         ++self.counters.tx_dropped_full;
         return errc::queue_full;
     }
     const slot_id s = n.pool_.allocate();
     std::copy(frame.begin(), frame.end(), n.pool_.data(s));
+    if (a == admission::take_marked) mark_ce({n.pool_.data(s), len});
     n.pool_.meta(s) = {len, self.path, 0};
     first.accept(s, len, n.now_, n.sched_, n.pool_);
     ++self.counters.tx_frames;

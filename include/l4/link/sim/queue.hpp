@@ -15,6 +15,12 @@
 //       Floyd & Jacobson, "Random Early Detection Gateways for Congestion
 //       Avoidance", IEEE/ACM Trans. Networking 1(4), 1993 (Fig. 2 is the
 //       algorithm implemented below, step for step).
+//   ce_threshold{limit, k}    ECN step marking, as DCTCP's switches do
+//       (Alizadeh et al., "Data Center TCP", SIGCOMM 2010, §3.1): an
+//       ECN-capable frame (ECT(0), ECT(1) or CE: RFC 3168 §5) arriving when
+//       more than k frames wait is taken and marked CE; every frame is
+//       refused when `limit` wait (drop-tail for the rest). The channel does
+//       the marking (ecn_mark.hpp); the queue only says which.
 #pragma once
 
 #include <l4/link/sim/pool.hpp>
@@ -47,7 +53,15 @@ struct red_config {
     std::size_t typical_packet_bytes = 500;  // sets s, the idle decay's time unit (§6, below)
 };
 
-using queue_config = std::variant<drop_tail_packets, drop_tail_bytes, red_config>;
+struct ce_threshold {
+    std::size_t limit = 100;  // frames waiting, for every frame
+    std::size_t k = 20;       // above it, ECN-capable arrivals are marked CE
+};
+
+using queue_config = std::variant<drop_tail_packets, drop_tail_bytes, red_config, ce_threshold>;
+
+// What the queue does with an arriving frame.
+enum class admission : std::uint8_t { refuse, take, take_marked };
 
 struct queued_frame {
     slot_id slot;
@@ -60,6 +74,7 @@ struct queue_stats {
     std::uint64_t red_early = 0;     // RED: dropped with probability p_a, min_th <= avg < max_th
     std::uint64_t red_forced = 0;    // RED: dropped because avg >= max_th
     std::uint64_t overflow = 0;      // the limit was reached (any policy)
+    std::uint64_t ce_marked = 0;     // ce_threshold: taken and marked CE instead of dropped
 };
 
 class input_queue {
@@ -76,14 +91,29 @@ public:
     // Would a frame of `len` bytes arriving at `now` be taken? Counts the
     // refusal. `wire_busy`: whether it would have to wait.
     [[nodiscard]] bool admit(std::uint32_t len, bool wire_busy, std::int64_t now) noexcept {
+        return classify(len, wire_busy, now, false) != admission::refuse;
+    }
+    // The same, for a frame that is ECN-capable or not (`ect`): a marking
+    // policy may take it marked. Counts the refusal and the mark.
+    [[nodiscard]] admission classify(std::uint32_t len, bool wire_busy, std::int64_t now, bool ect) noexcept {
+        const auto taken = [](bool ok) { return ok ? admission::take : admission::refuse; };
         switch (cfg_.index()) {
         case 0:
-            if (wire_busy && frames_.size() >= std::get<0>(cfg_).limit) return refuse_overflow();
-            return true;
+            if (wire_busy && frames_.size() >= std::get<0>(cfg_).limit) return taken(refuse_overflow());
+            return admission::take;
         case 1:
-            if (wire_busy && bytes_ + len > std::get<1>(cfg_).limit) return refuse_overflow();
-            return true;
-        default: return red_admit(std::get<2>(cfg_), wire_busy, now);
+            if (wire_busy && bytes_ + len > std::get<1>(cfg_).limit) return taken(refuse_overflow());
+            return admission::take;
+        case 2: return taken(red_admit(std::get<2>(cfg_), wire_busy, now));
+        default: {
+            const auto& c = std::get<3>(cfg_);
+            if (wire_busy && frames_.size() >= c.limit) return taken(refuse_overflow());
+            if (ect && wire_busy && frames_.size() > c.k) {
+                ++stats_.ce_marked;
+                return admission::take_marked;
+            }
+            return admission::take;
+        }
         }
     }
 
