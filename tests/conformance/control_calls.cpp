@@ -131,8 +131,8 @@ int do_setsockopt(void* u, int fd, int level, int name, const void* value, sockl
     if (!s) return fail(EBADF);
     if (!value) return fail(EFAULT);
     const auto o = option_for(level, name);
-    if (!o && !(level == SOL_SOCKET && name == SO_REUSEADDR))
-        return a.sockets.unsupported("set" + option_text(level, name));
+    const bool adapters = level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_ZEROCOPY);
+    if (!o && !adapters) return a.sockets.unsupported("set" + option_text(level, name));
     std::int64_t v = 0;
     if (level == SOL_SOCKET && name == SO_LINGER) {
         if (len < sizeof(linger)) return fail(EINVAL);
@@ -149,6 +149,11 @@ int do_setsockopt(void* u, int fd, int level, int name, const void* value, sockl
     // nothing to allow, and is kept only for getsockopt.
     if (level == SOL_SOCKET && name == SO_REUSEADDR) {
         s->reuse_addr = v != 0;
+        return 0;
+    }
+    // SO_ZEROCOPY allows MSG_ZEROCOPY sends, which l4kit makes as copies (data_calls.cpp).
+    if (level == SOL_SOCKET && name == SO_ZEROCOPY) {
+        s->zerocopy = v != 0;
         return 0;
     }
     auto r = a.h.stack().set_option(s->id, *o, v);
@@ -170,6 +175,8 @@ int do_getsockopt(void* u, int fd, int level, int name, void* value, socklen_t* 
         v = a.sockets.take_error(*s);  // Linux's sock_error(): read once
     } else if (level == SOL_SOCKET && name == SO_REUSEADDR) {
         v = s->reuse_addr;
+    } else if (level == SOL_SOCKET && name == SO_ZEROCOPY) {
+        v = s->zerocopy;
     } else if (level == SOL_SOCKET && name == SO_TYPE) {
         v = SOCK_STREAM;
     } else {

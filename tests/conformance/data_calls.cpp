@@ -209,10 +209,14 @@ bool recv_flags_ok(adapter& a, int flags) {
     a.sockets.unsupported("recv flags " + flag_text(flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)));
     return false;
 }
+// MSG_ZEROCOPY sends as a copy would: the bytes on the wire are the same;
+// the completion notices Linux queues with SO_ZEROCOPY are read with
+// MSG_ERRQUEUE, which stays unsupported (and is counted).
 bool send_flags_ok(adapter& a, int flags) {
-    if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) == 0) return true;
+    constexpr int ok = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_ZEROCOPY;
+    if ((flags & ~ok) == 0) return true;
     std::unique_lock lk{a.h.mutex};
-    a.sockets.unsupported("send flags " + flag_text(flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)));
+    a.sockets.unsupported("send flags " + flag_text(flags & ~ok));
     return false;
 }
 

@@ -71,7 +71,12 @@ struct settings {
                 if (value == "linux_like") {
                     c.delayed_ack = 40ms;             // Linux's TCP_DELACK_MIN
                     c.rto.min = 200ms;                // Linux's TCP_RTO_MIN
-                    iw_set = true, iw_segments = 10;  // RFC 6928's IW10, as Linux
+                    c.quick_acks = 16;                // Linux's TCP_MAX_QUICKACKS
+                    c.push_per_write = true;          // Linux's tcp_push and forced_push
+                    c.tail_loss_probe = true;         // Linux's RACK-TLP probe (RFC 8985 §7)
+                    c.fin_with_data = true;           // Linux's tcp_send_fin: on the last queued segment
+                    // The initial window stays RFC 6928's (l4kit's default): 10 segments of
+                    // the MSS in use, as Linux's TCP_INIT_CWND (which counts segments).
                     // The largest receive buffer packetdrill's defaults.sh gives
                     // Linux (tcp_rmem): the window scale follows from it (8).
                     c.receive_buffer = 15 * 1024 * 1024;

@@ -29,6 +29,7 @@ struct posix_socket {
     bool connecting = false;                // a non-blocking connect() not yet reported done
     bool error_reported = false;            // the connection's error was returned once (SO_ERROR semantics)
     int reuse_addr = 0;
+    int zerocopy = 0;  // SO_ZEROCOPY: kept for getsockopt; l4kit copies (see do_setsockopt)
 };
 
 // errno for an l4kit error, as Linux would say it.

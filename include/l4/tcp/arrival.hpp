@@ -161,6 +161,7 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         acked_data_ += data;
         delivered_ += data;
         snd_una_ = ack;
+        push_marks_.on_ack(snd_una_);
         if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
         dupacks_ = 0;
         if (scoreboard_active()) (void)new_sack_information(seg);  // RFC 6675 §4 Update()
@@ -200,6 +201,8 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         retries_ = 0;
         rto_.reset_backoff();
         rto_at_ = in_flight() > 0 ? std::optional<instant>{now + rto_.rto()} : std::nullopt;
+        tlp_.on_ack(snd_una_);
+        if (rto_at_ && tlp_enabled()) arm_tail_probe(now, snd_max_);
         persist_at_.reset();
     } else if (ack == snd_una_ && flight_before > 0) {
         // RFC 5681 §2's duplicate: no data, no FIN, the same window. RFC 6675
@@ -263,8 +266,11 @@ void connection<Congestion, Sender, Receiver>::on_data(const Repr& seg, instant 
     if (!seg.payload.empty()) {
         if (!may_receive_data(state_)) return;  // data after the peer's FIN: ignored
         if (app_closed_) {
-            // RFC 9293 §3.10.4: nobody will read it; tell the peer.
-            queue_reset(snd_max_);
+            // RFC 9293 §3.10.4: nobody will read it; tell the peer. At SEG.ACK, where
+            // the peer stands: RFC 5961 §3.2 makes it take an RST only at exactly RCV.NXT,
+            // and it may not have our FIN yet (snd.max would earn a challenge ACK).
+            queue_reset(seg.flags.has(f::ack) && snd_una_ <= seg.ack_number && seg.ack_number <= snd_max_
+                            ? seg.ack_number : snd_max_);
             enter_closed(errc::ok);
             return;
         }
@@ -291,10 +297,12 @@ void connection<Congestion, Sender, Receiver>::on_data(const Repr& seg, instant 
             // RFC 5681 §4.2: out-of-order data, or data that fills a hole, is acknowledged at once.
             if (offset > 0) ++counters_.out_of_order_in;
             ack_now_ = true;
-        } else if (++unacked_segments_ >= 2 || cfg_.delayed_ack == duration::zero()) {
-            ack_now_ = true;  // RFC 1122 §4.2.3.2: at least every second full-sized segment
-        } else if (!delack_at_) {
-            delack_at_ = now + cfg_.delayed_ack;
+        } else {
+            const bool quick = quick_ack_.on_data(now, cfg_.quick_acks, static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_),
+                                                  cfg_.mss, rto_.rto());
+            // RFC 1122 §4.2.3.2: at least every second full-sized segment (as Linux: each, at first).
+            if (++unacked_segments_ >= 2 || cfg_.delayed_ack == duration::zero() || quick) ack_now_ = true;
+            else if (!delack_at_) delack_at_ = now + cfg_.delayed_ack;
         }
     }
     if (seg.flags.has(f::fin) && !peer_fin_) {

@@ -37,6 +37,11 @@ struct config {
     duration keep_interval = 75s;
     std::uint32_t keep_count = 9;
     ecn_mode ecn = ecn_mode::accept;            // RFC 3168 (tcp/ecn.hpp): as Linux's tcp_ecn = 2
+    // Choices the RFCs leave open, made as Linux makes them (linux_choices.hpp); off: l4kit's own.
+    std::uint32_t quick_acks = 0;   // ACK each of the first N data segments at once (RFC 1122 §4.2.3.2 allows a delay)
+    bool push_per_write = false;    // PSH on each write's last segment, not only on the last byte queued (RFC 9293 §3.9.1)
+    bool fin_with_data = false;     // the FIN on the last data segment, not a segment of its own (RFC 9293 allows both)
+    bool tail_loss_probe = false;   // RFC 8985 §7's probe at 2·SRTT before the RTO (RFC 6298 §5), with SACK
 };
 
 struct counters {
@@ -53,6 +58,7 @@ struct counters {
     std::uint64_t challenge_acks = 0;           // RFC 5961: in-window RST or SYN that is not exact, or an ACK too old
     std::uint64_t acks_suppressed = 0;          // RFC 5961 §7: answers to dropped segments beyond 10 a second
     std::uint64_t window_probes = 0;
+    std::uint64_t tail_loss_probes = 0;     // RFC 8985 §7 (config::tail_loss_probe)
     std::uint64_t keepalive_probes = 0;
     std::uint64_t dsacks_in = 0;            // RFC 2883 blocks: the peer got something twice
     std::uint64_t sack_blocks_dropped = 0;  // SACK blocks the bounded scoreboard had no room for

@@ -36,6 +36,7 @@
 #include <l4/flow/concept.hpp>
 #include <l4/tcp/config.hpp>
 #include <l4/tcp/ecn.hpp>
+#include <l4/tcp/linux_choices.hpp>
 #include <l4/tcp/options.hpp>
 #include <l4/tcp/reassembly.hpp>
 #include <l4/tcp/rto.hpp>
@@ -84,6 +85,10 @@ public:
             return errc::not_connected;
         const std::size_t n = send_buf_.push(data);
         if (n == 0 && !data.empty()) return errc::would_block;
+        if (cfg_.push_per_write) {
+            const seq32 end = data_front() + static_cast<std::uint32_t>(send_buf_.size());
+            push_marks_.on_write(end - static_cast<std::uint32_t>(n), end, snd_mss_, max_snd_wnd_);
+        }
         return n;
     }
 
@@ -121,6 +126,14 @@ public:
             return {};
         }
         if (state_ == state::closed) return {};
+        // RFC 1122 §4.2.2.13: with a half-duplex close, a CLOSE that leaves received data
+        // unread SHOULD send RST, to show that data was lost (as data after it does).
+        if (recv_buf_.readable() > 0 && synchronized(state_) && state_ != state::time_wait) {
+            queue_reset(snd_max_, rcv_nxt_);
+            reset_->options.ts = opts_.segment_timestamps(now_);  // RFC 7323 §3.2: an RST may carry it
+            enter_closed(errc::ok);
+            return {};
+        }
         return shutdown();
     }
 
@@ -193,6 +206,7 @@ public:
         now_ = std::max(now_, now);
         run_timers(now);
         if (reset_) {
+            if (reset_->options.ts) reset_->options.ts = opts_.segment_timestamps(now);  // its TSval: when it leaves
             emit(*reset_);
             ++counters_.segments_out;
             reset_.reset();
@@ -267,20 +281,27 @@ public:
             auto s = data_segment(snd_nxt_, len);
             if (!s) break;
             if (s->seq >= snd_max_) mark_new_data(*s);
-            if (static_cast<std::uint32_t>(s->payload_offset) + s->payload_len == send_buf_.size())
-                s->flags.bits |= wire::tcp_flags::psh;  // the last byte queued
+            if (cfg_.push_per_write ? push_marks_.push(s->seq, s->seq + s->payload_len) ||
+                                          (s->seq >= snd_max_ && window_ends_burst(s->payload_len))
+                                    : static_cast<std::uint32_t>(s->payload_offset) + s->payload_len == send_buf_.size())
+                s->flags.bits |= wire::tcp_flags::psh;  // the last byte queued (or, as Linux, written)
+            // As Linux (config::fin_with_data): the FIN rides on the segment with the last byte.
+            const bool fin = cfg_.fin_with_data && fin_queued_ && s->seq + s->payload_len == fin_seq_;
+            if (fin) s->flags.bits |= wire::tcp_flags::fin;
             put(emit, *s, now);
             snd_nxt_ += s->payload_len;
             pace(s->payload_len, now);
             sent = true;
+            if (fin) {
+                fin_sent();
+                break;
+            }
         }
         if (fin_queued_ && snd_nxt_ == fin_seq_ && may_send_fin()) {
             segment s = header(snd_nxt_);
             s.flags.bits = wire::tcp_flags::fin | wire::tcp_flags::ack;
             put(emit, s, now);
-            snd_nxt_ += 1;
-            if (state_ == state::established) state_ = state::fin_wait_1;
-            else if (state_ == state::close_wait) state_ = state::last_ack;
+            fin_sent();
             sent = true;
         }
         arm_persist(now);
@@ -295,6 +316,7 @@ public:
             put(emit, header(snd_una_ - 1), now);
             sent = true;
         }
+        if (std::exchange(tlp_now_, false)) sent |= send_tail_probe(emit, now);
         if (!sent && ack_now_) send_ack(emit, now);
     }
 
@@ -302,9 +324,10 @@ public:
     // and TIME-WAIT timers, or nullopt.
     [[nodiscard]] std::optional<instant> next_deadline() const noexcept {
         std::optional<instant> d;
-        for (const auto& t : {rto_at_, delack_at_, persist_at_, time_wait_at_, keepalive_due(), pace_at_})
+        for (const auto& t : {rto_at_, delack_at_, persist_at_, time_wait_at_, keepalive_due(), pace_at_,
+                              tlp_enabled() ? tlp_.at() : std::nullopt})
             if (t && (!d || *t < *d)) d = t;
-        if ((reset_ || ack_now_ || fast_retransmit_ || probe_now_ || keepalive_now_) && state_ != state::closed)
+        if ((reset_ || ack_now_ || fast_retransmit_ || probe_now_ || keepalive_now_ || tlp_now_) && state_ != state::closed)
             d = created_;
         return d;
     }
@@ -470,6 +493,53 @@ private:
                 scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt};
     }
 
+    // In slow start, after `len` more bytes the windows stop a burst while data waits (Linux marks PSH there).
+    [[nodiscard]] bool window_ends_burst(std::uint32_t len) const noexcept {
+        if (in_recovery_ || dupacks_ > 0 || cc_.cwnd() >= cc_.ssthresh()) return false;  // not RFC 3042 limited transmit
+        const auto st = send_state();
+        return push_marks::window_ends_burst(st.queued, st.pipe.value_or(st.in_flight), st.in_flight, cwnd(), snd_wnd_,
+                                             snd_mss_, len);
+    }
+
+    // RFC 8985 §7 as Linux runs it (linux_choices.hpp): with SACK, outside recovery and timeouts.
+    [[nodiscard]] bool tlp_enabled() const noexcept {
+        return cfg_.tail_loss_probe && opts_.sack() && !in_recovery_ && retries_ == 0 && established();
+    }
+    void arm_tail_probe(instant now, seq32 end) {
+        const bool one_segment = static_cast<std::uint32_t>(end - snd_una_) <= snd_mss_;
+        tlp_.arm(now, rto_.srtt(), one_segment, cfg_.rto.min, rto_at_);
+    }
+    // The probe: new data if the peer's window takes it (past cwnd), else the last segment again.
+    template <class Emit>
+    bool send_tail_probe(Emit& emit, instant now) {
+        if (in_flight() == 0 || !tlp_enabled()) return false;
+        const auto queued = send_state().queued;
+        std::optional<segment> s;
+        if (queued > 0 && snd_nxt_ == snd_max_ && in_flight() + std::min(queued, snd_mss_) <= snd_wnd_) {
+            s = data_segment(snd_nxt_, snd_mss_);
+            if (s) mark_new_data(*s);
+        } else if (fin_queued_ && snd_max_ == fin_seq_ + 1 && snd_una_ <= fin_seq_) {
+            s = header(fin_seq_);
+            s->flags.bits = wire::tcp_flags::fin | wire::tcp_flags::ack;
+        } else {
+            const seq32 from = std::max(tlp_.last_segment(), snd_una_);
+            s = data_segment(from, static_cast<std::uint32_t>(snd_max_ - from));
+        }
+        if (!s) return false;
+        if (s->payload_len > 0 && push_marks_.push(s->seq, s->seq + s->payload_len)) s->flags.bits |= wire::tcp_flags::psh;
+        put(emit, *s, now);
+        if (s->seq == snd_nxt_) snd_nxt_ += s->seq_len();
+        ++counters_.tail_loss_probes;
+        tlp_.fired(snd_max_);
+        return true;
+    }
+
+    void fin_sent() {
+        snd_nxt_ += 1;
+        if (state_ == state::established) state_ = state::fin_wait_1;
+        else if (state_ == state::close_wait) state_ = state::last_ack;
+    }
+
     [[nodiscard]] bool may_send_fin() const noexcept {
         return static_cast<std::uint32_t>(snd_nxt_ - data_front()) == send_buf_.size();
     }
@@ -561,6 +631,7 @@ private:
         delack_at_.reset();
         unacked_segments_ = 0;
         if (s.seq_len() == 0) return;
+        if (s.payload_len > 0) quick_ack_.on_data_sent(now, cfg_.delayed_ack);
         if (snd_una_ == snd_max_) una_since_ = now;  // the oldest unacknowledged byte leaves now
         const seq32 end = s.seq + s.seq_len();
         const bool first_transmission = s.seq >= snd_max_;
@@ -581,6 +652,10 @@ private:
             rtt_sent_ = now;
         } else if (!first_transmission && rtt_timing_ && s.seq < rtt_seq_) {
             rtt_timing_ = false;
+        }
+        if (end > snd_max_ && tlp_enabled()) {
+            if (s.payload_len > 0) tlp_.on_new_data(s.seq);
+            arm_tail_probe(now, end);
         }
         if (end > snd_max_) {
             if (s.payload_len > 0) counters_.bytes_out += static_cast<std::uint32_t>(end - std::max(s.seq, snd_max_));
@@ -639,6 +714,12 @@ private:
         if (delack_at_ && now >= *delack_at_) {
             delack_at_.reset();
             ack_now_ = true;
+            quick_ack_.on_delayed_ack();
+        }
+        if (tlp_enabled() && tlp_.due(now)) {
+            tlp_.cancel();
+            tlp_now_ = true;
+            rto_at_ = now + rto_.rto();  // RFC 8985 §7.3: the RTO restarts from the probe
         }
         if (rto_at_ && now >= *rto_at_) on_rto(now);
         if (state_ == state::closed) return;
@@ -668,6 +749,7 @@ private:
 
     void on_rto(instant now) {
         rto_at_.reset();
+        tlp_.cancel();
         if (in_flight() == 0) return;
         const bool user_timeout = cfg_.user_timeout > duration::zero() && now - una_since_ >= cfg_.user_timeout;
         if (++retries_ > cfg_.max_retransmissions || user_timeout) {
@@ -740,7 +822,8 @@ private:
         delack_at_.reset();
         persist_at_.reset();
         time_wait_at_.reset();
-        ack_now_ = fast_retransmit_ = probe_now_ = keepalive_now_ = false;
+        tlp_.cancel();
+        ack_now_ = fast_retransmit_ = probe_now_ = keepalive_now_ = tlp_now_ = false;
     }
 
     [[nodiscard]] bool peer_closed() const noexcept {
@@ -804,6 +887,10 @@ private:
     std::optional<segment> reset_;
     ecn_state ecn_;
     std::uint8_t rx_ecn_ = 0;  // the codepoint of the segment being taken in
+    quick_ack quick_ack_;
+    push_marks push_marks_;
+    tail_loss_probe tlp_;
+    bool tlp_now_ = false;
     counters counters_;
 };
 
