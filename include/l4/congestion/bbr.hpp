@@ -26,7 +26,8 @@
 //   on_ecn_echo         (none: BBR v1 ignores ECN; the draft's v1 has no ECN response)
 //
 // Delivery rate: from ack_event::rate when the connection runs
-// delivery_rate.hpp's sampler; otherwise BBR estimates it from the ACKs
+// delivery_rate.hpp's sampler (from its first sample on, only there);
+// otherwise BBR estimates it from the ACKs
 // alone, as the bytes acknowledged over the last RTprop or more (the ACK
 // rate, which equals the delivery rate while the sender is not app-limited
 // and the ACKs are not compressed). BBR wants pacing at pacing_rate(); a
@@ -148,7 +149,10 @@ private:
 
     [[nodiscard]] std::optional<rate_sample> rate_of(const ack_event& ev) noexcept {
         acked_ += ev.bytes_acked;
-        if (ev.rate) return ev.rate;
+        if (ev.rate) sampled_ = true;
+        // With a sampler, an ACK without a sample has none: an ACK count over
+        // it would credit at once what the sampler delivered before (SACKed).
+        if (sampled_) return ev.rate;
         // The ACK-side estimate: bytes acknowledged since the newest checkpoint at least RTprop old.
         std::optional<rate_sample> out;
         if (rtprop_) {
@@ -332,6 +336,7 @@ private:
     instant rtprop_stamp_{};
     double full_bw_ = 0;
     std::uint32_t full_bw_count_ = 0;
+    bool sampled_ = false;  // ack_event::rate came once: the connection runs a sampler
     bool filled_pipe_ = false, in_recovery_ = false, packet_conservation_ = false, loss_in_cycle_ = false;
     std::size_t cycle_index_ = 0;
     instant cycle_stamp_{};

@@ -8,7 +8,7 @@
 // Reading list: draft-cheng-iccrg-delivery-rate-estimation-02 §3 (the
 // algorithm, whose names this header keeps: C.delivered, P.delivered, ...).
 //
-// How a connection drives it (cumulative ACKs; no SACK yet):
+// How a connection drives it:
 //   on_send(seq, len, now, in_flight)   every data segment that leaves,
 //                                       retransmissions too, before it leaves;
 //                                       in_flight is the bytes in flight before it
@@ -16,12 +16,14 @@
 //                                       one SMSS queued while cwnd had room, not
 //                                       in recovery (§3.4): samples until that
 //                                       data is delivered are app-limited
-//   on_ack(snd_una, now, prior_in_flight, min_rtt) -> optional<rate_sample>
-//                                       after snd.una advanced; put the result
-//                                       in ack_event::rate
-//   on_rto()                            after a timeout: what was in flight is
-//                                       forgotten (its retransmissions will be
-//                                       sent and recorded again)
+//   on_ack(snd_una, now, prior_in_flight, min_rtt, sack_blocks)
+//                                       -> optional<rate_sample>, on every ACK
+//                                       (the SACK blocks it carries, or none):
+//                                       a segment is delivered when first SACKed
+//                                       or cumulatively ACKed; when snd.una
+//                                       advanced put the result in ack_event::rate
+//   on_rto()                            after a timeout (the records stay: the
+//                                       retransmissions re-stamp them)
 // It holds at most Capacity records, oldest dropped first (a segment without
 // a record gives no sample); 0 allocations.
 #pragma once
@@ -48,15 +50,13 @@ public:
     constexpr void on_send(seq32 seq, std::uint32_t len, instant now, std::uint32_t in_flight) noexcept {
         if (len == 0) return;
         if (in_flight == 0) first_sent_time_ = delivered_time_ = now;  // the flight starts now
-        const record r{seq, seq + len, now, first_sent_time_, delivered_time_, delivered_, app_limited_ != 0};
-        // A retransmission replaces the record of the same bytes, in its place.
+        const record r{seq, seq + len, now, first_sent_time_, delivered_time_, delivered_, app_limited_ != 0, false};
         if (size_ > 0 && seq < at(size_ - 1).end) {
-            for (std::size_t i = 0; i < size_; ++i) {
-                if (at(i).seq == seq) {
-                    at(i) = r;
-                    return;
-                }
-            }
+            // A retransmission takes the send-time state of now, in the record of the same bytes; one that
+            // does not match a record's start leaves the original (which still counts the bytes once).
+            const std::size_t i = first_ending_after(seq);
+            if (i < size_ && at(i).seq == seq && !at(i).sacked) at(i) = r;
+            return;
         }
         if (size_ == Capacity) pop();
         at(size_++) = r;
@@ -67,17 +67,29 @@ public:
         app_limited_ = std::max<std::uint64_t>(delivered_ + in_flight, 1);
     }
 
-    // §3.3 upon receiving an ACK: every record below snd.una is delivered.
+    // §3.3 upon receiving an ACK: a packet is delivered when it is first SACKed
+    // (wholly inside one of `sack_blocks`, ranges with .left/.right) or first
+    // below snd.una, whichever comes first; the ACK that fills a hole credits
+    // only the bytes it newly delivers, not what was SACKed before it.
+    template <class Blocks>
     constexpr std::optional<rate_sample> on_ack(seq32 snd_una, instant now, std::uint32_t prior_in_flight,
-                                                std::optional<duration> min_rtt) noexcept {
+                                                std::optional<duration> min_rtt, const Blocks& sack_blocks) noexcept {
         std::optional<record> newest;
+        for (const auto& b : sack_blocks) {
+            const seq32 left = b.left, right = b.right;
+            if (!(left < right) || !(snd_una < right)) continue;  // RFC 2883 D-SACK, or bogus
+            // Records are in sequence order: those wholly inside [left, right).
+            for (std::size_t i = first_ending_after(left); i < size_ && !(right < at(i).end); ++i) {
+                record& p = at(i);
+                if (p.sacked || p.seq < left) continue;
+                p.sacked = true;
+                deliver(p, now, newest);
+            }
+        }
         while (size_ > 0 && at(0).end <= snd_una) {
             const record p = at(0);
             pop();
-            delivered_ += static_cast<std::uint32_t>(p.end - p.seq);
-            delivered_time_ = now;
-            // The most recently sent of the delivered packets sets the sample (§3.3 UpdateRateSample).
-            if (!newest || p.delivered > newest->delivered || p.sent_time >= newest->sent_time) newest = p;
+            if (!p.sacked) deliver(p, now, newest);
         }
         if (app_limited_ != 0 && delivered_ > app_limited_) app_limited_ = 0;
         if (!newest) return std::nullopt;
@@ -96,8 +108,16 @@ public:
                            .prior_in_flight = prior_in_flight,
                            .is_app_limited = newest->is_app_limited};
     }
+    // Cumulative ACKs alone.
+    constexpr std::optional<rate_sample> on_ack(seq32 snd_una, instant now, std::uint32_t prior_in_flight,
+                                                std::optional<duration> min_rtt) noexcept {
+        return on_ack(snd_una, now, prior_in_flight, min_rtt, std::array<no_block, 0>{});
+    }
 
-    constexpr void on_rto() noexcept { size_ = 0; }
+    // A timeout keeps the records: the resends re-stamp theirs in place, and a
+    // SACKed one stays counted once (go-back-N resends it; the jump of the
+    // cumulative ACK over it must not count it again).
+    constexpr void on_rto() noexcept {}
 
     [[nodiscard]] constexpr std::uint64_t delivered() const noexcept { return delivered_; }  // C.delivered
     [[nodiscard]] constexpr bool app_limited() const noexcept { return app_limited_ != 0; }
@@ -109,11 +129,33 @@ private:
         instant sent_time, first_sent_time, delivered_time;  // P.sent_time, P.first_sent_time, P.delivered_time
         std::uint64_t delivered;                             // P.delivered
         bool is_app_limited;
+        bool sacked;  // delivered by a SACK, before snd.una passed it
+    };
+    struct no_block {
+        seq32 left, right;
     };
     constexpr record& at(std::size_t i) noexcept { return ring_[(head_ + i) % Capacity]; }
     constexpr void pop() noexcept {
         head_ = (head_ + 1) % Capacity;
         --size_;
+    }
+    // The first record that ends after `s` (records are in sequence order): O(log n).
+    constexpr std::size_t first_ending_after(seq32 s) noexcept {
+        std::size_t lo = 0, hi = size_;
+        while (lo < hi) {
+            const std::size_t mid = lo + (hi - lo) / 2;
+            if (s < at(mid).end) hi = mid;
+            else lo = mid + 1;
+        }
+        return lo;
+    }
+    // §3.3 UpdateRateSample: P is delivered now; the most recently sent of
+    // the packets this ACK delivers sets the sample (ties: the higher end).
+    constexpr void deliver(const record& p, instant now, std::optional<record>& newest) noexcept {
+        delivered_ += static_cast<std::uint32_t>(p.end - p.seq);
+        delivered_time_ = now;
+        if (!newest || p.sent_time > newest->sent_time || (p.sent_time == newest->sent_time && newest->end < p.end))
+            newest = p;
     }
 
     std::array<record, Capacity> ring_{};
@@ -129,6 +171,10 @@ struct no_delivery_rate {
     constexpr void on_send(seq32, std::uint32_t, instant, std::uint32_t) noexcept {}
     constexpr void on_app_limited(std::uint32_t) noexcept {}
     constexpr std::optional<rate_sample> on_ack(seq32, instant, std::uint32_t, std::optional<duration>) noexcept {
+        return std::nullopt;
+    }
+    template <class Blocks>
+    constexpr std::optional<rate_sample> on_ack(seq32, instant, std::uint32_t, std::optional<duration>, const Blocks&) noexcept {
         return std::nullopt;
     }
     constexpr void on_rto() noexcept {}

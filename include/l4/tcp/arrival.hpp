@@ -175,7 +175,7 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         }
         if (rtt && (!min_rtt_ || *rtt < *min_rtt_)) min_rtt_ = rtt;
         congestion::ack_event ev{now, acked, flight_before, rtt, delivered_};
-        ev.rate = rate_.on_ack(snd_una_, now, flight_before, min_rtt_);
+        ev.rate = rate_.on_ack(snd_una_, now, flight_before, min_rtt_, seg.options.sack_blocks());
         if (in_recovery_) {
             if (ack >= recover_) {
                 in_recovery_ = false;
@@ -211,6 +211,8 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         const bool pure = seg.payload.empty() && !seg.flags.has(wire::tcp_flags::fin) &&
                           seg.window == last_peer_window_;
         if (new_sack_information(seg) || pure) on_duplicate_ack(now, flight_before);
+        // draft-cheng-iccrg-delivery-rate-estimation §3.3: what this ACK SACKs is delivered now.
+        if (opts_.sack()) (void)rate_.on_ack(snd_una_, now, flight_before, min_rtt_, seg.options.sack_blocks());
     }
     if (seg.flags.has(wire::tcp_flags::ece) && ecn_.enabled) on_ecn_echo(now, flight_before);
     // RFC 9293 §3.10.7.4: the window comes from the newest segment only.
