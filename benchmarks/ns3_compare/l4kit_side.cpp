@@ -25,6 +25,7 @@
 #include <l4/net/stack.hpp>
 #include <l4/tcp/endpoint.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -80,11 +81,23 @@ outcome run(const scenario& s) {
     std::optional<l4::net::socket_id> accepted;
     std::uint64_t received = 0, at_warmup = 0;
     bool warm = s.warmup_seconds == 0;
+    l4::instant next_look = clk.now();
+    o.max_btlbw_bps = o.max_pacing_bps = 0;
     // After every round of polls: the sender's buffer topped up, the receiver's drained.
     const auto step = [&] {
         if (!warm && clk.now() >= warmup) {
             at_warmup = received;
             warm = true;
+        }
+        if constexpr (requires(const Algo& g) { g.btlbw(); }) {
+            if (clk.now() >= next_look) {
+                next_look = clk.now() + 1ms;
+                if (const auto* conn = a.template transport<tcp_t>().connection_of(a.sockets().find(c)->local)) {
+                    o.max_btlbw_bps = std::max(o.max_btlbw_bps, conn->congestion().btlbw() * 8);
+                    if (const auto p = conn->congestion().pacing_rate())
+                        o.max_pacing_bps = std::max(o.max_pacing_bps, static_cast<double>(*p) * 8);
+                }
+            }
         }
         if (!accepted)
             if (auto acc = b.accept(l)) accepted = *acc;
@@ -122,6 +135,7 @@ outcome run_l4kit(algorithm a, const scenario& s) {
     switch (a) {
         case algorithm::newreno: return run<l4::congestion::newreno>(s);
         case algorithm::cubic: return run<l4::congestion::cubic>(s);
+        case algorithm::cubic_without_reno_friendly: return run<l4::congestion::cubic_without_reno_friendly>(s);
         case algorithm::bbr: return run<l4::congestion::bbr>(s);
     }
     return {};

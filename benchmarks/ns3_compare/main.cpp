@@ -7,9 +7,11 @@
 //                     [--algo newreno|cubic|bbr] [--only ns3|l4kit] [--ack-every-segment] [--ns3-classic-recovery] [--check]
 //
 // Rows: the issue's three pairs (ns-3's TcpNewReno, TcpCubic, TcpBbr) and
-// one more, l4kit's NewReno beside ns-3's TcpLinuxReno, whose congestion
+// two more: l4kit's NewReno beside ns-3's TcpLinuxReno, whose congestion
 // avoidance counts the segments an ACK covers as l4kit's (RFC 3465) does,
-// where TcpNewReno adds one increment per ACK whatever it covers.
+// where TcpNewReno adds one increment per ACK whatever it covers; and
+// l4kit's CUBIC without RFC 9438 §4.3's Reno-friendly region
+// (congestion::cubic_without_reno_friendly) beside TcpCubic, which has none.
 // --check exits 1 unless the issue's targets hold on its own pairs:
 // l4kit's goodput within ±15 % of ns-3's for NewReno and CUBIC, and l4kit's
 // run at least 50 times faster in wall-clock time for every algorithm.
@@ -47,6 +49,7 @@ constexpr row rows[] = {
     {"NewReno", algorithm::newreno, "ns3::TcpNewReno", true},
     {"NewReno / TcpLinuxReno", algorithm::newreno, "ns3::TcpLinuxReno", false},
     {"CUBIC", algorithm::cubic, "ns3::TcpCubic", true},
+    {"CUBIC without the Reno-friendly region / TcpCubic", algorithm::cubic_without_reno_friendly, "ns3::TcpCubic", false},
     {"BBR", algorithm::bbr, "ns3::TcpBbr", true},
 };
 
@@ -107,7 +110,10 @@ int main(int argc, char** argv) {
     bool ok = true;
     std::vector<std::string> failures, notes;
     for (const row& r : rows) {
-        if (!any_algo && r.l4kit != only_algo) continue;
+        // --algo cubic: both CUBIC rows (RFC 9438's, and the one without the Reno-friendly region).
+        const bool wanted = r.l4kit == only_algo ||
+                            (only_algo == algorithm::cubic && r.l4kit == algorithm::cubic_without_reno_friendly);
+        if (!any_algo && !wanted) continue;
         const outcome n = run_ns3_side ? run_ns3(r.ns3_type, s) : outcome{};
         const outcome l = run_l4kit_side ? run_l4kit(r.l4kit, s) : outcome{};
         const double ratio = n.goodput_bps > 0 ? l.goodput_bps / n.goodput_bps : 0;
@@ -122,6 +128,12 @@ int main(int argc, char** argv) {
         if (l.reassembly_drops > 0)
             notes.push_back(std::string{r.label} + ": l4kit's receiver dropped " + std::to_string(l.reassembly_drops) +
                             " out-of-order segments past its reassembly bound");
+        if (l.max_btlbw_bps > 0) {
+            char line[160];
+            std::snprintf(line, sizeof line, ": l4kit's BBR estimated the bottleneck at up to %.1f Mbit/s, paced at up to %.1f",
+                          l.max_btlbw_bps / 1e6, l.max_pacing_bps / 1e6);
+            notes.push_back(std::string{r.label} + line);
+        }
         std::fflush(stdout);
         if (!r.issue_pair || !run_ns3_side || !run_l4kit_side) continue;
         if (r.l4kit != algorithm::bbr && std::abs(ratio - 1.0) > 0.15) {

@@ -15,12 +15,13 @@
 
 namespace l4bench {
 
-enum class algorithm { newreno, cubic, bbr };
+enum class algorithm { newreno, cubic, cubic_without_reno_friendly, bbr };
 
 [[nodiscard]] constexpr std::string_view name_of(algorithm a) noexcept {
     switch (a) {
         case algorithm::newreno: return "NewReno";
         case algorithm::cubic: return "CUBIC";
+        case algorithm::cubic_without_reno_friendly: return "CUBIC without the Reno-friendly region";
         case algorithm::bbr: return "BBR";
     }
     return "?";
@@ -53,6 +54,8 @@ struct outcome {
     std::uint64_t retransmits = 0;   // segments sent again (where the simulator tells)
     std::uint64_t timeouts = 0;      // RTO expiries (where the simulator tells)
     std::uint64_t reassembly_drops = 0;  // l4kit's receiver: out-of-order segments past its reassembly bound
+    double max_btlbw_bps = 0;        // l4kit's BBR: the largest bottleneck-bandwidth estimate, sampled each ms
+    double max_pacing_bps = 0;       // l4kit's BBR: the largest pacing rate, sampled each ms
 };
 
 // Defined in ns3_side.cpp and l4kit_side.cpp. ns3_type names ns-3's

@@ -53,12 +53,12 @@ private:
 };
 L4_ASSERT_CONGESTION_ALGORITHM(halving);
 
-using any_of_all = any<reno, tahoe, newreno, aimd<>, vegas, cubic, bbr, none>;
+using any_of_all = any<reno, tahoe, newreno, aimd<>, vegas, cubic, cubic_without_reno_friendly, bbr, none>;
 
 // Every model: the laws hold for all of them.
 using all_algorithms =
     std::tuple<reno, none, fixed_window<>, fixed_window<1>, fixed_window<4>, halving, tahoe, newreno, aimd<>,
-               aimd<std::ratio<2>, std::ratio<7, 8>>, aimd<std::ratio<1, 3>, std::ratio<1, 4>>, vegas, cubic, bbr,
+               aimd<std::ratio<2>, std::ratio<7, 8>>, aimd<std::ratio<1, 3>, std::ratio<1, 4>>, vegas, cubic, cubic_without_reno_friendly, bbr,
                any_of_all, traced<tahoe>, traced<cubic>>;
 
 // Window-based algorithms that react to loss: RFC 5681's floors apply

@@ -50,15 +50,21 @@
 
 namespace l4::congestion {
 
-class cubic {
+// RenoFriendly: whether §4.3's Reno-friendly region runs (RFC 9438: it
+// does; cubic). basic_cubic<false>, cubic_without_reno_friendly, follows
+// W_cubic alone, as ns-3 3.37's TcpCubic does: for like-for-like runs beside
+// it (benchmarks/ns3_compare), not for the Internet.
+template <bool RenoFriendly = true>
+class basic_cubic {
 public:
     using policy_family = policy::congestion_family;
-    static constexpr std::string_view name = "cubic";
+    static constexpr std::string_view name = RenoFriendly ? "cubic" : "cubic_without_reno_friendly";
+    static constexpr bool reno_friendly = RenoFriendly;
     static constexpr double c = 0.4;     // RFC 9438 §5.1: C
     static constexpr double beta = 0.7;  // RFC 9438 §4.6: beta_cubic
     static constexpr bool fast_convergence = true;
 
-    explicit cubic(const params& p) noexcept
+    explicit basic_cubic(const params& p) noexcept
         : smss_{congestion::smss(p)}, cwnd_{static_cast<double>(initial_window(p))}, ssthresh_{p.initial_ssthresh} {
         if (p.initial_ssthresh != 0xFFFFFFFF) hystart_.stop();  // RFC 9406: only from an arbitrarily high ssthresh
     }
@@ -154,7 +160,7 @@ private:
         const double alpha = w_est_ >= cwnd_prior_ ? 1.0 : 3 * (1 - beta) / (1 + beta);
         w_est_ += alpha * ev.bytes_acked * smss_ / std::max(cwnd_, 1.0);
         double next = cwnd_;
-        if (w_cubic(t) < w_est_) {
+        if (RenoFriendly && w_cubic(t) < w_est_) {
             next = w_est_;  // §4.3: the Reno-friendly region
         } else {
             // §4.4-4.5: towards W_cubic one RTT ahead, at most 1.5x per RTT.
@@ -175,6 +181,10 @@ private:
     bool after_rto_ = false, timed_out_ = false;
 };
 
+using cubic = basic_cubic<true>;
+using cubic_without_reno_friendly = basic_cubic<false>;
+
 L4_ASSERT_CONGESTION_ALGORITHM(cubic);
+L4_ASSERT_CONGESTION_ALGORITHM(cubic_without_reno_friendly);
 
 }  // namespace l4::congestion
