@@ -41,6 +41,19 @@ public:
         return {};
     }
 
+    // The slot the next push fills, for a frame built in place (empty when
+    // the queue is full); push_built(len) then queues its first len bytes.
+    [[nodiscard]] mut_bytes back_slot() noexcept {
+        if (full()) return {};
+        return {data_.data() + ((head_ + count_) % capacity_) * slot_size_, slot_size_};
+    }
+    // Precondition: !full() and len <= slot_size(); the bytes were written into back_slot().
+    void push_built(std::size_t len, instant due = {}) noexcept {
+        meta_[(head_ + count_) % capacity_] = {len, due};
+        ++count_;
+        bytes_ += len;
+    }
+
     // When the frame at the front is due, if there is one.
     [[nodiscard]] std::optional<instant> front_due() const noexcept {
         if (empty()) return std::nullopt;
@@ -48,6 +61,12 @@ public:
     }
     [[nodiscard]] bytes front() const noexcept {
         return {data_.data() + head_ * slot_size_, empty() ? 0 : meta_[head_].len};
+    }
+
+    // The front frame where it lies, if it is due by `now`: valid until pop().
+    [[nodiscard]] std::optional<bytes> front_if_due(instant now) const noexcept {
+        if (empty() || meta_[head_].due > now) return std::nullopt;
+        return front();
     }
 
     void pop() noexcept {

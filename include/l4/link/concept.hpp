@@ -26,6 +26,22 @@
 //       also signals it as POLLOUT on poll_fd(); the stack keeps frames the
 //       link refused and sends them once it is writable again.
 //
+// Optional: lending (a link whose frames live in memory it owns, the memory
+// link, lets the stack build and read them there instead of copying)
+//   l.transmit_buffer()     -> mut_bytes: room for the next frame (mtu()
+//       bytes) inside the link, or an empty span when transmit() would say
+//       queue_full. Valid until the next call on the link.
+//   l.transmit_built(len, now) -> io_result<void>: sends the first `len`
+//       bytes written there; the same errors and counters as transmit().
+//   l.receive_lent(now)     -> std::optional<bytes>: the next frame due by
+//       `now`, where it lies; nullopt when none is (receive()'s would_block).
+//   l.release_received()    -> void: done with that frame; the next
+//       receive_lent() gives the one after it. Transmitting in between is
+//       allowed and leaves the lent frame alone.
+//   A link has both transmit members or neither, likewise the receive pair;
+//   the stack uses them when present and transmit()/receive() otherwise, so
+//   decorators (pcap_tap, fault) that do not forward them keep working.
+//
 // Laws
 //   - Frames are delivered whole or not at all; a link that corrupts on
 //     purpose (the simulator, the fault injector) says so in its counters.
@@ -82,6 +98,17 @@ template <link L>
     if constexpr (requires { { l.writable() } -> std::convertible_to<bool>; }) return l.writable();
     else return true;
 }
+
+template <class L>
+concept lends_transmit = requires(L& l, std::size_t len, instant now) {
+    { l.transmit_buffer() } -> std::same_as<mut_bytes>;
+    { l.transmit_built(len, now) } -> std::same_as<io_result<void>>;
+};
+template <class L>
+concept lends_receive = requires(L& l, instant now) {
+    { l.receive_lent(now) } -> std::same_as<std::optional<bytes>>;
+    l.release_received();
+};
 
 // Counters every link keeps, so tests and tools read them the same way.
 struct link_counters {

@@ -42,6 +42,31 @@ public:
         return n;
     }
 
+    // Lending (concept.hpp, optional): frames are built in the queue's slot
+    // and read where they lie, two copies fewer per frame.
+    [[nodiscard]] mut_bytes transmit_buffer() noexcept { return out_->back_slot(); }
+    [[nodiscard]] io_result<void> transmit_built(std::size_t len, instant now) noexcept {
+        if (len > out_->slot_size()) {
+            ++counters_.tx_dropped_too_big;
+            return errc::frame_too_large;
+        }
+        if (out_->full()) {
+            ++counters_.tx_dropped_full;
+            return errc::queue_full;
+        }
+        out_->push_built(len, now);
+        ++counters_.tx_frames;
+        counters_.tx_bytes += len;
+        return {};
+    }
+    [[nodiscard]] std::optional<bytes> receive_lent(instant now) noexcept { return in_->front_if_due(now); }
+    void release_received() noexcept {
+        if (in_->empty()) return;
+        ++counters_.rx_frames;
+        counters_.rx_bytes += in_->front().size();
+        in_->pop();
+    }
+
     [[nodiscard]] std::size_t mtu() const noexcept { return out_->slot_size(); }
     // Frames are due the moment they are sent: one waiting is due now (so a
     // driver never jumps time past it), and nothing else is ever scheduled.
@@ -71,5 +96,6 @@ private:
 }
 
 static_assert(check_link<memory_end>());
+static_assert(lends_transmit<memory_end> && lends_receive<memory_end>);
 
 }  // namespace l4::link

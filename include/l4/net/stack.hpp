@@ -308,12 +308,22 @@ public:
     std::size_t poll(instant now) {
         flush_pending(now);
         std::size_t frames = 0;
-        while (true) {
-            auto n = link_.receive(rx_buffer_, now);
-            if (!n) break;
-            ++frames;
-            ++counters_.rx_frames;
-            input(bytes{rx_buffer_}.first(*n), now);
+        if constexpr (link::lends_receive<Link>) {
+            // Read where the link keeps it: one copy fewer.
+            while (const auto f = link_.receive_lent(now)) {
+                ++frames;
+                ++counters_.rx_frames;
+                input(*f, now);
+                link_.release_received();
+            }
+        } else {
+            while (true) {
+                auto n = link_.receive(rx_buffer_, now);
+                if (!n) break;
+                ++frames;
+                ++counters_.rx_frames;
+                input(bytes{rx_buffer_}.first(*n), now);
+            }
         }
         timers_.expire(now, [&](timer_handle, std::uint64_t key) {
             const auto index = static_cast<std::uint8_t>(key >> 56);
@@ -510,6 +520,20 @@ private:
                                         std::size_t len, Fill&& fill, std::uint8_t ecn) {
         const std::size_t ip_len = ip_layer::header_len(dst);
         if (ip_len + len > tx_buffer_.size()) return errc::message_too_long;
+        if constexpr (link::lends_transmit<Link>) {
+            // Built where the link keeps it: one copy fewer. A full link lends
+            // nothing, and the frame goes the way that keeps it for later.
+            if (const mut_bytes slot = pending_.empty() ? link_.transmit_buffer() : mut_bytes{};
+                slot.size() >= ip_len + len) {
+                const mut_bytes frame = slot.first(ip_len + len);
+                auto n = fill(frame.subspan(ip_len));
+                if (!n) return n.error();
+                if (auto h = ip_.emit_header(frame, src, dst, protocol, *n); !h) return h.error();
+                auto r = link_.transmit_built(ip_len + *n, now_for_link());
+                if (r) ++counters_.tx_frames;
+                return r;
+            }
+        }
         const mut_bytes frame = mut_bytes{tx_buffer_}.first(ip_len + len);
         auto n = fill(frame.subspan(ip_len));
         if (!n) return n.error();
