@@ -78,6 +78,8 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include <l4/core/bytes.hpp>
@@ -119,6 +121,19 @@ concept checksum_strategy = detail::has_value_type<S> && detail::has_state<S> &&
                             detail::has_width<S> && detail::has_init<S> &&
                             detail::has_update<S> && detail::has_finish<S> &&
                             detail::has_verify<S> && detail::has_compute<S>;
+
+// update(s, src) that also copies `src` to `dst` (which must not overlap
+// it): a model with a static update_copy does both in one pass (internet
+// does); any other copies, then updates.
+template <checksum_strategy S>
+[[nodiscard]] typename S::state update_copy(typename S::state s, l4::bytes src, std::uint8_t* dst) noexcept {
+    if constexpr (requires { { S::update_copy(s, src, dst) } -> std::same_as<typename S::state>; }) {
+        return S::update_copy(s, src, dst);
+    } else {
+        if (!src.empty()) std::memcpy(dst, src.data(), src.size());
+        return S::update(s, src);
+    }
+}
 
 // Evaluates to true for a model; for anything else, fails to compile with
 // one message per missing member. Use through L4_ASSERT_CHECKSUM_STRATEGY.

@@ -181,25 +181,38 @@ __attribute__((target("avx2"))) inline v4di widen_into(v4di total, v8si acc) noe
     return total + ((pairs << 32) >> 32) + (pairs >> 32);
 }
 
+__attribute__((target("avx2"))) inline void store256(std::uint8_t* d, v16hi v) noexcept { std::memcpy(d, &v, sizeof v); }
+
 // The same sum as sum_portable on 32-byte vectors, computed exactly. Each
 // 32-bit lane moves by at most 65536 per vector, so four accumulators that
 // together take at most 32767 vectors still add up within the int32 range;
 // a block of 8191 iterations of 128 bytes, plus up to three 32-byte vectors
 // after the last one, stays inside that. After each block the lanes are
 // widened into 64-bit lanes. Four accumulators hide the add latency.
-__attribute__((target("avx2"))) inline std::uint64_t sum_avx2(const std::uint8_t* p, std::size_t n) noexcept {
+// With Copy, every vector loaded is also stored to `d`: the payload of a
+// segment is copied into its frame and summed in one pass.
+template <bool Copy>
+__attribute__((target("avx2"))) inline std::uint64_t sum_avx2_pass(const std::uint8_t* p, std::size_t n,
+                                                                   [[maybe_unused]] std::uint8_t* d) noexcept {
     constexpr std::size_t max_block_iterations = 8191;
     v4di total{};
     v8si acc0{}, acc1{}, acc2{}, acc3{};
     std::uint64_t vectors = 0;
+    const auto take = [&](v8si& acc, std::size_t at) __attribute__((target("avx2"))) {
+        const v16hi v = load256(p + at);
+        if constexpr (Copy) store256(d + at, v);
+        acc = add_word_pairs(acc, v);
+    };
     for (;;) {
         std::size_t iterations = n / 128;
         if (iterations > max_block_iterations) iterations = max_block_iterations;
-        for (std::size_t i = 0; i < iterations; ++i, p += 128) {
-            acc0 = add_word_pairs(acc0, load256(p));
-            acc1 = add_word_pairs(acc1, load256(p + 32));
-            acc2 = add_word_pairs(acc2, load256(p + 64));
-            acc3 = add_word_pairs(acc3, load256(p + 96));
+        for (std::size_t i = 0; i < iterations; ++i) {
+            take(acc0, 0);
+            take(acc1, 32);
+            take(acc2, 64);
+            take(acc3, 96);
+            p += 128;
+            if constexpr (Copy) d += 128;
         }
         n -= iterations * 128;
         vectors += iterations * 4;
@@ -207,7 +220,11 @@ __attribute__((target("avx2"))) inline std::uint64_t sum_avx2(const std::uint8_t
         total = widen_into(total, (acc0 + acc1) + (acc2 + acc3));
         acc0 = acc1 = acc2 = acc3 = v8si{};
     }
-    for (; n >= 32; p += 32, n -= 32, ++vectors) acc0 = add_word_pairs(acc0, load256(p));
+    for (; n >= 32; n -= 32, ++vectors) {
+        take(acc0, 0);
+        p += 32;
+        if constexpr (Copy) d += 32;
+    }
     total = widen_into(total, (acc0 + acc1) + (acc2 + acc3));
 
     // Horizontal sum of the four 64-bit lanes. The exact sum is non-negative
@@ -216,7 +233,12 @@ __attribute__((target("avx2"))) inline std::uint64_t sum_avx2(const std::uint8_t
     const std::uint64_t lanes = static_cast<std::uint64_t>(total[0]) + static_cast<std::uint64_t>(total[1]) +
                                 static_cast<std::uint64_t>(total[2]) + static_cast<std::uint64_t>(total[3]);
     const std::uint64_t vector_sum = lanes + vectors * 8 * 65536;
+    if constexpr (Copy) std::memcpy(d, p, n);
     return add_eac(vector_sum, sum_portable(p, n));  // fewer than 32 bytes left, at an even offset
+}
+
+__attribute__((target("avx2"))) inline std::uint64_t sum_avx2(const std::uint8_t* p, std::size_t n) noexcept {
+    return sum_avx2_pass<false>(p, n, nullptr);
 }
 #endif
 
@@ -281,6 +303,25 @@ inline constexpr std::size_t avx2_threshold = 256;
 [[nodiscard]] inline std::uint64_t sum_dispatch(const std::uint8_t* p, std::size_t n) noexcept {
     if (n < avx2_threshold) return sum_portable(p, n);
     return sum_avx2_or_portable(p, n);
+}
+
+// sum_dispatch(src, n) while copying the bytes to dst. Short spans and the
+// portable path copy first and sum the copy, which is then in L1.
+[[nodiscard, gnu::noinline]] inline std::uint64_t sum_copy_avx2_or_portable(std::uint8_t* dst, const std::uint8_t* src,
+                                                                            std::size_t n) noexcept {
+#if L4_CHECKSUM_X86
+    if (cpu::has_avx2()) return sum_avx2_pass<true>(src, n, dst);
+#endif
+    std::memcpy(dst, src, n);
+    return sum_portable(dst, n);
+}
+[[nodiscard]] inline std::uint64_t sum_copy_dispatch(std::uint8_t* dst, const std::uint8_t* src,
+                                                     std::size_t n) noexcept {
+    if (n < avx2_threshold) {
+        if (n != 0) std::memcpy(dst, src, n);
+        return sum_portable(dst, n);
+    }
+    return sum_copy_avx2_or_portable(dst, src, n);
 }
 
 }  // namespace detail
@@ -359,6 +400,15 @@ struct internet : detail::internet_base<detail::sum_dispatch> {
     // "internet_avx2" or "internet_portable". For benchmark and test output.
     [[nodiscard]] static std::string_view active_path() noexcept {
         return internet_avx2::available() ? internet_avx2::name : internet_portable::name;
+    }
+
+    // update(s, src) that also copies src to dst, in one pass over the bytes
+    // (checksum::update_copy, concept.hpp): a segment's payload going into
+    // its frame. `dst` must not overlap `src`.
+    [[nodiscard]] static state update_copy(state s, l4::bytes src, std::uint8_t* dst) noexcept {
+        std::uint64_t part = detail::sum_copy_dispatch(dst, src.data(), src.size());
+        if (s.odd) part = detail::swap_sum_bytes(part);
+        return {detail::add_eac(s.sum, part), s.odd != ((src.size() & 1) != 0)};
     }
 };
 

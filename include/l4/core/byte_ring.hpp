@@ -15,6 +15,7 @@
 //   push(data)          appends what fits, returns how much
 //   peek(offset, out)   copies from `offset` bytes past the front, consuming nothing:
 //                       a segment to (re)transmit starts at (seq - snd.una)
+//   spans(offset, n)    the same bytes where they lie, for a caller that copies them itself
 //   consume(n)          drops n bytes from the front: data the peer acknowledged
 //   pop(out)            peek(0, out) then consume
 //   write_ahead(offset, data), commit(n)
@@ -71,6 +72,16 @@ public:
         const std::size_t n = std::min(out.size(), size_ - offset);
         copy_out(offset, out.data(), n);
         return n;
+    }
+
+    // The bytes from `offset` past the front, up to `n` of them, where they
+    // lie: one span, or two where the ring wraps (the second empty otherwise).
+    [[nodiscard]] std::pair<bytes, bytes> spans(std::size_t offset, std::size_t n) const noexcept {
+        if (offset >= size_) return {};
+        n = std::min(n, size_ - offset);
+        const std::size_t at = wrap(head_ + offset);
+        const std::size_t first = std::min(n, capacity_ - at);
+        return {bytes{data_.get() + at, first}, bytes{data_.get(), n - first}};
     }
 
     // Copies up to out.size() bytes from the front and removes them.

@@ -323,18 +323,30 @@ public:
     // The earliest of the retransmission, delayed-ACK, persist, keep-alive
     // and TIME-WAIT timers, or nullopt.
     [[nodiscard]] std::optional<instant> next_deadline() const noexcept {
-        std::optional<instant> d;
-        for (const auto& t : {rto_at_, delack_at_, persist_at_, time_wait_at_, keepalive_due(), pace_at_,
-                              tlp_enabled() ? tlp_.at() : std::nullopt})
-            if (t && (!d || *t < *d)) d = t;
         if ((reset_ || ack_now_ || fast_retransmit_ || probe_now_ || keepalive_now_ || tlp_now_) && state_ != state::closed)
-            d = created_;
+            return created_;
+        // Called after every segment: compared in place, no list of optionals built.
+        std::optional<instant> d = rto_at_;
+        const auto take = [&d](const std::optional<instant>& t) {
+            if (t && (!d || *t < *d)) d = t;
+        };
+        take(delack_at_);
+        take(persist_at_);
+        take(time_wait_at_);
+        if (cfg_.keepalive) take(keepalive_due());
+        take(pace_at_);
+        if (tlp_enabled()) take(tlp_.at());
         return d;
     }
 
     // The bytes of a segment handed out by poll_transmit.
     std::size_t copy_payload(const segment& s, mut_bytes out) const {
         return send_buf_.peek(s.payload_offset, out.first(std::min<std::size_t>(out.size(), s.payload_len)));
+    }
+    // The same bytes where they lie in the send buffer: one span, or two
+    // where the ring wraps (for a caller that sums them as it copies).
+    [[nodiscard]] std::pair<bytes, bytes> payload(const segment& s) const noexcept {
+        return send_buf_.spans(s.payload_offset, s.payload_len);
     }
 
     // --- what the application and the stack may ask -------------------------

@@ -14,6 +14,7 @@
 // (net/transport.hpp); `Host` is the stack's view of the host there.
 #pragma once
 
+#include <l4/checksum/concept.hpp>
 #include <l4/checksum/internet.hpp>
 #include <l4/congestion/reno.hpp>
 #include <l4/core/error.hpp>
@@ -39,8 +40,10 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace l4::tcp {
@@ -120,6 +123,7 @@ public:
     void start(Host& host) {
         key_ = host.secret();
         conns_ = flow_table(0, flow_hash{key_});
+        last_flow_.reset();
         listeners_ = listener_table(0, wire::keyed_address_hash{key_});
         cookies_ = syn_cookies{key_};
         ports_.set_secret(key_);
@@ -418,10 +422,9 @@ public:
         }
         const socket_address local{dst, static_cast<std::uint16_t>(seg->dst_port)};
         const socket_address remote{src, static_cast<std::uint16_t>(seg->src_port)};
-        if (auto it = conns_.find(flow_key{local, remote}); it != conns_.end()) {
-            const std::uint32_t id = it->second;
-            sockets_[id].conn->on_segment(*seg, now, p.ecn());
-            flush(host, id, now);
+        if (auto id = find_flow(flow_key{local, remote})) {
+            sockets_[*id].conn->on_segment(*seg, now, p.ecn());
+            flush(host, *id, now);
             return wire::input_verdict::accepted;
         }
         if (auto l = find_listener(local)) {
@@ -569,6 +572,17 @@ private:
         if (src.is_v4())
             return wire::pseudo_header::ipv4(src.v4(), dst.v4(), ip_protocol, static_cast<std::uint16_t>(len));
         return wire::pseudo_header::ipv6(src.v6(), dst.v6(), ip_protocol, static_cast<std::uint32_t>(len));
+    }
+
+    // The connection of a 4-tuple. The last one found is remembered: a bulk
+    // transfer's segments all hash the same key (SipHash per segment), and
+    // checking the key first costs a comparison. release() forgets it.
+    [[nodiscard]] std::optional<std::uint32_t> find_flow(const flow_key& k) {
+        if (last_flow_ && last_flow_->first == k) return last_flow_->second;
+        auto it = conns_.find(k);
+        if (it == conns_.end()) return std::nullopt;
+        last_flow_.emplace(k, it->second);
+        return it->second;
     }
 
     [[nodiscard]] std::optional<std::uint32_t> find_listener(const socket_address& local) const {
@@ -777,9 +791,22 @@ private:
         (void)host.transmit(local.address, remote.address, ip_protocol, len, [&](mut_bytes out) -> result<std::size_t> {
             auto h = r.emit(out);
             if (!h) return h.error();
-            if (seg.payload_len > 0 && c) (void)c->copy_payload(seg, out.subspan(*h, seg.payload_len));
-            wire::fill_checksum<checksum_type>(pseudo.bytes(), out.first(len),
-                                               wire::tcp_layout_traits<layout>::checksum_offset);
+            constexpr std::size_t field = wire::tcp_layout_traits<layout>::checksum_offset;
+            // One pass over the payload: summed as it is copied from the send buffer into the frame.
+            auto st = wire::checksum_state<checksum_type>(pseudo.bytes(), out.first(*h), field);
+            std::size_t at = *h;
+            if (seg.payload_len > 0 && c) {
+                const auto [first, second] = c->payload(seg);
+                st = checksum::update_copy<checksum_type>(st, first, out.data() + at);
+                at += first.size();
+                st = checksum::update_copy<checksum_type>(st, second, out.data() + at);
+                at += second.size();
+            }
+            if (at < len) {  // a payload the buffer no longer holds (never for a segment just handed out)
+                std::fill(out.begin() + static_cast<std::ptrdiff_t>(at), out.begin() + static_cast<std::ptrdiff_t>(len), 0);
+                st = checksum_type::update(st, out.subspan(at, len - at));
+            }
+            wire::store_checksum<checksum_type>(out, field, checksum_type::finish(st));
             return len;
         }, seg.ecn);
     }
@@ -799,6 +826,7 @@ private:
     void release(Host& host, std::uint32_t id) {
         auto& s = sockets_[id];
         if (s.flow) conns_.erase(*s.flow);
+        if (last_flow_ && last_flow_->second == id) last_flow_.reset();
         if (s.local && s.owns_binding) ports_.release(*s.local);
         host.remove_timer(s.timer);
         buffer_bytes_ -= s.charged;
@@ -819,6 +847,7 @@ private:
     std::vector<std::uint32_t> free_, dirty_;
     std::uint64_t buffer_bytes_ = 0;  // charged by every connection, against cfg_.memory_budget
     flow_table conns_{0, flow_hash{}};
+    std::optional<std::pair<flow_key, std::uint32_t>> last_flow_;  // find_flow's last answer
     listener_table listeners_{0, wire::keyed_address_hash{}};
     wire::port_space ports_;
     syn_cookies cookies_;
