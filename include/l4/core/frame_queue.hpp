@@ -73,7 +73,10 @@ public:
         if (empty()) return;
         bytes_ -= meta_[head_].len;
         head_ = (head_ + 1) % capacity_;
-        --count_;
+        // Empty: start again at the first slot, so that a queue which drains
+        // keeps reusing the slots still in the caches instead of walking the
+        // whole allocation (a 2048-frame memory link is 3 MB).
+        if (--count_ == 0) head_ = 0;
     }
 
     void clear() noexcept { head_ = count_ = bytes_ = 0; }
