@@ -528,7 +528,7 @@ private:
                 const mut_bytes frame = slot.first(ip_len + len);
                 auto n = fill(frame.subspan(ip_len));
                 if (!n) return n.error();
-                if (auto h = ip_.emit_header(frame, src, dst, protocol, *n); !h) return h.error();
+                if (auto h = ip_.emit_header(frame, src, dst, protocol, *n, ecn); !h) return h.error();
                 auto r = link_.transmit_built(ip_len + *n, now_for_link());
                 if (r) ++counters_.tx_frames;
                 return r;
