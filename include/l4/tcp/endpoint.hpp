@@ -409,8 +409,8 @@ public:
             counters_.rx_malformed_by.add(v.error());
             return wire::input_verdict::dropped;
         }
-        const auto pseudo = pseudo_for(src, dst, p.transport.size());
-        if (!v->template verify_checksum<checksum_type>(pseudo.bytes())) {
+        // The IP layer's pseudo-header: TCP's length is the IP payload's.
+        if (!v->template verify_checksum<checksum_type>(p.pseudo.bytes())) {
             ++counters_.rx_bad_checksum;
             return wire::input_verdict::dropped;
         }

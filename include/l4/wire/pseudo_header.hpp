@@ -15,8 +15,11 @@
 #include <l4/wire/layout.hpp>
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 namespace l4::wire {
 
@@ -69,6 +72,16 @@ public:
     [[nodiscard]] static constexpr pseudo_header ipv4(const ipv4_address& src, const ipv4_address& dst,
                                                       std::uint8_t protocol, std::uint16_t length) noexcept {
         pseudo_header p{ipv4_pseudo_layout::size};
+        if (!std::is_constant_evaluated()) {
+            // One 8-byte and one 4-byte store, which the checksum's 8- and
+            // 4-byte loads read straight back (byte stores there stall every
+            // segment's checksum on store forwarding).
+            const std::uint64_t addresses = to_big_endian(std::uint64_t{src.to_u32()} << 32 | dst.to_u32());
+            const std::uint32_t rest = to_big_endian(std::uint32_t{protocol} << 16 | length);
+            std::memcpy(p.storage_.data(), &addresses, sizeof addresses);
+            std::memcpy(p.storage_.data() + sizeof addresses, &rest, sizeof rest);
+            return p;
+        }
         const mut_view<ipv4_pseudo_layout> h{p.storage_.data()};
         h.set<"src">(src.to_u32());
         h.set<"dst">(dst.to_u32());
@@ -134,6 +147,13 @@ public:
 
 private:
     constexpr explicit pseudo_header(std::size_t size) noexcept : size_{size} {}
+
+    template <class U>
+    [[nodiscard]] static U to_big_endian(U v) noexcept {
+        if constexpr (std::endian::native == std::endian::big) return v;
+        else if constexpr (sizeof(U) == 8) return __builtin_bswap64(v);
+        else return __builtin_bswap32(v);
+    }
 
     std::array<std::uint8_t, max_size> storage_{};  // zero past size_, so == compares the bytes
     std::size_t size_ = 0;
