@@ -248,7 +248,7 @@ public:
             fast_retransmit_ = false;
             // Only what was sent: a retransmission never carries new data.
             const auto sent_len = std::min<std::uint32_t>(snd_mss_, static_cast<std::uint32_t>(snd_max_ - snd_una_));
-            if (auto s = sent_len > 0 ? data_segment(snd_una_, sent_len) : std::nullopt) {
+            if (auto* s = sent_len > 0 ? data_segment(snd_una_, sent_len) : nullptr) {
                 put(emit, *s, now);
                 ++counters_.retransmits_fast;
                 high_rxt_ = std::max(high_rxt_, s->seq + s->payload_len);
@@ -278,7 +278,7 @@ public:
                 if (const auto next = board.next_sacked(snd_nxt_))
                     len = std::min(len, static_cast<std::uint32_t>(*next - snd_nxt_));
             }
-            auto s = data_segment(snd_nxt_, len);
+            auto* s = data_segment(snd_nxt_, len);
             if (!s) break;
             if (s->seq >= snd_max_) mark_new_data(*s);
             if (cfg_.push_per_write ? push_marks_.push(s->seq, s->seq + s->payload_len) ||
@@ -404,9 +404,19 @@ private:
 
     // --- sending -------------------------------------------------------------
 
-    [[nodiscard]] segment header(seq32 seq) {
+    // Built in tx_seg_, which every segment reuses: a fresh tcp::segment
+    // zeroes its 100 bytes (SACK and unknown-kind arrays) each time, and a
+    // returned copy moves them again. Valid until the next call.
+    [[nodiscard]] segment& header(seq32 seq) {
         advertise();
-        segment s;
+        segment& s = tx_seg_;
+        s.options.mss.reset();
+        s.options.window_scale.reset();
+        s.options.sack_permitted = false;
+        s.options.sack_count = 0;
+        s.options.unknown_count = 0;
+        s.payload_offset = s.payload_len = 0;
+        s.ecn = segment{}.ecn;  // Not-ECT unless mark_new_data says otherwise
         s.seq = seq;
         s.ack = rcv_nxt_;
         s.flags.bits = wire::tcp_flags::ack;
@@ -475,15 +485,16 @@ private:
     [[nodiscard]] seq32 data_front() const noexcept { return iss_ + 1 + static_cast<std::uint32_t>(acked_data_); }
 
     // A segment of up to `len` bytes of data from `seq`, or nothing if the buffer has none there.
-    [[nodiscard]] std::optional<segment> data_segment(seq32 seq, std::uint32_t len) {
+    // In header()'s tx_seg_, valid until the next segment is built.
+    [[nodiscard]] segment* data_segment(seq32 seq, std::uint32_t len) {
         const auto offset = static_cast<std::uint32_t>(seq - data_front());
-        if (offset >= send_buf_.size()) return std::nullopt;
-        segment s = header(seq);
+        if (offset >= send_buf_.size()) return nullptr;
+        segment& s = header(seq);
         const std::uint32_t sack_len = s.options.sack_count ? 4 + 8u * s.options.sack_count : 0;
         len = std::min(len, std::max<std::uint32_t>(snd_mss_ - std::min(snd_mss_, sack_len), 1));
         s.payload_offset = offset;
         s.payload_len = std::min<std::uint32_t>(len, static_cast<std::uint32_t>(send_buf_.size() - offset));
-        return s;
+        return &s;
     }
 
     // RFC 3168 §6.1.2, §6.1.5: a first transmission of data is ECT(0), and
@@ -526,12 +537,12 @@ private:
     bool send_tail_probe(Emit& emit, instant now) {
         if (in_flight() == 0 || !tlp_enabled()) return false;
         const auto queued = send_state().queued;
-        std::optional<segment> s;
+        segment* s = nullptr;
         if (queued > 0 && snd_nxt_ == snd_max_ && in_flight() + std::min(queued, snd_mss_) <= snd_wnd_) {
             s = data_segment(snd_nxt_, snd_mss_);
             if (s) mark_new_data(*s);
         } else if (fin_queued_ && snd_max_ == fin_seq_ + 1 && snd_una_ <= fin_seq_) {
-            s = header(fin_seq_);
+            s = &header(fin_seq_);
             s->flags.bits = wire::tcp_flags::fin | wire::tcp_flags::ack;
         } else {
             const seq32 from = std::max(tlp_.last_segment(), snd_una_);
@@ -611,7 +622,7 @@ private:
             auto h = scoreboard().next_lost(high_rxt_, snd_una_, snd_mss_);
             if (!h && send_state().queued == 0) h = scoreboard().next_unsacked(high_rxt_, snd_una_);
             if (!h) break;
-            auto s = data_segment(h->start, std::min(h->len, snd_mss_));
+            auto* s = data_segment(h->start, std::min(h->len, snd_mss_));
             if (!s) break;
             put(emit, *s, now);
             ++counters_.retransmits_fast;
@@ -689,7 +700,7 @@ private:
     template <class Emit>
     void send_probe(Emit& emit, instant now) {
         ++counters_.window_probes;
-        auto s = data_segment(snd_una_, 1);
+        auto* s = data_segment(snd_una_, 1);
         if (!s) return;
         probing_ = true;
         put(emit, *s, now);
@@ -903,6 +914,7 @@ private:
     push_marks push_marks_;
     tail_loss_probe tlp_;
     bool tlp_now_ = false;
+    segment tx_seg_;  // header()'s segment, rebuilt in place for each one
     counters counters_;
 };
 

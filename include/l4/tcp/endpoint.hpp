@@ -777,14 +777,16 @@ private:
     template <class Host>
     void send_segment(Host& host, const socket_address& local, const socket_address& remote, const segment& seg,
                       const connection_type* c, instant) {
-        repr r;
+        repr& r = tx_repr_;  // reused: a fresh repr zeroes its options' arrays every segment
         r.src_port = local.port;
         r.dst_port = remote.port;
         r.seq_number = seg.seq;
         r.ack_number = seg.ack;
         r.flags = seg.flags;
         r.window = seg.window;
-        r.options = seg.options;
+        copy_options(r.options, seg.options);
+        r.urgent_pointer = 0;
+        r.payload = {};
         const std::size_t len = r.header_len() + seg.payload_len;
         const auto pseudo = pseudo_for(local.address, remote.address, len);
         if (seg.has(wire::tcp_flags::rst)) ++counters_.tx_resets;
@@ -809,6 +811,26 @@ private:
             wire::store_checksum<checksum_type>(out, field, checksum_type::finish(st));
             return len;
         }, seg.ecn);
+    }
+
+    // Member by member, the used parts only: a whole-struct copy reads back
+    // with 16-byte loads what the connection has just written in smaller
+    // stores (a store-forwarding stall on every segment sent), and moves
+    // arrays that are mostly unused.
+    static void copy_options(wire::tcp_options& to, const wire::tcp_options& from) noexcept {
+        if (from.mss) to.mss = *from.mss;
+        else to.mss.reset();
+        if (from.window_scale) to.window_scale = *from.window_scale;
+        else to.window_scale.reset();
+        to.sack_permitted = from.sack_permitted;
+        const auto blocks = from.sack_blocks();
+        to.sack_count = static_cast<std::uint8_t>(blocks.size());
+        for (std::size_t i = 0; i < blocks.size(); ++i) to.sack[i] = blocks[i];
+        if (from.ts) to.ts = wire::timestamps{from.ts->tsval, from.ts->tsecr};
+        else to.ts.reset();
+        const auto unknown = from.unknown();
+        to.unknown_count = static_cast<std::uint8_t>(unknown.size());
+        for (std::size_t i = 0; i < unknown.size(); ++i) to.unknown_kinds[i] = unknown[i];
     }
 
     template <class Host>
@@ -848,6 +870,7 @@ private:
     std::uint64_t buffer_bytes_ = 0;  // charged by every connection, against cfg_.memory_budget
     flow_table conns_{0, flow_hash{}};
     std::optional<std::pair<flow_key, std::uint32_t>> last_flow_;  // find_flow's last answer
+    repr tx_repr_;  // send_segment's, rebuilt for each segment
     listener_table listeners_{0, wire::keyed_address_hash{}};
     wire::port_space ports_;
     syn_cookies cookies_;
