@@ -106,7 +106,7 @@ public:
 
     // A received datagram for one of our transports, or the reason it was
     // dropped (already counted).
-    [[nodiscard]] result<wire::ip_packet> accept(bytes frame) noexcept {
+    [[nodiscard, gnu::always_inline]] inline result<wire::ip_packet> accept(bytes frame) noexcept {
         auto p = wire::parse_ip(frame);
         if (!p) {
             if (p.error() == errc::fragment) ++counters_.rx_fragments;

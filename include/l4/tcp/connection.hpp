@@ -323,20 +323,34 @@ public:
     // The earliest of the retransmission, delayed-ACK, persist, keep-alive
     // and TIME-WAIT timers, or nullopt.
     [[nodiscard]] std::optional<instant> next_deadline() const noexcept {
-        if ((reset_ || ack_now_ || fast_retransmit_ || probe_now_ || keepalive_now_ || tlp_now_) && state_ != state::closed)
-            return created_;
-        // Called after every segment: compared in place, no list of optionals built.
-        std::optional<instant> d = rto_at_;
-        const auto take = [&d](const std::optional<instant>& t) {
-            if (t && (!d || *t < *d)) d = t;
+        instant d{};
+        if (!next_deadline(d)) return std::nullopt;
+        return d;
+    }
+
+    // The same as a flag and a value, for the endpoint after every segment:
+    // GCC hands a std::optional<instant> back through memory, its flag stored
+    // as a byte and loaded as part of a word (a store-forwarding stall).
+    [[nodiscard]] bool next_deadline(instant& at) const noexcept {
+        if ((reset_ || ack_now_ || fast_retransmit_ || probe_now_ || keepalive_now_ || tlp_now_) && state_ != state::closed) {
+            at = created_;
+            return true;
+        }
+        bool any = false;
+        const auto take = [&](const std::optional<instant>& t) {
+            if (t.has_value() && (!any || *t < at)) {
+                at = *t;
+                any = true;
+            }
         };
+        take(rto_at_);
         take(delack_at_);
         take(persist_at_);
         take(time_wait_at_);
         if (cfg_.keepalive) take(keepalive_due());
         take(pace_at_);
         if (tlp_enabled()) take(tlp_.at());
-        return d;
+        return any;
     }
 
     // The bytes of a segment handed out by poll_transmit.

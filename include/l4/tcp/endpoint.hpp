@@ -770,7 +770,7 @@ private:
             }
             if (s.user_closed) return release(host, id);
         }
-        if (auto d = c.next_deadline()) host.arm_timer(s.timer, std::max(*d, now));
+        if (instant d; c.next_deadline(d)) host.arm_timer(s.timer, std::max(d, now));
         else host.cancel_timer(s.timer);
     }
 

@@ -83,7 +83,10 @@ struct ipv4_upper {
     return ipv4_upper{protocol, at};
 }
 
-[[nodiscard]] constexpr result<ip_packet> parse_ip(bytes datagram, bool may_be_cut) noexcept {
+// Inlined: the ip_packet is then built where the caller keeps it. Returned
+// and copied, its pseudo-header (written in 8- and 4-byte stores) is read
+// back with 16-byte loads, a store-forwarding stall on every datagram.
+[[nodiscard, gnu::always_inline]] constexpr inline result<ip_packet> parse_ip(bytes datagram, bool may_be_cut) noexcept {
     if (datagram.empty()) return errc::truncated;
     switch (datagram[0] >> 4) {
     case 4: {
@@ -120,7 +123,7 @@ struct ipv4_upper {
 // a piece of a larger datagram, errc::unsupported_version for a version
 // nibble other than 4 or 6, errc::truncated for an IPv4 AH past the end, and
 // the extension-header errors of ipv6_view::upper_layer.
-[[nodiscard]] constexpr result<ip_packet> parse_ip(bytes datagram) noexcept {
+[[nodiscard, gnu::always_inline]] constexpr inline result<ip_packet> parse_ip(bytes datagram) noexcept {
     return detail::parse_ip(datagram, false);
 }
 
