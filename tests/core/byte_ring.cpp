@@ -157,6 +157,24 @@ TEST_CASE("byte_ring: bytes written ahead stay put when the ring empties", "[byt
     CHECK(pop_n(r, 3) == std::vector<std::uint8_t>{49, 50, 51});
 }
 
+TEST_CASE("byte_ring: free_span is the free space where it lies, filled in place without a second copy", "[byte_ring]") {
+    byte_ring r{8};
+    CHECK(r.free_span(0, 4).empty());  // no storage before the first write
+    r.push(iota_bytes(5));
+    r.consume(4);  // content: 4 (at index 4); free: indices 5, 6, 7, then 0..3
+    const auto span = r.free_span(1, 2);  // indices 6 and 7
+    REQUIRE(span.size() == 2);
+    span[0] = 60;
+    span[1] = 70;
+    CHECK(r.write_ahead(1, span) == 2);  // the same place: nothing copied, nothing lost
+    CHECK(r.free_span(2, 3).empty());    // would wrap across the end
+    CHECK(r.free_span(0, 8).empty());    // more than the free space
+    CHECK(r.free_span(7, 1).empty());    // past the free space
+    CHECK(r.write_ahead(0, iota_bytes(1, 50)) == 1);
+    r.commit(3);
+    CHECK(pop_n(r, 4) == std::vector<std::uint8_t>{4, 50, 60, 70});
+}
+
 TEST_CASE("byte_ring: behaves as a std::deque", "[byte_ring][property]") {
     rc::prop("random push, pop, peek, consume, write_ahead and commit", [] {
         const auto cap = *rc::gen::inRange<std::size_t>(0, 40);

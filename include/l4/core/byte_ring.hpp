@@ -21,6 +21,8 @@
 //   write_ahead(offset, data), commit(n)
 //                       write into the free space without making it content, then
 //                       append it: out-of-order bytes stored in their final place
+//   free_span(offset, n) that free space where it lies, for a caller that fills it
+//                       itself (and then passes it to write_ahead, which copies nothing)
 //
 // State: a pointer and three sizes (32 bytes), buffer excluded.
 #pragma once
@@ -117,6 +119,18 @@ public:
         return n;
     }
 
+    // The n bytes of free space from `offset` past the back, where they lie,
+    // when they are one span of storage already made; empty otherwise. A
+    // caller that writes there hands the same span to write_ahead, which then
+    // copies nothing: TCP's receiver verifies a segment's checksum as it
+    // copies the payload here, one pass over its bytes instead of two.
+    [[nodiscard]] mut_bytes free_span(std::size_t offset, std::size_t n) noexcept {
+        if (!data_ || n == 0 || offset >= free() || n > free() - offset) return {};
+        const std::size_t at = wrap(head_ + size_ + offset);
+        if (n > capacity_ - at) return {};
+        return mut_bytes{data_.get() + at, n};
+    }
+
     // Makes the first min(n, free()) bytes of the free space content, as
     // written by write_ahead (or unspecified bytes where nothing was).
     void commit(std::size_t n) {
@@ -148,6 +162,7 @@ private:
         // Never taken (offset + n <= capacity_). Said so that GCC 12, which cannot see it, does not warn of a copy
         // out of bounds (-Warray-bounds) where a caller passes a constant offset.
         if (at >= capacity_) return;
+        if (from == data_.get() + at) return;  // written in place, through free_span
         const std::size_t first = std::min(n, capacity_ - at);
         copy_bytes(bytes{from, first}, data_.get() + at);
         copy_bytes(bytes{from + first, n - first}, data_.get());

@@ -185,6 +185,17 @@ public:
 
     // --- segments in -------------------------------------------------------
 
+    // Where the payload of a segment starting at `seq` would land if it is
+    // accepted: the endpoint copies it there as it verifies the checksum and
+    // hands on_segment a payload that already lies in place. Empty where that
+    // cannot be (not in order, data not expected, the place wraps); anything
+    // written there by a segment that is then refused stays beyond rcv.nxt,
+    // in space that holds nothing yet.
+    [[nodiscard]] mut_bytes in_order_slot(seq32 seq, std::size_t len) noexcept {
+        if (seq != rcv_nxt_ || !may_receive_data(state_) || app_closed_) return {};
+        return recv_buf_.in_order_slot(len);
+    }
+
     // `seg` is a parsed segment of this 4-tuple (wire::basic_tcp_repr), its
     // checksum verified; `ip_ecn` the ECN codepoint its IP header carried.
     template <class Repr>

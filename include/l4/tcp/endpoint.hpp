@@ -105,6 +105,11 @@ public:
     using layout = typename format::layout;
     using view = wire::basic_tcp_view<layout>;
     using repr = wire::basic_tcp_repr<layout>;
+    // Whether the checksum can be summed while the payload is copied (a
+    // strategy with update_copy), so received data is read once, not twice.
+    static constexpr bool sums_while_copying =
+        requires(typename checksum_type::state st, bytes b, std::uint8_t* d) { checksum_type::update_copy(st, b, d); } &&
+        wire::tcp_layout_traits<layout>::checksum_offset + checksum_type::width <= view::fixed_header_len;
     using connection_type = connection<congestion_type, sender_type, receiver_type>;
 
     static constexpr std::uint8_t ip_protocol = format::ip_protocol;
@@ -409,8 +414,17 @@ public:
             counters_.rx_malformed_by.add(v.error());
             return wire::input_verdict::dropped;
         }
+        const socket_address local{dst, static_cast<std::uint16_t>(v->dst_port())};
+        const socket_address remote{src, static_cast<std::uint16_t>(v->src_port())};
+        const auto id = find_flow(flow_key{local, remote});
+        // An in-order payload is verified as it is copied into the receive
+        // buffer (one pass over its bytes); anything else is verified where it lies.
+        mut_bytes slot;
+        if constexpr (sums_while_copying)
+            if (id && v->payload().size() > 0) slot = sockets_[*id].conn->in_order_slot(v->seq_number(), v->payload().size());
         // The IP layer's pseudo-header: TCP's length is the IP payload's.
-        if (!v->template verify_checksum<checksum_type>(p.pseudo.bytes())) {
+        if (!(slot.empty() ? v->template verify_checksum<checksum_type>(p.pseudo.bytes())
+                           : verify_into(*v, p.pseudo.bytes(), slot))) {
             ++counters_.rx_bad_checksum;
             return wire::input_verdict::dropped;
         }
@@ -420,9 +434,8 @@ public:
             counters_.rx_malformed_by.add(seg.error());
             return wire::input_verdict::dropped;
         }
-        const socket_address local{dst, static_cast<std::uint16_t>(seg->dst_port)};
-        const socket_address remote{src, static_cast<std::uint16_t>(seg->src_port)};
-        if (auto id = find_flow(flow_key{local, remote})) {
+        if (id) {
+            if (!slot.empty()) seg->payload = slot;
             sockets_[*id].conn->on_segment(*seg, now, p.ecn());
             flush(host, *id, now);
             return wire::input_verdict::accepted;
@@ -577,6 +590,14 @@ private:
     // The connection of a 4-tuple. The last one found is remembered: a bulk
     // transfer's segments all hash the same key (SipHash per segment), and
     // checking the key first costs a comparison. release() forgets it.
+    // The checksum of `v` verified while its payload is copied to `slot`.
+    [[nodiscard]] static bool verify_into(const view& v, bytes pseudo, mut_bytes slot) noexcept {
+        constexpr std::size_t field = wire::tcp_layout_traits<layout>::checksum_offset;
+        auto st = wire::checksum_state<checksum_type>(pseudo, v.segment().first(v.header_len()), field);
+        st = checksum::update_copy<checksum_type>(st, v.payload(), slot.data());
+        return checksum_type::verify(st, wire::stored_checksum<checksum_type>(v.segment(), field));
+    }
+
     [[nodiscard]] std::optional<std::uint32_t> find_flow(const flow_key& k) {
         if (last_flow_ && last_flow_->first == k) return last_flow_->second;
         auto it = conns_.find(k);

@@ -153,6 +153,14 @@ public:
 
     [[nodiscard]] bool has_out_of_order() const noexcept { return count_ != 0; }
 
+    // Where n in-order bytes would go, for a caller that copies them there
+    // itself and then inserts that same span at offset 0 (no second copy);
+    // empty when something is held out of order, or the place wraps or does
+    // not exist yet.
+    [[nodiscard]] mut_bytes in_order_slot(std::size_t n) noexcept {
+        return count_ == 0 ? ring_.free_span(0, n) : mut_bytes{};
+    }
+
     // f(start, end) for each out-of-order range, [start, end) in bytes past
     // rcv.nxt, the most recently received first (RFC 2018 §4).
     template <class F>
