@@ -107,8 +107,10 @@ public:
     using repr = wire::basic_tcp_repr<layout>;
     // Whether the checksum can be summed while the payload is copied (a
     // strategy with update_copy), so received data is read once, not twice.
+    // The RFC 1071 family only: verify_into sums the stored field with the rest.
     static constexpr bool sums_while_copying =
         requires(typename checksum_type::state st, bytes b, std::uint8_t* d) { checksum_type::update_copy(st, b, d); } &&
+        requires { requires checksum_type::ones_complement; } &&
         wire::tcp_layout_traits<layout>::checksum_offset + checksum_type::width <= view::fixed_header_len;
     using connection_type = connection<congestion_type, sender_type, receiver_type>;
 
@@ -591,11 +593,12 @@ private:
     // transfer's segments all hash the same key (SipHash per segment), and
     // checking the key first costs a comparison. release() forgets it.
     // The checksum of `v` verified while its payload is copied to `slot`.
+    // RFC 1071 §1: summed with the stored field, a good segment sums to all
+    // ones, which verify() checks against a stored value of 0.
     [[nodiscard]] static bool verify_into(const view& v, bytes pseudo, mut_bytes slot) noexcept {
-        constexpr std::size_t field = wire::tcp_layout_traits<layout>::checksum_offset;
-        auto st = wire::checksum_state<checksum_type>(pseudo, v.segment().first(v.header_len()), field);
+        auto st = checksum_type::update(checksum_type::update(checksum_type::init(), pseudo), v.segment().first(v.header_len()));
         st = checksum::update_copy<checksum_type>(st, v.payload(), slot.data());
-        return checksum_type::verify(st, wire::stored_checksum<checksum_type>(v.segment(), field));
+        return checksum_type::verify(st, 0);
     }
 
     [[nodiscard]] std::optional<std::uint32_t> find_flow(const flow_key& k) {
@@ -816,7 +819,8 @@ private:
             if (!h) return h.error();
             constexpr std::size_t field = wire::tcp_layout_traits<layout>::checksum_offset;
             // One pass over the payload: summed as it is copied from the send buffer into the frame.
-            auto st = wire::checksum_state<checksum_type>(pseudo.bytes(), out.first(*h), field);
+            // emit() wrote the field as zeros: the header is summed in one piece.
+            auto st = checksum_type::update(checksum_type::update(checksum_type::init(), pseudo.bytes()), out.first(*h));
             std::size_t at = *h;
             if (seg.payload_len > 0 && c) {
                 const auto [first, second] = c->payload(seg);
