@@ -89,6 +89,13 @@ public:
         return a;
     }
 
+    // Whether every frame up to `max_len` bytes, ECN-capable or not, would
+    // be taken now and until more frames arrive (the wire only drains the
+    // queue meanwhile): what a port checks before it lends a slot.
+    [[nodiscard]] bool surely_admits(std::size_t max_len) const noexcept {
+        return cfg_.bandwidth_bps == 0 || queue_.surely_admits(max_len, busy_);
+    }
+
     // The admitted frame, now in slot s: onto the wire or into the queue.
     void accept(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
         ++counters_.queued;

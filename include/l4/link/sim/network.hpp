@@ -77,12 +77,25 @@ class network;
 // transmit at a `now` earlier than the network's time enters at the
 // network's time; a receive at such a `now` returns only frames due by it.
 //
+// Lending (link/concept.hpp, optional): transmit_buffer() lends a pool
+// slot that the stack builds its frame in, and transmit_built(len, now)
+// sends it as transmit() would have sent a copy; receive_lent(now) shows the
+// next frame in its slot, and release_received() frees the slot. A frame
+// then crosses the network with no copy at either end. transmit_buffer()
+// lends only when the first channel is sure to take any frame up to the MTU
+// at any `now` (drop tail or step marking with room, or no queue, on a
+// channel no other path feeds); else it lends nothing and the stack takes
+// the copying way, where a refused frame waits in the stack: a lent frame
+// never meets a refusal that a copied one would have met.
+//
 // next_deadline() is network-wide: the earliest pending event anywhere in
 // the network (or the arrival time of a frame already waiting in this
 // port). A frame for this port may depend on any event elsewhere (the
 // bottleneck it crosses is shared), so no earlier instant is safe to sleep
 // until; a stack woken for another port's event finds nothing and waits
-// again (a spurious wake-up does nothing).
+// again (a spurious wake-up does nothing). Under a driver that runs the
+// network itself (sim/drive.hpp, network::port_deadlines) it is only the
+// latter: that driver wakes the stack when a frame arrives.
 class port {
 public:
     [[nodiscard]] io_result<void> transmit(bytes frame, instant now);
@@ -90,6 +103,11 @@ public:
     [[nodiscard]] std::size_t mtu() const noexcept;
     [[nodiscard]] std::optional<instant> next_deadline() const noexcept;
     [[nodiscard]] int poll_fd() const noexcept { return -1; }
+
+    [[nodiscard]] mut_bytes transmit_buffer();
+    [[nodiscard]] io_result<void> transmit_built(std::size_t len, instant now);
+    [[nodiscard]] std::optional<bytes> receive_lent(instant now);
+    void release_received() noexcept;
 
     [[nodiscard]] port_id id() const noexcept { return id_; }
     [[nodiscard]] const port_counters& counters() const noexcept;
@@ -131,6 +149,10 @@ public:
             std::any_of(hops.begin(), hops.end(), [&](channel_id c) { return c >= channels_.size(); }))
             throw std::invalid_argument("l4::link::sim::network::route: unknown port or channel, or no hop");
         paths_.push_back({{hops.begin(), hops.end()}, to.id_});
+        // A channel met after the first hop is fed from inside the network:
+        // events may fill its queue while a port holds a lent slot.
+        fed_inside_.resize(channels_.size());
+        for (std::size_t i = 1; i < hops.size(); ++i) fed_inside_[hops[i]] = true;
         ports_[from.id_].path = static_cast<std::uint32_t>(paths_.size() - 1);
     }
 
@@ -150,6 +172,34 @@ public:
         }
         now_ = std::max(now_, limit);
     }
+
+    // Runs the events due by `limit` until one brings a frame into a port
+    // (its inbox), and returns that event's time; when none does, runs them
+    // all and returns nullopt (the network's time is then its last event's,
+    // not `limit`). Other events at the arrival's instant stay pending: the
+    // next port call at that time runs them first, as run_until() does. For
+    // a driver that wakes a host only when a frame arrives for it
+    // (sim/drive.hpp).
+    std::optional<instant> run_until_arrival(instant limit) {
+        const std::int64_t lim = ns_of(limit);
+        arrived_ = false;
+        while (!sched_.empty() && sched_.top().at <= lim) {
+            const event e = sched_.pop();
+            now_ = e.at;
+            ++events_;
+            dispatch(e);
+            if (arrived_) return instant_of(now_);
+        }
+        return std::nullopt;
+    }
+
+    // What a port's next_deadline() reports: the network's next event
+    // (network_wide: a stack driven on its own sleeps until then), or only
+    // its own arrivals (own_arrivals: set by a driver that runs the network
+    // itself between host wake-ups, sim/drive.hpp).
+    enum class port_deadlines : std::uint8_t { network_wide, own_arrivals };
+    void set_port_deadlines(port_deadlines d) noexcept { port_deadlines_ = d; }
+    [[nodiscard]] port_deadlines port_deadline_mode() const noexcept { return port_deadlines_; }
 
     [[nodiscard]] instant now() const noexcept { return instant_of(now_); }
 
@@ -173,8 +223,11 @@ private:
         std::int64_t at;
         slot_id slot;
     };
+    static constexpr slot_id no_slot = std::numeric_limits<slot_id>::max();
+
     struct port_state {
         std::uint32_t path = no_path;
+        slot_id lent = no_slot;  // transmit_buffer()'s slot, until transmit_built() sends it
         ring<arrival> inbox;
         port_counters counters;
     };
@@ -214,6 +267,7 @@ private:
             return;
         }
         to.inbox.push_back({now_, s});
+        arrived_ = true;
     }
 
     network_config cfg_;
@@ -221,9 +275,12 @@ private:
     scheduler sched_;
     std::vector<channel> channels_;
     std::vector<path> paths_;
+    std::vector<bool> fed_inside_;  // per channel: on some path after its first hop
     std::vector<port_state> ports_;
     std::int64_t now_ = 0;
     std::uint64_t events_ = 0;
+    bool arrived_ = false;  // a frame reached a port's inbox (run_until_arrival)
+    port_deadlines port_deadlines_ = port_deadlines::network_wide;
 };
 
 inline io_result<void> port::transmit(bytes frame, instant now) {
@@ -268,11 +325,70 @@ inline io_result<std::size_t> port::receive(mut_bytes buffer, instant now) {
     return std::size_t{len};
 }
 
+inline mut_bytes port::transmit_buffer() {
+    network& n = *net_;
+    network::port_state& self = n.ports_[id_];
+    if (self.path == network::no_path) return {};
+    const channel_id first = n.paths_[self.path].hops.front();
+    if ((first < n.fed_inside_.size() && n.fed_inside_[first]) || !n.channels_[first].surely_admits(n.cfg_.mtu))
+        return {};
+    if (self.lent == network::no_slot) self.lent = n.pool_.allocate();
+    return {n.pool_.data(self.lent), n.cfg_.mtu};
+}
+
+inline io_result<void> port::transmit_built(std::size_t len, instant now) {
+    network& n = *net_;
+    n.run_until(now);
+    network::port_state& self = n.ports_[id_];
+    if (self.lent == network::no_slot) return errc::invalid_argument;  // nothing was lent
+    if (len > n.cfg_.mtu) {
+        ++self.counters.tx_dropped_too_big;
+        return errc::frame_too_large;
+    }
+    const auto l = static_cast<std::uint32_t>(len);
+    const slot_id s = self.lent;
+    channel& first = n.channels_[n.paths_[self.path].hops.front()];
+    // Sure to be taken (transmit_buffer() checked); asked all the same, to
+    // count it and to learn whether to mark it.
+    const admission a = first.admit(l, n.now_, ecn_codepoint({n.pool_.data(s), l}));
+    if (a == admission::refuse) {
+        ++self.counters.tx_dropped_full;
+        return errc::queue_full;
+    }
+    self.lent = network::no_slot;
+    if (a == admission::take_marked) mark_ce({n.pool_.data(s), l});
+    n.pool_.meta(s) = {l, self.path, 0};
+    first.accept(s, l, n.now_, n.sched_, n.pool_);
+    ++self.counters.tx_frames;
+    self.counters.tx_bytes += l;
+    return {};
+}
+
+inline std::optional<bytes> port::receive_lent(instant now) {
+    network& n = *net_;
+    n.run_until(now);
+    const network::port_state& self = n.ports_[id_];
+    if (self.inbox.empty() || self.inbox.front().at > ns_of(now)) return std::nullopt;
+    const slot_id s = self.inbox.front().slot;
+    return bytes{n.pool_.data(s), n.pool_.meta(s).len};
+}
+
+inline void port::release_received() noexcept {
+    network& n = *net_;
+    network::port_state& self = n.ports_[id_];
+    if (self.inbox.empty()) return;
+    const slot_id s = self.inbox.pop_front().slot;
+    ++self.counters.rx_frames;
+    self.counters.rx_bytes += n.pool_.meta(s).len;
+    n.pool_.release(s);
+}
+
 inline std::size_t port::mtu() const noexcept { return net_->cfg_.mtu; }
 
 inline std::optional<instant> port::next_deadline() const noexcept {
     const auto& inbox = net_->ports_[id_].inbox;
     if (!inbox.empty()) return instant_of(inbox.front().at);
+    if (net_->port_deadlines_ == network::port_deadlines::own_arrivals) return std::nullopt;
     return net_->next_deadline();
 }
 
@@ -280,5 +396,6 @@ inline const port_counters& port::counters() const noexcept { return net_->ports
 inline std::size_t port::pending() const noexcept { return net_->ports_[id_].inbox.size(); }
 
 static_assert(check_link<port>());
+static_assert(lends_transmit<port> && lends_receive<port>);
 
 }  // namespace l4::link::sim

@@ -117,6 +117,18 @@ public:
         }
     }
 
+    // Whether classify() would take any frame up to `max_len` bytes, as long
+    // as nothing joins the queue first. RED draws at random: never sure.
+    [[nodiscard]] bool surely_admits(std::size_t max_len, bool wire_busy) const noexcept {
+        if (!wire_busy) return cfg_.index() != 2;
+        switch (cfg_.index()) {
+        case 0: return frames_.size() < std::get<0>(cfg_).limit;
+        case 1: return bytes_ + max_len <= std::get<1>(cfg_).limit;
+        case 2: return false;
+        default: return frames_.size() < std::get<3>(cfg_).limit;
+        }
+    }
+
     void push(const queued_frame& f) {
         frames_.push_back(f);
         bytes_ += f.len;
