@@ -12,9 +12,11 @@
 //   sim/channel.hpp      one direction: queue, bit rate, impairments, delay
 //   sim/network.hpp      the network, its event loop, and the port (a Link)
 //   sim/topology.hpp     point_to_point, dumbbell
+//   sim/drive.hpp        a driver that polls each host only when it is due
 #pragma once
 
 #include <l4/link/sim/channel.hpp>
+#include <l4/link/sim/drive.hpp>
 #include <l4/link/sim/impairments.hpp>
 #include <l4/link/sim/network.hpp>
 #include <l4/link/sim/pool.hpp>

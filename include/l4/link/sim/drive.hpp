@@ -1,0 +1,102 @@
+// Driving hosts on the simulated network: each host is polled when it has
+// something to do, not at every event of the network.
+//
+// net::drive_all_until (net/drive.hpp) polls every host at every instant
+// anything happens anywhere: a port's next_deadline() is the network's next
+// event, since a frame for it may depend on any of them. On a path of a few
+// channels that is every serialisation end and every arrival at every hop,
+// about eight events per data segment, and a poll of every host at each.
+// This driver runs the network itself between wake-ups instead
+// (network::run_until_arrival) and polls a host only when it is due: a
+// frame reached its port, one of its timers or its transports' deadlines
+// came (a read that opened a window is due at once), or it keeps frames
+// its link refused (then, as before, at every event, since any event may
+// make room).
+//
+//     sim::network net{{.seed = 1}};
+//     auto [pa, pb, ab, ba] = sim::point_to_point(net, {...}, {...});
+//     net::stack a{pa, {...}}, b{pb, {...}};
+//     virtual_clock clock;
+//     auto r = sim::drive_all_until(net, clock, clock.now() + 10s, [&] { return b.readable(s); }, a, b);
+//
+// Same outcome as net::drive_all_until: the network runs the same events in
+// the same order, and a host is polled at every instant it was polled
+// there at which a poll does anything (a host polled with nothing due does
+// nothing: the stack's law). Rounds are as there: after a round in which a
+// host received frames, another round at the same instant; `ready()` is
+// asked after every round, so it sees each instant at which a host moved,
+// but not the network's events in between. Every stack's link must be a
+// port of `net` (a sim::port, or a decorator around one: then pass the
+// network all the same).
+#pragma once
+
+#include <l4/core/error_code.hpp>
+#include <l4/core/time.hpp>
+#include <l4/link/sim/network.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace l4::link::sim {
+
+// Polls the hosts `stacks` on `net` until `ready()` or `deadline`. Errors:
+// timed_out, also when nothing is left that could ever happen.
+template <class Clock, class Ready, class... Stacks>
+[[nodiscard]] io_result<void> drive_all_until(network& net, Clock& clk, instant deadline, Ready&& ready,
+                                              Stacks&... stacks) {
+    // Ports report their own arrivals only, for as long as this runs.
+    struct mode_guard {
+        network& n;
+        network::port_deadlines was;
+        ~mode_guard() { n.set_port_deadlines(was); }
+    } guard{net, net.port_deadline_mode()};
+    net.set_port_deadlines(network::port_deadlines::own_arrivals);
+
+    // A host's next instant: its own deadlines and arrivals, and the
+    // network's next event while it keeps refused frames.
+    const auto due_at = [&](const auto& s) -> std::optional<instant> {
+        std::optional<instant> d = s.next_deadline();
+        if (s.wants_writable())
+            if (const auto n = net.next_deadline(); n && (!d || *n < *d)) d = n;
+        return d;
+    };
+    bool first = true;  // the first round polls every host: the caller may have changed anything
+    for (std::uint64_t round = 0; round < 100'000'000u; ++round) {
+        const instant now = clk.now();
+        std::size_t moved = 0;
+        const auto visit = [&](auto& s) {
+            // A host with refused frames is due at every event (the time
+            // moved to one), as under net::drive_all_until.
+            if (first || s.wants_writable()) {
+                moved += s.poll(now);
+                return;
+            }
+            if (const auto d = s.next_deadline(); d && *d <= now) moved += s.poll(now);
+        };
+        (visit(stacks), ...);
+        first = false;
+        if (ready()) return {};
+        if (now >= deadline) return errc::timed_out;
+        if (moved > 0) continue;
+        std::optional<instant> next;
+        const auto take = [&](std::optional<instant> d) {
+            if (d && (!next || *d < *next)) next = d;
+        };
+        (take(due_at(stacks)), ...);
+        if (!next && !net.next_deadline()) return errc::timed_out;
+        // As net::drive_all_until: time moves at least a nanosecond, never
+        // past the deadline; a frame arriving earlier wakes its host sooner;
+        // a network that runs dry with no host waiting stops time at its
+        // last event, where that driver gives up too (after one more round).
+        const instant limit = next ? std::min(std::max(*next, now + duration{1}), deadline) : deadline;
+        instant to = limit;
+        if (const auto arrival = net.run_until_arrival(limit)) to = *arrival;
+        else if (!next && !net.next_deadline()) to = net.now();
+        clk.advance_to(std::max(to, now + duration{1}));
+    }
+    return errc::timed_out;
+}
+
+}  // namespace l4::link::sim
