@@ -125,6 +125,18 @@ int main(int argc, char** argv) {
                     l.wall_seconds, l.cpu_seconds, speedup, cpu_speedup, u(n.data_lost), u(l.data_lost),
                     u(n.queue_drops), u(l.queue_drops), u(n.retransmits), u(l.retransmits), u(n.timeouts),
                     u(l.timeouts));
+        {
+            // CPU per data segment delivered: the runs move different amounts.
+            const double seg = s.segment;
+            const double n_us = n.bytes > 0 ? n.cpu_seconds * 1e6 / (static_cast<double>(n.bytes) / seg) : 0;
+            const double l_us = l.bytes > 0 ? l.cpu_seconds * 1e6 / (static_cast<double>(l.bytes) / seg) : 0;
+            char line[240];
+            std::snprintf(line, sizeof line,
+                          ": CPU per data segment delivered ns-3 %.2f us, l4kit %.3f us (%.1fx); l4kit %llu simulator "
+                          "events, %llu driver rounds",
+                          n_us, l_us, l_us > 0 ? n_us / l_us : 0.0, u(l.events), u(l.rounds));
+            notes.push_back(std::string{r.label} + line);
+        }
         if (l.reassembly_drops > 0)
             notes.push_back(std::string{r.label} + ": l4kit's receiver dropped " + std::to_string(l.reassembly_drops) +
                             " out-of-order segments past its reassembly bound");

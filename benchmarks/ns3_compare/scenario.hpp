@@ -56,6 +56,8 @@ struct outcome {
     std::uint64_t reassembly_drops = 0;  // l4kit's receiver: out-of-order segments past its reassembly bound
     double max_btlbw_bps = 0;        // l4kit's BBR: the largest bottleneck-bandwidth estimate, sampled each ms
     double max_pacing_bps = 0;       // l4kit's BBR: the largest pacing rate, sampled each ms
+    std::uint64_t events = 0;        // l4kit: the simulator's events
+    std::uint64_t rounds = 0;        // l4kit: the driver's rounds of host polls
 };
 
 // Defined in ns3_side.cpp and l4kit_side.cpp. ns3_type names ns-3's
