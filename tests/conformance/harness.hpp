@@ -75,6 +75,9 @@ struct settings {
                     c.push_per_write = true;          // Linux's tcp_push and forced_push
                     c.tail_loss_probe = true;         // Linux's RACK-TLP probe (RFC 8985 §7)
                     c.fin_with_data = true;           // Linux's tcp_send_fin: on the last queued segment
+                    c.rack = true;                    // Linux's RACK loss detection (RFC 8985 §6)
+                    c.prr = true;                     // Linux's tcp_cwnd_reduction (RFC 6937)
+                    c.resend_whole_segment = true;    // Linux resends a queued skb whole
                     // The initial window stays RFC 6928's (l4kit's default): 10 segments of
                     // the MSS in use, as Linux's TCP_INIT_CWND (which counts segments).
                     // The largest receive buffer packetdrill's defaults.sh gives

@@ -124,6 +124,7 @@ struct transfer_config {
     std::uint32_t receive_buffer = 65535;      // the window's bound
     duration delayed_ack = duration::zero();   // 0: every segment is acknowledged at once
     bool nodelay = false;                      // TCP_NODELAY on the sender
+    bool rack = false, prr = false;            // tcp::config's loss-recovery choices (tcp/rack.hpp, tcp/prr.hpp)
     duration limit = 600s;                     // of virtual time
     // The reader: from `read_from` on, it reads `read_chunk` bytes every
     // `read_interval` (0 chunk: everything there is, whenever it is there).
@@ -205,6 +206,8 @@ transfer_result run_transfer(const transfer_config& cfg) {
     ec.connection.receive_buffer = cfg.receive_buffer;
     ec.connection.delayed_ack = cfg.delayed_ack;
     ec.connection.nodelay = cfg.nodelay;
+    ec.connection.rack = cfg.rack;
+    ec.connection.prr = cfg.prr;
     ec.connection.offer.window_scale = false;
     host a{recording_link{p.a, out.sent, out.acks}, {.addresses = {a4}, .secret = {1}}, tcp_t{ec}};
     host b{recording_link{p.b, out.answers, out.delivered}, {.addresses = {b4}, .secret = {2}}, tcp_t{ec}};

@@ -152,7 +152,13 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
     }
     probes_unanswered_ = 0;
     const std::uint32_t flight_before = in_flight();
+    // RFC 6937's DeliveredData: the change in snd.una plus the change in SACKed bytes.
+    const seq32 una_before = snd_una_;
+    const std::uint32_t sacked_before = scoreboard_active() ? scoreboard().sacked_bytes() : 0;
+    const std::uint64_t dsacks_before = counters_.dsacks_in;
+    bool loss_recovery_input = false;
     if (ack > snd_una_) {
+        loss_recovery_input = true;
         const auto acked = static_cast<std::uint32_t>(ack - snd_una_);
         std::uint32_t data = acked;
         if (snd_una_ == iss_) --data;  // the SYN
@@ -179,6 +185,7 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         if (in_recovery_) {
             if (ack >= recover_) {
                 in_recovery_ = false;
+                rack_.on_exit_recovery();
                 cc_.on_exit_recovery(now);
                 observe(congestion::trace_event::exit_recovery, now, flight_before);
             } else if (scoreboard_active()) {
@@ -205,6 +212,7 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         if (rto_at_ && tlp_enabled()) arm_tail_probe(now, snd_max_);
         persist_at_.reset();
     } else if (ack == snd_una_ && flight_before > 0) {
+        loss_recovery_input = true;
         // RFC 5681 §2's duplicate: no data, no FIN, the same window. RFC 6675
         // §2 counts an ACK with new SACK information too, so that a
         // transfer both ways, whose ACKs carry data, still recovers fast.
@@ -213,6 +221,16 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         if (new_sack_information(seg) || pure) on_duplicate_ack(now, flight_before);
         // draft-cheng-iccrg-delivery-rate-estimation §3.3: what this ACK SACKs is delivered now.
         if (opts_.sack()) (void)rate_.on_ack(snd_una_, now, flight_before, min_rtt_, seg.options.sack_blocks());
+    } else if (ack < snd_una_ && scoreboard_active() && (cfg_.rack || cfg_.prr)) {
+        // An ACK overtaken by a later one: its SACK blocks are news all the same (RFC 6675 §4 Update()
+        // takes any ACK's; Linux's tcp_ack does), for RACK's marks and PRR's DeliveredData.
+        loss_recovery_input = new_sack_information(seg);
+    }
+    if (loss_recovery_input && scoreboard_active()) {
+        const std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - una_before) +
+                                       static_cast<std::int64_t>(scoreboard().sacked_bytes()) - sacked_before;
+        after_ack(now, static_cast<std::uint32_t>(std::max<std::int64_t>(delivered, 0)), flight_before,
+                  una_before < snd_una_, counters_.dsacks_in != dsacks_before);
     }
     if (seg.flags.has(wire::tcp_flags::ece) && ecn_.enabled) on_ecn_echo(now, flight_before);
     // RFC 9293 §3.10.7.4: the window comes from the newest segment only.
@@ -247,17 +265,57 @@ void connection<Congestion, Sender, Receiver>::on_duplicate_ack(instant now, std
         // With a scoreboard, pipe counts what left the network; no inflation (RFC 6675 §5).
         if (!scoreboard_active()) congestion::dup_ack(cc_, ev);
         observe(congestion::trace_event::dup_ack, now, flight);
-    } else if ((dupacks_ == 3 || sack_says_lost()) && rto_recover_ < snd_una_) {
-        // RFC 5681 §3.2 fast retransmit, RFC 6675 §5 IsLost; RFC 6582 §4: not on the
-        // duplicates of data sent before the last timeout.
-        in_recovery_ = true;
-        recover_ = snd_nxt_;
-        high_rxt_ = snd_una_;
-        cc_.on_enter_recovery(ev);
-        observe(congestion::trace_event::enter_recovery, now, flight);
-        ecn_.on_reduced(snd_max_);  // RFC 3168 §6.1.2: this window's reduction
-        fast_retransmit_ = true;
-        rtt_timing_ = false;  // Karn: the retransmitted segment gives no sample
+    } else if (!rack_active() && (dupacks_ == 3 || sack_says_lost()) && rto_recover_ < snd_una_) {
+        // RFC 5681 §3.2 fast retransmit, RFC 6675 §5 IsLost (with RACK, its marks decide:
+        // after_ack); RFC 6582 §4: not on the duplicates of data sent before the last timeout.
+        enter_recovery(now, flight);
+    }
+}
+
+template <class Congestion, class Sender, class Receiver>
+void connection<Congestion, Sender, Receiver>::enter_recovery(instant now, std::uint32_t flight) {
+    in_recovery_ = true;
+    recover_ = snd_nxt_;
+    high_rxt_ = snd_una_;
+    cc_.on_enter_recovery(congestion::loss_event{now, flight});
+    observe(congestion::trace_event::enter_recovery, now, flight);
+    ecn_.on_reduced(snd_max_);  // RFC 3168 §6.1.2: this window's reduction
+    // The first retransmission: snd.una's segment, or with RACK the first it marked lost.
+    (rack_active() ? rack_retransmit_ : fast_retransmit_) = true;
+    rtt_timing_ = false;  // Karn: the retransmitted segment gives no sample
+    prr_.on_enter(static_cast<std::uint32_t>(snd_nxt_ - snd_una_));  // RFC 6937 §3 RecoverFS
+}
+
+// After an ACK's scoreboard update, with SACK: RACK's loss detection (RFC
+// 8985 §6.2), recovery when it finds a loss, and PRR's sending allowance
+// (RFC 6937 §3) for the ACK.
+template <class Congestion, class Sender, class Receiver>
+void connection<Congestion, Sender, Receiver>::after_ack(instant now, std::uint32_t delivered, std::uint32_t flight,
+                                                         bool una_advanced, bool dsack) {
+    std::uint32_t newly_lost = 0;
+    if (rack_.enabled()) rack_.on_ack(snd_una_, scoreboard(), now, min_rtt_);
+    if (rack_active()) {
+        if (dsack) rack_.on_dsack(snd_una_, snd_nxt_);
+        newly_lost = rack_.detect_loss(now, scoreboard(), rack_.reo_wnd(in_recovery_, rto_.srtt(), min_rtt_));
+        // RFC 6582 §4 as for duplicates: not for data sent before the last timeout.
+        if (!in_recovery_ && rack_.any_lost() && rto_recover_ < snd_una_) enter_recovery(now, flight);
+    }
+    if (in_recovery_ && cfg_.prr) {
+        const std::uint32_t p = pipe();
+        prr_cwnd_ = p + prr_.on_ack(delivered, p, cc_.ssthresh(), snd_mss_, una_advanced && newly_lost == 0);
+    }
+}
+
+// RFC 8985 §6.3: the reordering timer fired; what it finds lost starts recovery (with PRR's first allowance).
+template <class Congestion, class Sender, class Receiver>
+void connection<Congestion, Sender, Receiver>::on_reordering_timer(instant now) {
+    if (rack_.detect_loss(now, scoreboard(), rack_.reo_wnd(in_recovery_, rto_.srtt(), min_rtt_)) == 0) return;
+    ++counters_.rack_timeouts;
+    if (in_recovery_ || !(rto_recover_ < snd_una_)) return;
+    enter_recovery(now, in_flight());
+    if (cfg_.prr) {
+        const std::uint32_t p = pipe();
+        prr_cwnd_ = p + prr_.on_ack(0, p, cc_.ssthresh(), snd_mss_, false);
     }
 }
 

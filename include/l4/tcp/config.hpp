@@ -42,6 +42,10 @@ struct config {
     bool push_per_write = false;    // PSH on each write's last segment, not only on the last byte queued (RFC 9293 §3.9.1)
     bool fin_with_data = false;     // the FIN on the last data segment, not a segment of its own (RFC 9293 allows both)
     bool tail_loss_probe = false;   // RFC 8985 §7's probe at 2·SRTT before the RTO (RFC 6298 §5), with SACK
+    // Loss recovery (with SACK and a selective sender policy; off: RFC 6675 §4-5 alone).
+    bool rack = false;              // RFC 8985 §6 time-based loss detection (tcp/rack.hpp), not DupThresh's counts
+    bool prr = false;               // RFC 6937 proportional rate reduction in recovery (tcp/prr.hpp)
+    bool resend_whole_segment = false;  // as Linux: a segment partly SACKed goes again whole, not its unSACKed bytes (RFC 6675 §4 NextSeg)
 };
 
 struct counters {
@@ -59,6 +63,7 @@ struct counters {
     std::uint64_t acks_suppressed = 0;          // RFC 5961 §7: answers to dropped segments beyond 10 a second
     std::uint64_t window_probes = 0;
     std::uint64_t tail_loss_probes = 0;     // RFC 8985 §7 (config::tail_loss_probe)
+    std::uint64_t rack_timeouts = 0;        // RFC 8985 §6.3 reordering timer expiries that found a loss (config::rack)
     std::uint64_t keepalive_probes = 0;
     std::uint64_t dsacks_in = 0;            // RFC 2883 blocks: the peer got something twice
     std::uint64_t sack_blocks_dropped = 0;  // SACK blocks the bounded scoreboard had no room for

@@ -23,7 +23,9 @@
 //   retransmit; RFC 6582 partial ACKs; RFC 1122 §4.2.3.2 delayed ACKs;
 //   RFC 9293 §3.8.6.1 zero-window probing; RFC 5961 §3-4 challenge ACKs;
 //   RFC 7323 window scale, timestamps and PAWS (options.hpp); RFC 9293
-//   §3.8.4 keep-alive; §3.8.3 the user timeout; RFC 3168 ECN (ecn.hpp).
+//   §3.8.4 keep-alive; §3.8.3 the user timeout; RFC 3168 ECN (ecn.hpp);
+//   RFC 8985 §6 RACK loss detection (rack.hpp) and RFC 6937 proportional
+//   rate reduction (prr.hpp), when the config asks.
 #pragma once
 
 #include <l4/congestion/concept.hpp>
@@ -38,6 +40,8 @@
 #include <l4/tcp/ecn.hpp>
 #include <l4/tcp/linux_choices.hpp>
 #include <l4/tcp/options.hpp>
+#include <l4/tcp/prr.hpp>
+#include <l4/tcp/rack.hpp>
 #include <l4/tcp/reassembly.hpp>
 #include <l4/tcp/rto.hpp>
 #include <l4/tcp/segment.hpp>
@@ -286,8 +290,13 @@ public:
                     snd_nxt_ = std::min(held->right, snd_max_);
                     continue;
                 }
-                if (const auto next = board.next_sacked(snd_nxt_))
+                const auto* queued = cfg_.resend_whole_segment ? rack_.find(snd_nxt_) : nullptr;
+                if (queued) {
+                    // As Linux: a segment the peer holds only part of goes again whole.
+                    len = std::min(len, static_cast<std::uint32_t>(queued->end - snd_nxt_));
+                } else if (const auto next = board.next_sacked(snd_nxt_)) {
                     len = std::min(len, static_cast<std::uint32_t>(*next - snd_nxt_));
+                }
             }
             auto* s = data_segment(snd_nxt_, len);
             if (!s) break;
@@ -361,6 +370,7 @@ public:
         if (cfg_.keepalive) take(keepalive_due());
         take(pace_at_);
         if (tlp_enabled()) take(tlp_.at());
+        if (rack_active()) take(rack_.timer());
         return any;
     }
 
@@ -417,6 +427,9 @@ private:
     template <class Repr>
     bool on_ack(const Repr& seg, instant now);
     void on_duplicate_ack(instant now, std::uint32_t flight);
+    void enter_recovery(instant now, std::uint32_t flight);
+    void after_ack(instant now, std::uint32_t delivered, std::uint32_t flight, bool una_advanced, bool dsack);
+    void on_reordering_timer(instant now);
     template <class Repr>
     bool new_sack_information(const Repr& seg);
     template <class Repr>
@@ -549,6 +562,13 @@ private:
                                              snd_mss_, len);
     }
 
+    // RFC 8985 §6: RACK needs SACK and a sender policy with a scoreboard.
+    [[nodiscard]] bool rack_active() const noexcept { return cfg_.rack && scoreboard_active(); }
+    // One record per segment the send buffer can hold at half the usual MSS, within bounds.
+    static std::size_t rack_records(const config& c) noexcept {
+        return std::clamp<std::size_t>(c.send_buffer / 512 + 16, 64, 4096);
+    }
+
     // RFC 8985 §7 as Linux runs it (linux_choices.hpp): with SACK, outside recovery and timeouts.
     [[nodiscard]] bool tlp_enabled() const noexcept {
         return cfg_.tail_loss_probe && opts_.sack() && !in_recovery_ && retries_ == 0 && established();
@@ -620,6 +640,7 @@ private:
     // window adds 3 SMSS and inflates on every duplicate, and partial ACKs
     // shrink pipe, not cwnd. The algorithm's own cwnd returns on exit.
     [[nodiscard]] std::uint32_t cwnd() const noexcept {
+        if (in_recovery_ && cfg_.prr && scoreboard_active()) return prr_cwnd_;  // RFC 6937: pipe at the last ACK + sndcnt
         if (in_recovery_ && scoreboard_active()) return std::min(cc_.cwnd(), cc_.ssthresh());
         return cc_.cwnd();
     }
@@ -631,6 +652,9 @@ private:
     // RFC 6675 §4 SetPipe in recovery; outside it, what is in flight and not SACKed.
     [[nodiscard]] std::uint32_t pipe() const noexcept {
         if (!scoreboard_active()) return in_flight();
+        // RFC 8985 §6: with RACK the lost bytes are those it marked, resent ones back in the network.
+        if (in_recovery_ && rack_active())
+            return scoreboard().unsacked(snd_una_, snd_max_) - rack_.lost_bytes(scoreboard());
         if (in_recovery_) return scoreboard().pipe(snd_una_, snd_max_, high_rxt_, snd_mss_);
         return scoreboard().unsacked(snd_una_, snd_nxt_);
     }
@@ -638,20 +662,29 @@ private:
     // RFC 6675 §5 step (C): while cwnd - pipe allows a segment, the next
     // lost hole (NextSeg rule 1) or, with no new data to send, the next
     // unSACKed one below the highest SACKed byte (rule 3).
+    // With RACK, the segments it marked lost, oldest first; the first of a
+    // recovery goes whatever the window says, as RFC 6675's fast retransmit.
     template <class Emit>
     bool retransmit_lost(Emit& emit, instant now) {
         bool sent = false;
-        for (std::uint32_t guard = 0; guard < flow::scoreboard::capacity + 2; ++guard) {
+        const std::size_t limit = rack_active() ? rack_.size() + 2 : flow::scoreboard::capacity + 2;
+        for (std::size_t guard = 0; guard < limit; ++guard) {
             const std::uint32_t p = pipe();
-            if (cwnd() <= p || cwnd() - p < snd_mss_) break;
-            auto h = scoreboard().next_lost(high_rxt_, snd_una_, snd_mss_);
-            if (!h && send_state().queued == 0) h = scoreboard().next_unsacked(high_rxt_, snd_una_);
+            const bool forced = std::exchange(rack_retransmit_, false);
+            if (!forced && (cwnd() <= p || cwnd() - p < snd_mss_)) break;
+            std::optional<flow::scoreboard::hole> h;
+            if (rack_active()) {
+                if (const auto r = rack_.next_lost(scoreboard(), cfg_.resend_whole_segment)) h = {{r->start, r->len}};
+            } else {
+                h = scoreboard().next_lost(high_rxt_, snd_una_, snd_mss_);
+                if (!h && send_state().queued == 0) h = scoreboard().next_unsacked(high_rxt_, snd_una_);
+            }
             if (!h) break;
             auto* s = data_segment(h->start, std::min(h->len, snd_mss_));
             if (!s) break;
             put(emit, *s, now);
             ++counters_.retransmits_fast;
-            high_rxt_ = s->seq + s->payload_len;
+            high_rxt_ = std::max(high_rxt_, s->seq + s->payload_len);
             sent = true;
         }
         return sent;
@@ -672,6 +705,10 @@ private:
     template <class Emit>
     void put(Emit& emit, const segment& s, instant now) {
         if (s.payload_len > 0) rate_.on_send(s.seq, s.payload_len, now, in_flight());
+        if (s.payload_len > 0 && !probing_) {
+            rack_.on_send(s.seq, s.seq + s.payload_len, now);
+            if (in_recovery_) prr_.on_sent(s.payload_len);
+        }
         emit(s);
         ++counters_.segments_out;
         if (s.has(wire::tcp_flags::ack)) opts_.on_ack_sent(s.ack);
@@ -769,6 +806,7 @@ private:
             tlp_now_ = true;
             rto_at_ = now + rto_.rto();  // RFC 8985 §7.3: the RTO restarts from the probe
         }
+        if (rack_active() && rack_.timer_due(now)) on_reordering_timer(now);
         if (rto_at_ && now >= *rto_at_) on_rto(now);
         if (state_ == state::closed) return;
         if (auto k = keepalive_due(); k && now >= *k) on_keepalive(now);
@@ -819,6 +857,7 @@ private:
         // RFC 2018 §8: the peer may have discarded what it SACKed; a second timeout stops trusting it.
         if constexpr (selective)
             if (retries_ >= 2) sender_.scoreboard().clear();
+        rack_.on_rto(retries_ >= 2);
         // RFC 6298 §5.4 and the flow policy: go back to snd.una (the SYN or FIN included).
         if (sender_.on_timeout() == flow::rto_action::from_una || state_ == state::syn_sent ||
             state_ == state::syn_received) {
@@ -939,6 +978,11 @@ private:
     push_marks push_marks_;
     tail_loss_probe tlp_;
     bool tlp_now_ = false;
+    // RFC 8985 §6's records, kept when RACK or resend_whole_segment asks (a fixed table per connection).
+    rack rack_{selective && (cfg_.rack || cfg_.resend_whole_segment) ? rack_records(cfg_) : 0};
+    bool rack_retransmit_ = false;  // recovery began: its first retransmission goes whatever the window
+    prr prr_;
+    std::uint32_t prr_cwnd_ = 0;    // RFC 6937: pipe after the last ACK in recovery + sndcnt
     segment tx_seg_;  // header()'s segment, rebuilt in place for each one
     counters counters_;
 };
