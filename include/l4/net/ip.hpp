@@ -106,6 +106,7 @@ public:
 
     // A received datagram for one of our transports, or the reason it was
     // dropped (already counted).
+    // Every path returns `p` itself, so the caller receives it in place (see parse_ip).
     [[nodiscard, gnu::always_inline]] inline result<wire::ip_packet> accept(bytes frame) noexcept {
         auto p = wire::parse_ip(frame);
         if (!p) {
@@ -115,17 +116,19 @@ public:
                 ++counters_.rx_malformed;
                 counters_.rx_malformed_by.add(p.error());
             }
-            return p.error();
+            return p;
         }
         // RFC 1122 §3.2.1.2: a host MUST verify the header checksum and silently discard on failure.
         if (p->v4 && !p->v4->verify_header_checksum()) {
             ++counters_.rx_bad_checksum;
-            return errc::bad_checksum;
+            p = errc::bad_checksum;
+            return p;
         }
         const ip_address dst = p->v4 ? ip_address{p->v4->dst()} : ip_address{p->v6->dst()};
         if (!is_local(dst)) {
             ++counters_.rx_not_for_us;
-            return errc::address_not_available;
+            p = errc::address_not_available;
+            return p;
         }
         ++counters_.rx_datagrams;
         return p;

@@ -83,38 +83,49 @@ struct ipv4_upper {
     return ipv4_upper{protocol, at};
 }
 
-// Inlined: the ip_packet is then built where the caller keeps it. Returned
-// and copied, its pseudo-header (written in 8- and 4-byte stores) is read
-// back with 16-byte loads, a store-forwarding stall on every datagram.
+// Inlined, and built in the result it returns (which the caller receives
+// in place): a returned and copied ip_packet has its pseudo-header, written
+// in 8- and 4-byte stores, read back with 16-byte loads, a store-forwarding
+// stall on every datagram.
 [[nodiscard, gnu::always_inline]] constexpr inline result<ip_packet> parse_ip(bytes datagram, bool may_be_cut) noexcept {
-    if (datagram.empty()) return errc::truncated;
-    switch (datagram[0] >> 4) {
-    case 4: {
-        auto ip = may_be_cut ? ipv4_view::check_cut(datagram) : ipv4_view::check(datagram);
-        if (!ip) return ip.error();
-        if (ip->is_fragment()) return errc::fragment;
-        const std::size_t ip_payload_len = ip->total_length() - ip->header_len();
-        auto upper = skip_ipv4_ah(ip->protocol(), ip->payload());
-        if (!upper) return upper.error();
-        const bytes transport = ip->payload().subspan(upper->offset);
-        const std::size_t len = ip_payload_len - upper->offset;
-        return ip_packet{*ip, std::nullopt, upper->protocol, transport,
-                         pseudo_header::ipv4(ip->src(), ip->dst(), upper->protocol, static_cast<std::uint16_t>(len)),
-                         len};
-    }
-    case 6: {
-        auto ip = may_be_cut ? ipv6_view::check_cut(datagram) : ipv6_view::check(datagram);
-        if (!ip) return ip.error();
-        auto upper = ip->upper_layer();
-        if (!upper) return upper.error();
-        const auto offset = static_cast<std::size_t>(upper->payload.data() - ip->packet().data());
-        const std::size_t len = ipv6_header_len + ip->payload_length() - offset;
-        return ip_packet{std::nullopt, *ip, upper->protocol, upper->payload,
-                         pseudo_header::ipv6(*ip, *upper).with_length(static_cast<std::uint32_t>(len)), len};
-    }
-    default:
-        return errc::unsupported_version;
-    }
+    result<ip_packet> out;
+    ip_packet& p = *out;
+    const errc e = [&]() noexcept -> errc {
+        if (datagram.empty()) return errc::truncated;
+        switch (datagram[0] >> 4) {
+        case 4: {
+            auto ip = may_be_cut ? ipv4_view::check_cut(datagram) : ipv4_view::check(datagram);
+            if (!ip) return ip.error();
+            if (ip->is_fragment()) return errc::fragment;
+            const std::size_t ip_payload_len = ip->total_length() - ip->header_len();
+            auto upper = skip_ipv4_ah(ip->protocol(), ip->payload());
+            if (!upper) return upper.error();
+            p.v4 = *ip;
+            p.protocol = upper->protocol;
+            p.transport = ip->payload().subspan(upper->offset);
+            p.transport_len = ip_payload_len - upper->offset;
+            p.pseudo.assign_ipv4(ip->src(), ip->dst(), upper->protocol, static_cast<std::uint16_t>(p.transport_len));
+            return errc::ok;
+        }
+        case 6: {
+            auto ip = may_be_cut ? ipv6_view::check_cut(datagram) : ipv6_view::check(datagram);
+            if (!ip) return ip.error();
+            auto upper = ip->upper_layer();
+            if (!upper) return upper.error();
+            const auto offset = static_cast<std::size_t>(upper->payload.data() - ip->packet().data());
+            p.v6 = *ip;
+            p.protocol = upper->protocol;
+            p.transport = upper->payload;
+            p.transport_len = ipv6_header_len + ip->payload_length() - offset;
+            p.pseudo = pseudo_header::ipv6(*ip, *upper).with_length(static_cast<std::uint32_t>(p.transport_len));
+            return errc::ok;
+        }
+        default:
+            return errc::unsupported_version;
+        }
+    }();
+    if (e != errc::ok) out = e;
+    return out;
 }
 
 }  // namespace detail

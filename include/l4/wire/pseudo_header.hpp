@@ -14,6 +14,7 @@
 #include <l4/wire/ipv6.hpp>
 #include <l4/wire/layout.hpp>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -68,27 +69,42 @@ class pseudo_header {
 public:
     static constexpr std::size_t max_size = ipv6_pseudo_layout::size;
 
+    // Empty: no bytes, until assigned.
+    constexpr pseudo_header() noexcept = default;
+
     // `length` is the transport header plus data (for UDP, its Length field).
     [[nodiscard]] static constexpr pseudo_header ipv4(const ipv4_address& src, const ipv4_address& dst,
                                                       std::uint8_t protocol, std::uint16_t length) noexcept {
         pseudo_header p{ipv4_pseudo_layout::size};
+        p.assign_ipv4(src, dst, protocol, length);
+        return p;
+    }
+
+    // The same, written over this one where it lies: a received datagram's
+    // pseudo-header is built in its ip_packet, never copied (a copy reads
+    // with 16-byte loads what was just stored in 8- and 4-byte pieces, and
+    // stalls on store forwarding).
+    constexpr void assign_ipv4(const ipv4_address& src, const ipv4_address& dst, std::uint8_t protocol,
+                               std::uint16_t length) noexcept {
+        if (size_ > ipv4_pseudo_layout::size)  // was IPv6's: zero past the end, so == compares the bytes
+            std::fill(storage_.begin() + ipv4_pseudo_layout::size, storage_.end(), std::uint8_t{0});
+        size_ = ipv4_pseudo_layout::size;
         if (!std::is_constant_evaluated()) {
             // One 8-byte and one 4-byte store, which the checksum's 8- and
             // 4-byte loads read straight back (byte stores there stall every
             // segment's checksum on store forwarding).
             const std::uint64_t addresses = to_big_endian(std::uint64_t{src.to_u32()} << 32 | dst.to_u32());
             const std::uint32_t rest = to_big_endian(std::uint32_t{protocol} << 16 | length);
-            std::memcpy(p.storage_.data(), &addresses, sizeof addresses);
-            std::memcpy(p.storage_.data() + sizeof addresses, &rest, sizeof rest);
-            return p;
+            std::memcpy(storage_.data(), &addresses, sizeof addresses);
+            std::memcpy(storage_.data() + sizeof addresses, &rest, sizeof rest);
+            return;
         }
-        const mut_view<ipv4_pseudo_layout> h{p.storage_.data()};
+        const mut_view<ipv4_pseudo_layout> h{storage_.data()};
         h.set<"src">(src.to_u32());
         h.set<"dst">(dst.to_u32());
         h.set<"zero">(0);
         h.set<"protocol">(protocol);
         h.set<"length">(length);
-        return p;
     }
 
     // RFC 8200 §8.1: `next_header` is the upper layer's protocol, which
