@@ -91,6 +91,7 @@ std::optional<socket_option> option_for(int level, int name) {
     if (level == IPPROTO_TCP) {
         switch (name) {
         case TCP_NODELAY: return socket_option::nodelay;
+        case TCP_CORK: return socket_option::cork;
         case TCP_MAXSEG: return socket_option::max_segment;
         case TCP_KEEPIDLE: return socket_option::keep_idle;
         case TCP_KEEPINTVL: return socket_option::keep_interval;
@@ -99,6 +100,16 @@ std::optional<socket_option> option_for(int level, int name) {
         default: return std::nullopt;
         }
     }
+    // Linux takes IPv4's options on an IPv6 socket too (for its v4-mapped
+    // peers); here they are kept and IPv6 ignores DF.
+    if (level == IPPROTO_IP) {
+        switch (name) {
+        case IP_TOS: return socket_option::tos;
+        case IP_MTU_DISCOVER: return socket_option::dont_fragment;
+        default: return std::nullopt;
+        }
+    }
+    if (level == IPPROTO_IPV6 && name == IPV6_TCLASS) return socket_option::tos;
     return std::nullopt;
 }
 
@@ -139,11 +150,18 @@ int do_setsockopt(void* u, int fd, int level, int name, const void* value, sockl
         linger l;
         std::memcpy(&l, value, sizeof l);
         v = l.l_onoff ? l.l_linger : -1;
+    } else if (level == IPPROTO_IP && len >= 1 && len < sizeof(int)) {
+        v = *static_cast<const unsigned char*>(value);  // Linux's do_ip_setsockopt reads one byte if given one
     } else {
         if (len < sizeof(int)) return fail(EINVAL);
         int i;
         std::memcpy(&i, value, sizeof i);
         v = i;
+    }
+    if (level == IPPROTO_IP && name == IP_MTU_DISCOVER) {
+        // DF unless IP_PMTUDISC_DONT; PROBE and the others keep it (l4kit learns no path MTU: RFC 1191).
+        if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT) return fail(EINVAL);
+        v = v != IP_PMTUDISC_DONT;
     }
     // A fresh host per script holds no old binding: SO_REUSEADDR has
     // nothing to allow, and is kept only for getsockopt.

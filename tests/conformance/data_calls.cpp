@@ -151,7 +151,8 @@ ssize_t receive(adapter& a, int fd, void* buf, std::size_t len, bool dontwait) {
 }
 
 // send(2) of one buffer; blocks until all of it is queued, as Linux does.
-ssize_t transmit(adapter& a, int fd, const void* buf, std::size_t len, bool dontwait) {
+// `more` (MSG_MORE): the stack's send_flags::more, a short segment waits.
+ssize_t transmit(adapter& a, int fd, const void* buf, std::size_t len, bool dontwait, bool more = false) {
     std::unique_lock lk{a.h.mutex};
     auto* s = a.sockets.find(fd);
     if (!s) return fail(EBADF);
@@ -165,7 +166,8 @@ ssize_t transmit(adapter& a, int fd, const void* buf, std::size_t len, bool dont
         if (const int err = a.sockets.take_error(*s)) return (void)(result = done ? ssize_t(done) : fail(err)), true;
         if (s->wr_shut) return (void)(result = done ? ssize_t(done) : fail(EPIPE)), true;
         while (done < len || len == 0) {
-            auto r = a.h.stack().send(s->id, {static_cast<const std::uint8_t*>(buf) + done, len - done}, a.h.now());
+            auto r = a.h.stack().send(s->id, {static_cast<const std::uint8_t*>(buf) + done, len - done}, a.h.now(),
+                                      more ? send_flags::more : send_flags::none);
             if (r) {
                 done += *r;
                 a.h.settle();
@@ -211,9 +213,10 @@ bool recv_flags_ok(adapter& a, int flags) {
 }
 // MSG_ZEROCOPY sends as a copy would: the bytes on the wire are the same;
 // the completion notices Linux queues with SO_ZEROCOPY are read with
-// MSG_ERRQUEUE, which stays unsupported (and is counted).
+// MSG_ERRQUEUE, which stays unsupported (and is counted). MSG_MORE is the
+// stack's send_flags::more.
 bool send_flags_ok(adapter& a, int flags) {
-    constexpr int ok = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_ZEROCOPY;
+    constexpr int ok = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_ZEROCOPY | MSG_MORE;
     if ((flags & ~ok) == 0) return true;
     std::unique_lock lk{a.h.mutex};
     a.sockets.unsupported("send flags " + flag_text(flags & ~ok));
@@ -261,7 +264,7 @@ ssize_t send_iov(void* u, int fd, const iovec* iov, int count, int flags) {
         const auto* p = static_cast<const std::uint8_t*>(iov[i].iov_base);
         tmp.insert(tmp.end(), p, p + iov[i].iov_len);
     }
-    return transmit(of(u), fd, tmp.data(), tmp.size(), flags & MSG_DONTWAIT);
+    return transmit(of(u), fd, tmp.data(), tmp.size(), flags & MSG_DONTWAIT, flags & MSG_MORE);
 }
 
 }  // namespace
@@ -279,7 +282,7 @@ ssize_t do_write(void* u, int fd, const void* buf, size_t n) { return transmit(o
 ssize_t do_writev(void* u, int fd, const iovec* iov, int n) { return send_iov(u, fd, iov, n, 0); }
 ssize_t do_send(void* u, int fd, const void* buf, size_t n, int flags) {
     if (!send_flags_ok(of(u), flags)) return -1;
-    return transmit(of(u), fd, buf, n, flags & MSG_DONTWAIT);
+    return transmit(of(u), fd, buf, n, flags & MSG_DONTWAIT, flags & MSG_MORE);
 }
 ssize_t do_sendto(void* u, int fd, const void* buf, size_t n, int flags, const sockaddr*, socklen_t) {
     return do_send(u, fd, buf, n, flags);  // a stream ignores the address, as Linux's TCP does

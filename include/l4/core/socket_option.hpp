@@ -25,6 +25,22 @@ enum class socket_option : std::uint8_t {
     window_scale,    // RFC 7323 §2: 1 offers it on the SYN (the default), 0 does not
     sack,            // RFC 2018: 1 offers SACK-permitted (the default), 0 does not
     timestamps,      // RFC 7323 §3: 1 offers timestamps (the default), 0 does not
+    cork,            // TCP_CORK: 1 holds segments shorter than the MSS until 0, a forced push or one RTO
+    tos,             // IP_TOS / IPV6_TCLASS: the DS field (RFC 2474) of what the socket sends; its ECN bits are the transport's
+    dont_fragment,   // IP_MTU_DISCOVER: 1 sets IPv4's DF (RFC 1191, the default), 0 (IP_PMTUDISC_DONT) clears it
+};
+
+// Flags of one send (net::stack::send), as send(2)'s.
+enum class send_flags : std::uint8_t {
+    none = 0,
+    more = 1,  // MSG_MORE: more data follows at once; a short segment waits for it, as under TCP_CORK
+};
+
+// What a socket asks of the IP header of the datagrams it sends (the `tos`
+// and `dont_fragment` options); the transport passes it to the IP layer.
+struct ip_header_options {
+    std::uint8_t dscp = 0;       // RFC 2474: the DS field's six upper bits (IPv4's TOS, IPv6's traffic class)
+    bool dont_fragment = true;   // IPv4 only: IPv6 routers never fragment (RFC 8200 §5)
 };
 
 [[nodiscard]] constexpr std::string_view name(socket_option o) noexcept {
@@ -44,6 +60,9 @@ enum class socket_option : std::uint8_t {
     case socket_option::window_scale: return "window_scale";
     case socket_option::sack: return "sack";
     case socket_option::timestamps: return "timestamps";
+    case socket_option::cork: return "TCP_CORK";
+    case socket_option::tos: return "IP_TOS";
+    case socket_option::dont_fragment: return "IP_MTU_DISCOVER";
     }
     return "?";
 }

@@ -131,6 +131,10 @@ struct send_state {
     // (not SACKed, not lost). Set for a sender with a scoreboard; otherwise
     // all of in_flight is.
     std::optional<std::uint32_t> pipe{};
+    // TCP_CORK or a write with MSG_MORE: the application will add to the
+    // queue at once, so a segment shorter than the MSS waits (unless FIN
+    // follows, or the override timeout fired).
+    bool cork = false;
 };
 
 // The bytes cwnd is measured against: pipe when the sender keeps a

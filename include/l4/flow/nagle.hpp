@@ -15,6 +15,9 @@
 //   - it is at least half the largest window the peer ever offered (a peer
 //     with a window smaller than the MSS gets segments that fill it);
 //   - the override timeout fired (send_state::override_timeout).
+// Corked (send_state::cork: TCP_CORK, MSG_MORE), a short tail waits for the
+// bytes the application said are coming: only FIN or the override timeout
+// sends it (Linux's TCP_CORK, whose "200 ms ceiling" is its RTO floor).
 // Sender silly-window avoidance stays on with TCP_NODELAY: RFC 1122 makes it
 // a MUST, and only Nagle a SHOULD that the application may turn off.
 #pragma once
@@ -53,6 +56,8 @@ private:
         // RFC 1122 §4.2.3.4 (2) with RFC 896: all queued data goes now, and no
         // small segment would be outstanding beside it unless Nagle is off.
         const bool drains_queue = whole + tail == s.queued;
+        // Corked (TCP_CORK, MSG_MORE): the application said more comes; only a FIN ends the wait early.
+        if (s.cork) return drains_queue && s.fin_queued;
         const bool nothing_before_it = s.in_flight == 0 && whole == 0;
         if (drains_queue && (s.nodelay || s.fin_queued || nothing_before_it)) return true;
         // RFC 1122 §4.2.3.4 (3): at least Fs = 1/2 of Max(SND.WND).

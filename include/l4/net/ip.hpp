@@ -7,6 +7,7 @@
 #include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
 #include <l4/core/error_counts.hpp>
+#include <l4/core/socket_option.hpp>
 #include <l4/wire/address.hpp>
 #include <l4/wire/ip_protocol.hpp>
 #include <l4/wire/ipv4.hpp>
@@ -69,10 +70,11 @@ public:
     // Writes the IP header for a `payload_len`-byte segment at the start of
     // `out`; the segment follows it. Both addresses must be of one family.
     // `ecn`: the ECN codepoint (RFC 3168 §5), IPv4's ECN field or the low
-    // two bits of IPv6's traffic class; the transport chooses it.
+    // two bits of IPv6's traffic class; the transport chooses it. `opts`:
+    // the socket's DS field and IPv4 DF.
     [[nodiscard]] result<std::size_t> emit_header(mut_bytes out, const ip_address& src, const ip_address& dst,
                                                   std::uint8_t protocol, std::size_t payload_len,
-                                                  std::uint8_t ecn = 0) noexcept {
+                                                  std::uint8_t ecn = 0, ip_header_options opts = {}) noexcept {
         if (src.version() != dst.version()) return errc::no_route;
         if (ecn > 3) return errc::invalid_argument;
         if (src.is_v4()) {
@@ -83,9 +85,12 @@ public:
             ip.protocol = protocol;
             ip.ttl = cfg_.ttl;
             ip.ecn = ecn;
-            // RFC 6864 §4.1: with DF set the ID is not used for reassembly; a counter is enough.
+            ip.dscp = opts.dscp & 0x3F;
+            // RFC 6864 §4.1: with DF set the ID is not used for reassembly; a counter is enough. Without DF
+            // (IP_PMTUDISC_DONT) §4.2 asks it unique within the MSL per source, destination and protocol,
+            // which a counter is as long as fewer than 65,536 datagrams leave in that time.
             ip.identification = next_id_++;
-            ip.dont_fragment = true;
+            ip.dont_fragment = opts.dont_fragment;
             ip.payload_len = static_cast<std::uint16_t>(payload_len);
             auto n = ip.emit(out);
             if (n) ++counters_.tx_datagrams;
@@ -97,7 +102,7 @@ public:
         ip.dst = dst.v6();
         ip.next_header = protocol;
         ip.hop_limit = cfg_.ttl;
-        ip.traffic_class = ecn;  // DSCP 0
+        ip.traffic_class = static_cast<std::uint8_t>((opts.dscp & 0x3F) << 2 | ecn);
         ip.payload_len = static_cast<std::uint16_t>(payload_len);
         auto n = ip.emit(out);
         if (n) ++counters_.tx_datagrams;

@@ -174,10 +174,16 @@ public:
         });
     }
 
-    [[nodiscard]] io_result<std::size_t> send(socket_id s, bytes payload, instant now) {
+    // `flags`: send_flags::more (MSG_MORE) where the transport knows it, else not_supported.
+    [[nodiscard]] io_result<std::size_t> send(socket_id s, bytes payload, instant now,
+                                              send_flags flags = send_flags::none) {
         last_now_ = now;
         return with_socket<std::size_t>(s, [&](auto& t, std::uint32_t id) -> io_result<std::size_t> {
-            if constexpr (requires { t.send(host(), id, payload, now); }) return to_io(t.send(host(), id, payload, now));
+            if constexpr (requires { t.send(host(), id, payload, now, flags); })
+                return to_io(t.send(host(), id, payload, now, flags));
+            else if constexpr (requires { t.send(host(), id, payload, now); })
+                return flags == send_flags::none ? to_io(t.send(host(), id, payload, now))
+                                                 : io_result<std::size_t>{errc::not_supported};
             else return errc::not_supported;
         });
     }
@@ -381,8 +387,9 @@ public:
 
         template <class Fill>
         [[nodiscard]] io_result<void> transmit(const ip_address& src, const ip_address& dst, std::uint8_t protocol,
-                                            std::size_t len, Fill&& fill, std::uint8_t ecn = 0) {
-            return s_->transmit(src, dst, protocol, len, std::forward<Fill>(fill), ecn);
+                                            std::size_t len, Fill&& fill, std::uint8_t ecn = 0,
+                                            ip_header_options ip = {}) {
+            return s_->transmit(src, dst, protocol, len, std::forward<Fill>(fill), ecn, ip);
         }
 
         // Timers: `key` has 56 bits for the transport's own use.
@@ -517,7 +524,7 @@ private:
 
     template <class Fill>
     [[nodiscard]] io_result<void> transmit(const ip_address& src, const ip_address& dst, std::uint8_t protocol,
-                                        std::size_t len, Fill&& fill, std::uint8_t ecn) {
+                                        std::size_t len, Fill&& fill, std::uint8_t ecn, ip_header_options ip) {
         const std::size_t ip_len = ip_layer::header_len(dst);
         if (ip_len + len > tx_buffer_.size()) return errc::message_too_long;
         if constexpr (link::lends_transmit<Link>) {
@@ -528,7 +535,7 @@ private:
                 const mut_bytes frame = slot.first(ip_len + len);
                 auto n = fill(frame.subspan(ip_len));
                 if (!n) return n.error();
-                if (auto h = ip_.emit_header(frame, src, dst, protocol, *n, ecn); !h) return h.error();
+                if (auto h = ip_.emit_header(frame, src, dst, protocol, *n, ecn, ip); !h) return h.error();
                 auto r = link_.transmit_built(ip_len + *n, now_for_link());
                 if (r) ++counters_.tx_frames;
                 return r;
@@ -537,7 +544,7 @@ private:
         const mut_bytes frame = mut_bytes{tx_buffer_}.first(ip_len + len);
         auto n = fill(frame.subspan(ip_len));
         if (!n) return n.error();
-        if (auto h = ip_.emit_header(frame, src, dst, protocol, *n, ecn); !h) return h.error();
+        if (auto h = ip_.emit_header(frame, src, dst, protocol, *n, ecn, ip); !h) return h.error();
         return send_frame(frame.first(ip_len + *n), now_for_link());
     }
 

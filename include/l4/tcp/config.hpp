@@ -2,6 +2,7 @@
 #pragma once
 
 #include <l4/congestion/trace.hpp>
+#include <l4/core/socket_option.hpp>
 #include <l4/core/time.hpp>
 #include <l4/tcp/ecn.hpp>
 #include <l4/tcp/options.hpp>
@@ -31,6 +32,8 @@ struct config {
     std::string_view congestion_algorithm{};    // congestion::any<...> picks by this name; empty: its first
     congestion::observer observer{};            // called at every congestion event (congestion/trace.hpp)
     bool nodelay = false;                       // TCP_NODELAY: Nagle off
+    bool cork = false;                          // TCP_CORK: segments shorter than the MSS wait (flow::send_state::cork)
+    ip_header_options ip{};                     // IP_TOS, IP_MTU_DISCOVER: the IP header of what the connection sends
     // RFC 9293 §3.8.4 (RFC 1122 §4.2.3.6): off unless asked for; the defaults are RFC 1122's two hours.
     bool keepalive = false;
     duration keep_idle = std::chrono::hours{2};

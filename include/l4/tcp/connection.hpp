@@ -83,17 +83,28 @@ public:
     // Queues what fits in the send buffer. Errors: not_connected (before
     // the handshake completes the data still queues: RFC 9293 §3.10.2), and
     // after shutdown or reset.
-    [[nodiscard]] result<std::size_t> send(bytes data) {
+    // `more` (MSG_MORE): more data follows at once, so a short segment of
+    // this write waits for it, as under config::cork, until a write without
+    // it, an arriving segment, push(), or the override timeout (one RTO).
+    [[nodiscard]] result<std::size_t> send(bytes data, bool more = false) {
         if (error_ != errc::ok) return error_;
         if (fin_queued_ || !(state_ == state::syn_sent || state_ == state::syn_received || may_send_data(state_)))
             return errc::not_connected;
         const std::size_t n = send_buf_.push(data);
         if (n == 0 && !data.empty()) return errc::would_block;
+        more_ = more;
         if (cfg_.push_per_write) {
             const seq32 end = data_front() + static_cast<std::uint32_t>(send_buf_.size());
-            push_marks_.on_write(end - static_cast<std::uint32_t>(n), end, snd_mss_, max_snd_wnd_);
+            push_marks_.on_write(end - static_cast<std::uint32_t>(n), end, snd_mss_, max_snd_wnd_, !more);
         }
         return n;
+    }
+
+    // A forced push (TCP_NODELAY set, even while corked: tcp(7)): what is
+    // queued leaves at the next poll_transmit, short segment included.
+    void push() noexcept {
+        more_ = false;
+        push_now_ = true;
     }
 
     // Reads in-order bytes. Zero bytes and no error: the peer has closed its
@@ -177,6 +188,9 @@ public:
     // the handshake (buffers, MSS and the SYN's options may not).
     void update(const config& c) {
         cfg_.nodelay = c.nodelay;
+        if (cfg_.cork && !c.cork) more_ = false;  // uncorked: what waits goes as the send decision allows
+        cfg_.cork = c.cork;
+        cfg_.ip = c.ip;
         cfg_.delayed_ack = c.delayed_ack;
         cfg_.max_retransmissions = c.max_retransmissions;
         cfg_.user_timeout = c.user_timeout;
@@ -206,6 +220,7 @@ public:
     void on_segment(const Repr& seg, instant now, std::uint8_t ip_ecn = tcp::ip_ecn::not_ect) {
         ++counters_.segments_in;
         now_ = now;
+        more_ = false;  // MSG_MORE held a write's tail at that write only: an arrival sends as the socket's settings say
         rx_ecn_ = ip_ecn;
         if (state_ == state::closed) return;
         if (state_ == state::syn_sent) return on_segment_syn_sent(seg, now);
@@ -305,6 +320,8 @@ public:
                                           (s->seq >= snd_max_ && window_ends_burst(s->payload_len))
                                     : static_cast<std::uint32_t>(s->payload_offset) + s->payload_len == send_buf_.size())
                 s->flags.bits |= wire::tcp_flags::psh;  // the last byte queued (or, as Linux, written)
+            else if (cfg_.push_per_write && override_now_)
+                s->flags.bits |= wire::tcp_flags::psh;  // as Linux's tcp_write_wakeup, what the override timeout sends
             // As Linux (config::fin_with_data): the FIN rides on the segment with the last byte.
             const bool fin = cfg_.fin_with_data && fin_queued_ && s->seq + s->payload_len == fin_seq_;
             if (fin) s->flags.bits |= wire::tcp_flags::fin;
@@ -403,6 +420,7 @@ public:
     [[nodiscard]] const Congestion& congestion() const noexcept { return cc_; }
     [[nodiscard]] const rto_estimator& rto() const noexcept { return rto_; }
     [[nodiscard]] const negotiated_options& options() const noexcept { return opts_; }
+    [[nodiscard]] ip_header_options ip_options() const noexcept { return cfg_.ip; }
     [[nodiscard]] const config& settings() const noexcept { return cfg_; }
     [[nodiscard]] const ecn_state& ecn() const noexcept { return ecn_; }
     [[nodiscard]] seq32 snd_una() const noexcept { return snd_una_; }
@@ -550,8 +568,8 @@ private:
         const auto sent_data = static_cast<std::uint32_t>(snd_nxt_ - data_front());
         const auto queued = static_cast<std::uint32_t>(send_buf_.size()) - std::min<std::uint32_t>(
                                 sent_data, static_cast<std::uint32_t>(send_buf_.size()));
-        return {in_flight(), snd_wnd_, cwnd(), snd_mss_, queued, cfg_.nodelay, fin_queued_, override_now_,
-                scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt};
+        return {in_flight(), snd_wnd_, cwnd(), snd_mss_, queued, cfg_.nodelay, fin_queued_, override_now_ || push_now_,
+                scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt, cfg_.cork || more_};
     }
 
     // In slow start, after `len` more bytes the windows stop a burst while data waits (Linux marks PSH there).
@@ -828,7 +846,7 @@ private:
     // send decision: the persist timer runs (re-armed by every window update,
     // as arrival resets it).
     void arm_persist(instant now) {
-        override_now_ = false;
+        override_now_ = push_now_ = false;
         if (!persist_at_ && !pace_at_ && in_flight() == 0 && established() && send_state().queued > 0)
             persist_at_ = now + rto_.rto();
     }
@@ -983,6 +1001,7 @@ private:
     bool rack_retransmit_ = false;  // recovery began: its first retransmission goes whatever the window
     prr prr_;
     std::uint32_t prr_cwnd_ = 0;    // RFC 6937: pipe after the last ACK in recovery + sndcnt
+    bool more_ = false, push_now_ = false;  // the last write's MSG_MORE; a forced push pending (push())
     segment tx_seg_;  // header()'s segment, rebuilt in place for each one
     counters counters_;
 };

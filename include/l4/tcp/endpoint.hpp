@@ -191,7 +191,16 @@ public:
              : o == socket_option::sack       ? c.offer.sack
                                               : c.offer.timestamps) = v != 0;
             break;
-        case socket_option::nodelay: c.nodelay = v != 0; break;
+        case socket_option::nodelay:
+            c.nodelay = v != 0;
+            if (c.nodelay && s->conn) s->conn->push();  // tcp(7): setting it flushes what waits, even while corked
+            break;
+        case socket_option::cork: c.cork = v != 0; break;
+        case socket_option::tos:
+            if (v < 0 || v > 0xFF) return errc::invalid_argument;
+            c.ip.dscp = static_cast<std::uint8_t>(v >> 2);  // the ECN bits stay the transport's (RFC 3168 §5)
+            break;
+        case socket_option::dont_fragment: c.ip.dont_fragment = v != 0; break;
         case socket_option::keepalive: c.keepalive = v != 0; break;
         case socket_option::keep_idle:
         case socket_option::keep_interval:
@@ -238,6 +247,9 @@ public:
         case socket_option::sack: return c.offer.sack;
         case socket_option::timestamps: return c.offer.timestamps;
         case socket_option::nodelay: return c.nodelay;
+        case socket_option::cork: return c.cork;
+        case socket_option::tos: return std::int64_t{c.ip.dscp} << 2;
+        case socket_option::dont_fragment: return c.ip.dont_fragment;
         case socket_option::keepalive: return c.keepalive;
         case socket_option::keep_idle: return secs(c.keep_idle);
         case socket_option::keep_interval: return secs(c.keep_interval);
@@ -341,11 +353,12 @@ public:
     }
 
     template <class Host>
-    [[nodiscard]] io_result<std::size_t> send(Host& host, std::uint32_t id, bytes data, instant now) {
+    [[nodiscard]] io_result<std::size_t> send(Host& host, std::uint32_t id, bytes data, instant now,
+                                              send_flags flags = send_flags::none) {
         auto* s = find(id);
         if (!s) return errc::bad_socket;
         if (!s->conn) return errc::not_connected;
-        auto n = s->conn->send(data);
+        auto n = s->conn->send(data, flags == send_flags::more);
         if (!n) return n.error();
         flush(host, id, now);
         return *n;
@@ -835,7 +848,7 @@ private:
             }
             wire::store_checksum<checksum_type>(out, field, checksum_type::finish(st));
             return len;
-        }, seg.ecn);
+        }, seg.ecn, c ? c->ip_options() : ip_header_options{});
     }
 
     // Member by member, the used parts only: a whole-struct copy reads back

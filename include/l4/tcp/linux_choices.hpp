@@ -79,13 +79,14 @@ public:
 
     // A write of the bytes [start, end) (first transmission not yet made);
     // mss: the size of the segments it will leave in; max_window: the
-    // largest window the peer offered.
-    void on_write(seq32 start, seq32 end, std::uint32_t mss, std::uint32_t max_window) {
+    // largest window the peer offered; end_pushed: false for a write with
+    // MSG_MORE (tcp_push marks no PSH for it; forced pushes still count).
+    void on_write(seq32 start, seq32 end, std::uint32_t mss, std::uint32_t max_window, bool end_pushed = true) {
         if (!(start < end)) return;
         if (!started_) pushed_ = start, started_ = true;
         for (seq32 at = start + std::max<std::uint32_t>(mss, 1); at < end; at += std::max<std::uint32_t>(mss, 1))
             if (static_cast<std::uint32_t>(at - pushed_) > max_window / 2) add(at);  // forced_push
-        add(end);
+        if (end_pushed) add(end);
     }
     // True if the segment [seq, end) is to carry PSH.
     [[nodiscard]] bool push(seq32 seq, seq32 end) const noexcept {
