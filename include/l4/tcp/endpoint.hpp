@@ -602,9 +602,6 @@ private:
         return wire::pseudo_header::ipv6(src.v6(), dst.v6(), ip_protocol, static_cast<std::uint32_t>(len));
     }
 
-    // The connection of a 4-tuple. The last one found is remembered: a bulk
-    // transfer's segments all hash the same key (SipHash per segment), and
-    // checking the key first costs a comparison. release() forgets it.
     // The checksum of `v` verified while its payload is copied to `slot`.
     // RFC 1071 §1: summed with the stored field, a good segment sums to all
     // ones, which verify() checks against a stored value of 0.
@@ -614,6 +611,9 @@ private:
         return checksum_type::verify(st, 0);
     }
 
+    // The connection of a 4-tuple. The last one found is remembered: a bulk
+    // transfer's segments all hash the same key (SipHash per segment), and
+    // checking the key first costs a comparison. release() forgets it.
     [[nodiscard]] std::optional<std::uint32_t> find_flow(const flow_key& k) {
         if (last_flow_ && last_flow_->first == k) return last_flow_->second;
         auto it = conns_.find(k);
