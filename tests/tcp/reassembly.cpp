@@ -194,6 +194,20 @@ TEST_CASE("reassembly: out-of-order bytes survive the readable ones being read",
     CHECK(read_all(b) == "ghijk");
 }
 
+TEST_CASE("reassembly: a buffer read dry with nothing held starts again at its first byte", "[tcp][reassembly]") {
+    receive_buffer b{8};
+    b.insert(0, as_bytes("abcde"));
+    CHECK(read_all(b) == "abcde");
+    // A whole window's segment lands in one span, where the last bytes went (warm), not split across the wrap.
+    const auto slot = b.in_order_slot(8);
+    CHECK(slot.size() == 8);
+    check(b.insert(0, as_bytes("fgh")), {3, 3, 0, 0});
+    CHECK(read_all(b) == "fgh");
+    CHECK(b.in_order_slot(8).data() == slot.data());
+    check(b.insert(0, as_bytes("ijklmnop")), {8, 8, 0, 0});
+    CHECK(read_all(b) == "ijklmnop");
+}
+
 TEST_CASE("reassembly: zero capacity and clear", "[tcp][reassembly]") {
     receive_buffer z{0};
     check(z.insert(0, as_bytes("a")), {0, 0, 0, 1, 1});

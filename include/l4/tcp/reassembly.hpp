@@ -142,7 +142,13 @@ public:
     [[nodiscard]] std::size_t readable() const noexcept { return ring_.size(); }
 
     // Copies up to out.size() readable bytes and frees their space (the window opens by as much).
-    std::size_t read(mut_bytes out) noexcept { return ring_.pop(out); }
+    std::size_t read(mut_bytes out) noexcept {
+        const std::size_t n = ring_.pop(out);
+        // Emptied, with nothing held beyond: the next bytes go to the ring's first byte again, whose
+        // cache lines are still warm, instead of walking on through capacity() bytes of cold ones.
+        if (ring_.empty() && count_ == 0) ring_.clear();
+        return n;
+    }
 
     // Copies readable bytes from `offset` past the first without freeing them (MSG_PEEK).
     std::size_t peek(std::size_t offset, mut_bytes out) const noexcept { return ring_.peek(offset, out); }
