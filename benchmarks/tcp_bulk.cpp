@@ -7,11 +7,13 @@
 //                                        1 MiB send and receive buffers (window
 //                                        scaling), virtual time; one iteration
 //                                        moves <bytes> from the sender's
-//                                        application to the receiver's.
+//                                        application to the receiver's, in
+//                                        sends and recvs of 128 KiB.
 //   tcp_bulk/kernel_loopback/<bytes>     a socket pair over 127.0.0.1 in this
 //                                        process, TCP_MAXSEG 1460 set before
 //                                        connect, SO_SNDBUF and SO_RCVBUF 1 MiB;
-//                                        a sender thread writes, this thread reads.
+//                                        a sender thread writes, this thread reads
+//                                        (128 KiB a call, as above).
 //   tcp_bulk/kernel_loopback_autotuned/  the same with the kernel's own buffer
 //                                        sizing (no SO_SNDBUF/SO_RCVBUF).
 //
@@ -44,6 +46,8 @@ using namespace std::chrono_literals;
 using net::ip_address;
 
 constexpr std::uint32_t buffer_bytes = 1 << 20;
+// What the applications hand to one send and one recv: iperf3's default length, for l4kit and the kernel alike.
+constexpr std::size_t app_chunk = 128 * 1024;
 
 void report(benchmark::State& state, std::int64_t bytes_per_iteration) {
     const auto total = static_cast<std::int64_t>(state.iterations()) * bytes_per_iteration;
@@ -75,8 +79,8 @@ void l4_memory_link(benchmark::State& state) {
         state.SkipWithError("handshake");
         return;
     }
-    const std::vector<std::uint8_t> source(buffer_bytes, 0x5a);
-    std::vector<std::uint8_t> sink(64 * 1024);
+    const std::vector<std::uint8_t> source(app_chunk, 0x5a);
+    std::vector<std::uint8_t> sink(app_chunk);
     for (auto _ : state) {
         // As net::drive_all_until, but what the applications moved counts as
         // progress too: the clock jumps only when no frame and no byte moved.
@@ -158,8 +162,8 @@ void kernel_loopback(benchmark::State& state, bool fixed_buffers) {
     int mss = 0;
     socklen_t mss_len = sizeof mss;
     (void)::getsockopt(tx, IPPROTO_TCP, TCP_MAXSEG, &mss, &mss_len);
-    const std::vector<std::uint8_t> source(buffer_bytes, 0x5a);
-    std::vector<std::uint8_t> sink(64 * 1024);
+    const std::vector<std::uint8_t> source(app_chunk, 0x5a);
+    std::vector<std::uint8_t> sink(app_chunk);
     bool failed = false;
     for (auto _ : state) {
         std::thread sender([&] {
