@@ -15,6 +15,9 @@
 //                                                            kept on a repeated timeout
 //   on_ecn_echo           ssthresh                           max(FlightSize/2, 2*SMSS)
 //
+// on_ack, on_ecn_echo and on_rto are rfc5681_window's, shared with Reno
+// and Tahoe (RFC 6582 §3.2 step 6: a timeout ends recovery).
+//
 // The connection keeps `recover` (RFC 6582 §3.2 step 1) and retransmits the
 // next hole on each partial ACK (step 5); having on_partial_ack is what
 // tells it to stay in recovery. On a full ACK this header takes step 5's
@@ -23,30 +26,23 @@
 #pragma once
 
 #include <l4/congestion/concept.hpp>
+#include <l4/congestion/rfc5681.hpp>
 #include <l4/congestion/window.hpp>
 
-#include <cstdint>
 #include <string_view>
 
 namespace l4::congestion {
 
-class newreno {
+class newreno : public rfc5681_window {
 public:
     using policy_family = policy::congestion_family;
     static constexpr std::string_view name = "newreno";
 
-    explicit constexpr newreno(const params& p) noexcept
-        : smss_{congestion::smss(p)}, cwnd_{initial_window(p)}, ssthresh_{p.initial_ssthresh} {}
-
-    constexpr void on_ack(const ack_event& ev) noexcept {
-        cwnd_ = grow_window(cwnd_, ssthresh_, ai_, ev.bytes_acked, smss_);
-        timed_out_ = false;
-    }
+    explicit constexpr newreno(const params& p) noexcept : rfc5681_window{p} {}
 
     constexpr void on_enter_recovery(const loss_event& ev) noexcept {
-        ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);  // RFC 6582 §3.2 step 2 (RFC 5681 eq. 4)
-        cwnd_ = recovery_window(ssthresh_, smss_);             // RFC 6582 §3.2 step 2: ssthresh + 3*SMSS
-        ai_.reset();
+        cut_ssthresh(ev);                            // RFC 6582 §3.2 step 2 (RFC 5681 eq. 4)
+        cwnd_ = recovery_window(ssthresh_, smss_);  // RFC 6582 §3.2 step 2: ssthresh + 3*SMSS
     }
 
     // RFC 6582 §3.2 step 3: inflate by one SMSS per further duplicate ACK.
@@ -60,37 +56,7 @@ public:
     }
 
     // RFC 6582 §3.2 step 5, a full acknowledgment: option (2), cwnd = ssthresh.
-    constexpr void on_exit_recovery(instant) noexcept {
-        cwnd_ = ssthresh_;
-        ai_.reset();
-        timed_out_ = false;
-    }
-
-    // RFC 3168 §6.1.2: an ECN echo halves the window as a loss would, without
-    // a retransmission (the connection answers at most once per window, CWR).
-    constexpr void on_ecn_echo(const loss_event& ev) noexcept {
-        ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
-        cwnd_ = ssthresh_;
-        ai_.reset();
-    }
-
-    constexpr void on_rto(const loss_event& ev) noexcept {
-        // RFC 6582 §3.2 step 6: a timeout ends recovery; RFC 5681 §3.1 for the window.
-        if (!timed_out_) ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
-        cwnd_ = loss_window(smss_);
-        ai_.reset();
-        timed_out_ = true;
-    }
-
-    [[nodiscard]] constexpr std::uint32_t cwnd() const noexcept { return cwnd_; }
-    [[nodiscard]] constexpr std::uint32_t ssthresh() const noexcept { return ssthresh_; }
-
-private:
-    std::uint32_t smss_;
-    std::uint32_t cwnd_;
-    std::uint32_t ssthresh_;
-    additive_increase ai_;
-    bool timed_out_ = false;
+    constexpr void on_exit_recovery(instant) noexcept { deflate_to_ssthresh(); }
 };
 
 L4_ASSERT_CONGESTION_ALGORITHM(newreno);

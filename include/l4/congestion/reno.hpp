@@ -14,6 +14,9 @@
 //   on_rto                1 SMSS (the loss window)      max(FlightSize/2, 2*SMSS),
 //                                                       kept on a repeated timeout
 //
+// on_ack, on_ecn_echo and on_rto are rfc5681_window's, shared with Tahoe
+// and NewReno.
+//
 // A partial ACK: Reno leaves recovery on the first ACK of new data (§3.2
 // step 6) and so deflates there; the connection, which keeps a recovery
 // point, may still call on_dup_ack afterwards, and each inflates again.
@@ -21,33 +24,23 @@
 #pragma once
 
 #include <l4/congestion/concept.hpp>
+#include <l4/congestion/rfc5681.hpp>
 #include <l4/congestion/window.hpp>
 
-#include <cstdint>
 #include <string_view>
 
 namespace l4::congestion {
 
-class reno {
+class reno : public rfc5681_window {
 public:
     using policy_family = policy::congestion_family;
     static constexpr std::string_view name = "reno";
 
-    explicit constexpr reno(const params& p) noexcept
-        : smss_{congestion::smss(p)}, cwnd_{initial_window(p)}, ssthresh_{p.initial_ssthresh} {}
-
-    constexpr void on_ack(const ack_event& ev) noexcept {
-        cwnd_ = grow_window(cwnd_, ssthresh_, ai_, ev.bytes_acked, smss_);
-        timed_out_ = false;
-    }
+    explicit constexpr reno(const params& p) noexcept : rfc5681_window{p} {}
 
     constexpr void on_enter_recovery(const loss_event& ev) noexcept {
-        // RFC 5681 §3.2 step 2: ssthresh = max(FlightSize/2, 2*SMSS).
-        ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
-        // RFC 5681 §3.2 step 3: cwnd = ssthresh + 3*SMSS, the three segments
-        // that left the network to make the three duplicate ACKs.
-        cwnd_ = saturating_add(ssthresh_, saturating_add(smss_, saturating_add(smss_, smss_)));
-        ai_.reset();
+        cut_ssthresh(ev);                            // RFC 5681 §3.2 step 2: max(FlightSize/2, 2*SMSS)
+        cwnd_ = recovery_window(ssthresh_, smss_);  // RFC 5681 §3.2 step 3: ssthresh + 3*SMSS
     }
 
     // RFC 5681 §3.2 step 4: each further duplicate ACK means one more segment
@@ -61,42 +54,7 @@ public:
     }
 
     // RFC 5681 §3.2 step 6: cwnd = ssthresh.
-    constexpr void on_exit_recovery(instant) noexcept {
-        cwnd_ = ssthresh_;
-        ai_.reset();
-        timed_out_ = false;
-    }
-
-    // RFC 3168 §6.1.2: an ECN echo halves the window as a loss would, without
-    // a retransmission or an inflated window (the connection answers at most
-    // once per window, and sends CWR).
-    constexpr void on_ecn_echo(const loss_event& ev) noexcept {
-        ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
-        cwnd_ = ssthresh_;
-        ai_.reset();
-    }
-
-    constexpr void on_rto(const loss_event& ev) noexcept {
-        // RFC 5681 §3.1: ssthresh is cut when the segment "has not yet been
-        // resent by way of the retransmission timer"; a backed-off timeout of
-        // the same segment (no new data acknowledged since) keeps it, rather
-        // than flooring it at 2*SMSS from a flight of one segment.
-        if (!timed_out_) ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
-        // RFC 5681 §3.1: cwnd = LW = 1 SMSS, then slow start to ssthresh.
-        cwnd_ = loss_window(smss_);
-        ai_.reset();
-        timed_out_ = true;
-    }
-
-    [[nodiscard]] constexpr std::uint32_t cwnd() const noexcept { return cwnd_; }
-    [[nodiscard]] constexpr std::uint32_t ssthresh() const noexcept { return ssthresh_; }
-
-private:
-    std::uint32_t smss_;
-    std::uint32_t cwnd_;
-    std::uint32_t ssthresh_;
-    additive_increase ai_;
-    bool timed_out_ = false;  // an RTO, and no new data acknowledged since
+    constexpr void on_exit_recovery(instant) noexcept { deflate_to_ssthresh(); }
 };
 
 L4_ASSERT_CONGESTION_ALGORITHM(reno);

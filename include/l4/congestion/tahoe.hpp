@@ -15,41 +15,35 @@
 //   on_ecn_echo           ssthresh (halved, no fall:    max(FlightSize/2, 2*SMSS)
 //                         RFC 3168 §6.1.2 halves)
 //
-// No on_dup_ack (no inflation) and no on_partial_ack: the connection leaves
-// recovery at the first ACK of new data, which on_exit_recovery counts as
-// one ACK of slow start (the connection does not pass its size; with the
+// on_ack, on_ecn_echo and on_rto are rfc5681_window's, shared with Reno
+// and NewReno. No on_dup_ack (no inflation) and no on_partial_ack: the
+// connection leaves recovery at the first ACK of new data, which
+// on_exit_recovery counts as one ACK of slow start (the connection does not pass its size; with the
 // byte-counting limit L = 1 SMSS that is what a full-sized ACK adds).
 // Unlike Reno, Tahoe's cwnd is 1 SMSS, below RFC 5681's 2*SMSS floor, after
 // three duplicate ACKs: that is Tahoe (concept.hpp's law 1 exempts it).
 #pragma once
 
 #include <l4/congestion/concept.hpp>
+#include <l4/congestion/rfc5681.hpp>
 #include <l4/congestion/window.hpp>
 
-#include <cstdint>
 #include <string_view>
 
 namespace l4::congestion {
 
-class tahoe {
+class tahoe : public rfc5681_window {
 public:
     using policy_family = policy::congestion_family;
     static constexpr std::string_view name = "tahoe";
 
-    explicit constexpr tahoe(const params& p) noexcept
-        : smss_{congestion::smss(p)}, cwnd_{initial_window(p)}, ssthresh_{p.initial_ssthresh} {}
-
-    constexpr void on_ack(const ack_event& ev) noexcept {
-        cwnd_ = grow_window(cwnd_, ssthresh_, ai_, ev.bytes_acked, smss_);
-        timed_out_ = false;
-    }
+    explicit constexpr tahoe(const params& p) noexcept : rfc5681_window{p} {}
 
     // RFC 5681 §3.2 steps 1-2 (fast retransmit), then the loss window as on
     // a timeout: Tahoe treats every loss alike.
     constexpr void on_enter_recovery(const loss_event& ev) noexcept {
-        ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
+        cut_ssthresh(ev);
         cwnd_ = loss_window(smss_);
-        ai_.reset();
     }
 
     // The ACK of the retransmitted segment: slow start goes on.
@@ -57,32 +51,6 @@ public:
         cwnd_ = grow_window(cwnd_, ssthresh_, ai_, smss_, smss_);
         timed_out_ = false;
     }
-
-    // RFC 3168 §6.1.2: an ECN echo halves the window as a loss would, without
-    // a retransmission (the connection answers at most once per window, CWR).
-    constexpr void on_ecn_echo(const loss_event& ev) noexcept {
-        ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
-        cwnd_ = ssthresh_;
-        ai_.reset();
-    }
-
-    constexpr void on_rto(const loss_event& ev) noexcept {
-        // RFC 5681 §3.1: a backed-off timeout of the same segment keeps ssthresh (as reno.hpp).
-        if (!timed_out_) ssthresh_ = loss_ssthresh(ev.bytes_in_flight, smss_);
-        cwnd_ = loss_window(smss_);
-        ai_.reset();
-        timed_out_ = true;
-    }
-
-    [[nodiscard]] constexpr std::uint32_t cwnd() const noexcept { return cwnd_; }
-    [[nodiscard]] constexpr std::uint32_t ssthresh() const noexcept { return ssthresh_; }
-
-private:
-    std::uint32_t smss_;
-    std::uint32_t cwnd_;
-    std::uint32_t ssthresh_;
-    additive_increase ai_;
-    bool timed_out_ = false;
 };
 
 L4_ASSERT_CONGESTION_ALGORITHM(tahoe);
