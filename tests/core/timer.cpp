@@ -783,4 +783,26 @@ TEST_CASE("timer_wheel: the cached minimum follows cancels and re-arms inside on
     CHECK(expire_all(t, at(base * 3)) == expect);
 }
 
+TEST_CASE("timer_wheel: a re-arm within its slot moves the deadline and the minimum exactly", "[timer][wheel]") {
+    // A connection's retransmission timer pushed on by a few microseconds stays in its level-2 slot (1.05 ms):
+    // the wheel then rewrites the key in place, and next_deadline and the firing order must follow.
+    timer_wheel t;
+    const auto a = t.add(1), b = t.add(2), c = t.add(3);
+    constexpr std::int64_t ms = 1'000'000;
+    CHECK(expire_all(t, at(199 * ms)).empty());  // the cursor at 199 ms: 200 ms lies in level 2
+    t.arm(a, at(200 * ms + 10'000));
+    t.arm(b, at(200 * ms + 20'000));
+    t.arm(c, at(200 * ms + 30'000));
+    REQUIRE(t.next_deadline() == at(200 * ms + 10'000));
+    t.arm(a, at(200 * ms + 25'000));  // the minimum moves later, inside the slot
+    CHECK(t.next_deadline() == at(200 * ms + 20'000));
+    t.arm(c, at(200 * ms + 5'000));  // another one moves below it
+    CHECK(t.next_deadline() == at(200 * ms + 5'000));
+    t.arm(b, at(200 * ms + 25'000));  // a tie, armed after a: fires after a
+    CHECK(t.when(b) == at(200 * ms + 25'000));
+    CHECK(expire_all(t, at(200 * ms + 24'999)) == list{3});
+    CHECK(expire_all(t, at(201 * ms)) == list{1, 2});
+    CHECK_FALSE(t.next_deadline());
+}
+
 }  // namespace

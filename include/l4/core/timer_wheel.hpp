@@ -54,7 +54,8 @@
 // the earliest non-empty slot)
 // -----------------------------------------------------------------------
 //   add, remove of an unarmed timer   O(1) amortised (O(1) after reserve)
-//   arm, re-arm, cancel, remove       O(1): a list unlink and link, a bit
+//   arm, re-arm, cancel, remove       O(1): a list unlink and link, a bit;
+//                                     a re-arm within its slot rewrites the key
 //   armed, when                       O(1)
 //   next_deadline                     O(1) while the cached minimum stands;
 //                                     after the minimum timer fires, is
@@ -152,10 +153,20 @@ public:
     void arm(timer_handle h, instant when) {
         node* s = find(h);
         if (!s) return;
+        const std::uint64_t key = to_key(when);
+        if (s->where < past_bucket && s->where == wheel_bucket(key)) {
+            // The same slot (a connection's RTO pushed on by a few ns): slots are unordered lists, so only
+            // the key and the arming order change, not the list or the bitmaps.
+            if (s->key == min_key_) min_valid_ = false;
+            s->key = key;
+            s->order = next_order_++;
+            if (min_valid_ && key < min_key_) min_key_ = key;
+            return;
+        }
         if (s->where < unarmed_limit) disarm(h.index);
         // Unarmed, or due in the current batch of `expire`: arming takes it
         // out of the batch (law 4), since the batch reports only `firing`.
-        s->key = to_key(when);
+        s->key = key;
         s->order = next_order_++;
         insert(h.index);
     }
@@ -380,6 +391,15 @@ private:
         if (heads_[s.where] == none && s.where != past_bucket) clear_bit(s.where);
     }
 
+    // The wheel slot of a key at or above cur (below it: the past list's number, no slot).
+    std::uint32_t wheel_bucket(std::uint64_t key) const {
+        if (key < cur_) return past_bucket;
+        const std::uint64_t x = key ^ cur_;
+        const unsigned level = static_cast<unsigned>(std::bit_width(x | 1) - 1) / bits;
+        const auto digit = static_cast<std::uint32_t>((key >> (bits * level)) & (slots - 1));
+        return level * slots + digit;
+    }
+
     // Place an armed timer (key and order set) by its key relative to cur.
     void place(std::uint32_t i) {
         const std::uint64_t key = nodes_[i].key;
@@ -392,10 +412,7 @@ private:
             // timer goes into the wheel instead of the past list.
             cur_ = key;
         }
-        const std::uint64_t x = key ^ cur_;
-        const unsigned level = static_cast<unsigned>(std::bit_width(x | 1) - 1) / bits;
-        const auto digit = static_cast<std::uint32_t>((key >> (bits * level)) & (slots - 1));
-        link(i, level * slots + digit);
+        link(i, wheel_bucket(key));
     }
 
     // Arm: place, count, and keep the cached minimum exact.
