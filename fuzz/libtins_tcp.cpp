@@ -22,7 +22,8 @@
 //     tcp_options::parse keeps the last. Values are compared against the
 //     first occurrence, and against our repr only when the kind occurs once.
 //  5. Lengths of known kinds. tcp_options::parse is strict: MSS 4, WS 3,
-//     SACK-permitted 2, SACK 2 + 8n (n = 1..4), TS 10. libtins' mss(),
+//     SACK-permitted 2, SACK 2 + 8n (n = 1..4), TS 10, Fast Open 2 or
+//     6..18 and even (which libtins does not decode). libtins' mss(),
 //     winscale() and timestamp() throw malformed_option on another length,
 //     as we refuse; has_sack_permitted() is true for any length (lenient);
 //     sack() accepts any multiple of 4 bytes, including none, an odd number

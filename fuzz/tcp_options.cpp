@@ -43,10 +43,10 @@ constexpr std::uint8_t sentinel = 0xA5;
 std::vector<std::uint8_t> emit_checked(const tcp_options& o) {
     const std::size_t want = o.buffer_len();
     L4_FUZZ_CHECK(want % 4 == 0);
-    // Room for every option emit knows at once (56 bytes), though it writes
+    // Room for every option emit knows at once (76 bytes), though it writes
     // at most 40: g++ 12 -O3 cannot tie emit's length check to the writes
     // after it and warns of an overflow that cannot happen.
-    constexpr std::size_t room = 64;
+    constexpr std::size_t room = 80;
     std::array<std::uint8_t, room> buf;
     buf.fill(sentinel);
     const auto n = o.emit(std::span{buf}.first(max_options_len));
@@ -119,6 +119,13 @@ void check_build_emit(std::span<const std::uint8_t> in) {
     for (std::size_t i = 0; i < blocks; ++i)  // add_sack ignores a fifth block
         o.add_sack({l4::seq32{fdp.ConsumeIntegral<std::uint32_t>()}, l4::seq32{fdp.ConsumeIntegral<std::uint32_t>()}});
     L4_FUZZ_CHECK(o.sack_count == std::min(blocks, max_sack_blocks));
+    if (fdp.ConsumeBool()) {  // RFC 7413 §4.1.1: a request, or a cookie of 4 to 16 bytes, even
+        fast_open_cookie c;
+        c.len = static_cast<std::uint8_t>(2 * fdp.ConsumeIntegralInRange<std::size_t>(1, fast_open_cookie::max_len / 2));
+        if (c.len < fast_open_cookie::min_len) c.len = 0;
+        for (std::size_t i = 0; i < c.len; ++i) c.data[i] = fdp.ConsumeIntegral<std::uint8_t>();
+        o.fast_open = c;
+    }
 
     const std::vector<std::uint8_t> s = emit_checked(o);
     if (o.buffer_len() > max_options_len) return;

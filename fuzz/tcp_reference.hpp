@@ -60,7 +60,7 @@ inline std::uint32_t be32_at(std::span<const std::uint8_t> o, std::size_t i) {
 
 // The strict decoding tcp_options::parse promises: known kinds with their
 // exact lengths (MSS 4, WS 3, SACK-permitted 2, SACK 2 + 8n with n in 1..4,
-// TS 10), a later occurrence replacing an earlier one, unknown kinds listed
+// TS 10, Fast Open 2 or 6..18 and even), a later occurrence replacing an earlier one, unknown kinds listed
 // (the first 20) and skipped. nullopt where parse must fail.
 [[nodiscard]] inline std::optional<wire::tcp_options> parse_reference(std::span<const std::uint8_t> o) {
     const ref_walk w = walk_reference(o);
@@ -89,6 +89,12 @@ inline std::uint32_t be32_at(std::span<const std::uint8_t> o, std::size_t i) {
         case 8:
             if (n != 8) return std::nullopt;
             out.ts = wire::timestamps{be32_at(o, at), be32_at(o, at + 4)};
+            break;
+        case 34:
+            if (n != 0 && (n < 4 || n > 16 || n % 2 != 0)) return std::nullopt;
+            out.fast_open = wire::fast_open_cookie{};
+            out.fast_open->len = static_cast<std::uint8_t>(n);
+            for (std::size_t b = 0; b < n; ++b) out.fast_open->data[b] = o[at + b];
             break;
         default:
             if (out.unknown_count < out.unknown_kinds.size()) out.unknown_kinds[out.unknown_count++] = r.kind;

@@ -143,6 +143,21 @@ TEST_CASE("tcp: a view prints as one tcpdump-like line", "[tcp]") {
           "options [mss 1460,sackOK,TS val 3951648034 ecr 0,wscale 10], length 0");
 }
 
+TEST_CASE("tcp: Fast Open options print as tcpdump prints them", "[tcp][fast_open]") {
+    // A SYN with <FO,nop,nop>, then one with <FO abcd1234,nop,nop>.
+    std::array<std::uint8_t, 28> syn{0x9c, 0x40, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xff, 0xff,
+                                     0,    0,    0,    0,    34, 2, 1, 1, 0, 0, 0, 0};
+    std::ostringstream os;
+    os << *tcp_view::check(std::span{syn}.first(24));
+    CHECK(os.str() == "40000 > 80: Flags [S], seq 1, win 65535, options [tfo cookiereq], length 0");
+    syn[12] = 0x70;
+    const std::array<std::uint8_t, 8> cookie{34, 6, 0xab, 0xcd, 0x12, 0x34, 1, 1};
+    std::copy(cookie.begin(), cookie.end(), syn.begin() + 20);
+    std::ostringstream os2;
+    os2 << *tcp_view::check(syn);
+    CHECK(os2.str() == "40000 > 80: Flags [S], seq 1, win 65535, options [tfo cookie abcd1234], length 0");
+}
+
 namespace {
 // A TCP variant: 32-bit ports, the control bits in the opposite order, a
 // CRC32C in a 32-bit checksum field, and a spare field to end on a word.

@@ -3,6 +3,7 @@
 
 #include "../support.hpp"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -79,6 +80,71 @@ TEST_CASE("tcp options: emit pads to 32-bit words and parses back", "[tcp][optio
     auto back = tcp_options::parse(std::span{buf}.first(*n));
     REQUIRE(back);
     CHECK(*back == o);
+}
+
+TEST_CASE("tcp options: Fast Open's cookie and cookie request decode", "[tcp][options][fast_open]") {
+    // RFC 7413 §4.1.1: kind 34, the cookie after the length byte; length 2 asks for a cookie.
+    const std::array<std::uint8_t, 12> raw{1, 1, 4, 2, 34, 6, 0xab, 0xcd, 0x12, 0x34, 1, 1};
+    auto o = tcp_options::parse(raw);
+    REQUIRE(o);
+    CHECK(o->sack_permitted);
+    REQUIRE(o->fast_open);
+    CHECK(!o->fast_open->request());
+    const std::array<std::uint8_t, 4> want{0xab, 0xcd, 0x12, 0x34};
+    CHECK(std::ranges::equal(o->fast_open->value(), want));
+    CHECK(o->unknown_count == 0);
+
+    const std::array<std::uint8_t, 4> request{34, 2, 1, 1};
+    o = tcp_options::parse(request);
+    REQUIRE(o);
+    REQUIRE(o->fast_open);
+    CHECK(o->fast_open->request());
+}
+
+TEST_CASE("tcp options: a Fast Open cookie of an impossible length is refused", "[tcp][options][errors][fast_open]") {
+    // RFC 7413 §4.1.1: 0, or 4 to 16 bytes and even.
+    for (std::size_t len = 0; len <= 18; ++len) {
+        std::vector<std::uint8_t> raw{34, static_cast<std::uint8_t>(2 + len)};
+        raw.resize(2 + len, 0x5a);
+        const bool valid = len == 0 || (len >= 4 && len <= 16 && len % 2 == 0);
+        INFO("cookie length " << len);
+        CHECK(tcp_options::parse(raw).has_value() == valid);
+        if (!valid) CHECK(tcp_options::parse(raw).error() == l4::errc::bad_option_length);
+    }
+}
+
+TEST_CASE("tcp options: Fast Open emits last, NOP-padded, as Linux lays out a SYN", "[tcp][options][fast_open]") {
+    tcp_options o;
+    o.mss = 1460;
+    o.sack_permitted = true;
+    o.window_scale = 8;
+    o.fast_open = fast_open_cookie{};
+    std::array<std::uint8_t, 40> buf{};
+    auto n = o.emit(buf);
+    REQUIRE(n);
+    // packetdrill's <mss 1460,nop,nop,sackOK,nop,wscale 8,FO,nop,nop>
+    const std::array<std::uint8_t, 16> request{2, 4, 0x05, 0xb4, 1, 1, 4, 2, 1, 3, 3, 8, 34, 2, 1, 1};
+    REQUIRE(*n == request.size());
+    CHECK(*n == o.buffer_len());
+    CHECK(std::equal(request.begin(), request.end(), buf.begin()));
+    auto back = tcp_options::parse(std::span{buf}.first(*n));
+    REQUIRE(back);
+    CHECK(*back == o);
+
+    for (std::uint8_t len = 4; len <= 16; len += 2) {  // <..., FO cookie[,nop,nop]>: whole words
+        fast_open_cookie c;
+        c.len = len;
+        for (std::uint8_t i = 0; i < len; ++i) c.data[i] = static_cast<std::uint8_t>(i + 1);
+        o.fast_open = c;
+        o.ts = timestamps{1, 2};
+        n = o.emit(buf);
+        REQUIRE(n);
+        CHECK(*n == o.buffer_len());
+        CHECK(*n % 4 == 0);
+        back = tcp_options::parse(std::span{buf}.first(*n));
+        REQUIRE(back);
+        CHECK(back->fast_open == c);
+    }
 }
 
 TEST_CASE("tcp options: the lenient parse keeps every good option and reports the first bad one",

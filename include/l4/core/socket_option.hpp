@@ -28,12 +28,14 @@ enum class socket_option : std::uint8_t {
     cork,            // TCP_CORK: 1 holds segments shorter than the MSS until 0, a forced push or one RTO
     tos,             // IP_TOS / IPV6_TCLASS: the DS field (RFC 2474) of what the socket sends; its ECN bits are the transport's
     dont_fragment,   // IP_MTU_DISCOVER: 1 sets IPv4's DF (RFC 1191, the default), 0 (IP_PMTUDISC_DONT) clears it
+    fast_open_connect,  // TCP_FASTOPEN_CONNECT: 1 before connect(): RFC 7413 Fast Open, the SYN waiting for the first send
 };
 
 // Flags of one send (net::stack::send), as send(2)'s.
 enum class send_flags : std::uint8_t {
     none = 0,
     more = 1,  // MSG_MORE: more data follows at once; a short segment waits for it, as under TCP_CORK
+    fast_open = 2,  // MSG_FASTOPEN on sendto: connect with RFC 7413 Fast Open, the data in the SYN
 };
 
 // What a socket asks of the IP header of the datagrams it sends (the `tos`
@@ -63,6 +65,7 @@ struct ip_header_options {
     case socket_option::cork: return "TCP_CORK";
     case socket_option::tos: return "IP_TOS";
     case socket_option::dont_fragment: return "IP_MTU_DISCOVER";
+    case socket_option::fast_open_connect: return "TCP_FASTOPEN_CONNECT";
     }
     return "?";
 }

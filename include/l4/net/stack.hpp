@@ -165,11 +165,17 @@ public:
         return r;
     }
 
-    [[nodiscard]] io_result<std::size_t> sendto(socket_id s, bytes payload, const socket_address& to, instant now) {
+    // `flags`: send_flags::fast_open (MSG_FASTOPEN) on a TCP socket connects
+    // with the data in the SYN (tcp::endpoint::sendto); else not_supported.
+    [[nodiscard]] io_result<std::size_t> sendto(socket_id s, bytes payload, const socket_address& to, instant now,
+                                                send_flags flags = send_flags::none) {
         last_now_ = now;
         return with_socket<std::size_t>(s, [&](auto& t, std::uint32_t id) -> io_result<std::size_t> {
-            if constexpr (requires { t.sendto(host(), id, payload, to, now); })
-                return to_io(t.sendto(host(), id, payload, to, now));
+            if constexpr (requires { t.sendto(host(), id, payload, to, now, flags); })
+                return to_io(t.sendto(host(), id, payload, to, now, flags));
+            else if constexpr (requires { t.sendto(host(), id, payload, to, now); })
+                return flags == send_flags::none ? to_io(t.sendto(host(), id, payload, to, now))
+                                                 : io_result<std::size_t>{errc::not_supported};
             else return errc::not_supported;
         });
     }

@@ -37,7 +37,8 @@ void connection<Congestion, Sender, Receiver>::on_segment_syn_sent(const Repr& s
     using f = wire::tcp_flags;
     const bool has_ack = seg.flags.has(f::ack);
     // RFC 9293 §3.10.7.3 first: an ACK for something we never sent.
-    if (has_ack && (seg.ack_number <= iss_ || seg.ack_number > snd_nxt_)) {
+    // Against snd.max: a SYN with data (RFC 7413) sent again without it may be acknowledged whole.
+    if (has_ack && (seg.ack_number <= iss_ || seg.ack_number > snd_max_)) {
         if (!seg.flags.has(f::rst)) queue_reset(seg.ack_number, std::nullopt);
         ++counters_.dropped_bad_ack;
         return;
@@ -53,6 +54,7 @@ void connection<Congestion, Sender, Receiver>::on_segment_syn_sent(const Repr& s
         ecn_.on_syn_ack(seg.flags.has(f::ece), seg.flags.has(f::cwr));  // RFC 3168 §6.1.1
         snd_una_ = seg.ack_number;
         snd_wl2_ = seg.ack_number;
+        if (fo_.enabled) on_fast_open_syn_ack(seg);
         rtt_sample(now);
         rto_at_.reset();
         state_ = state::established;
@@ -121,6 +123,30 @@ void connection<Congestion, Sender, Receiver>::on_segment_synchronized(const Rep
         return;
     }
     on_data(seg, now);
+}
+
+// RFC 7413 §4.2.2: a SYN-ACK for a SYN that asked for a cookie or carried
+// one. The data it acknowledges leaves the send buffer; what it does not is
+// sent again at once (snd.nxt back to snd.una). Its cookie and MSS go to the
+// endpoint's cache; a SYN with data that timed out, answered with neither a
+// cookie nor an acknowledgement of its data, counts as a loss (as Linux's
+// syn_drop, which then holds Fast Open off for that server a while).
+template <class Congestion, class Sender, class Receiver>
+template <class Repr>
+void connection<Congestion, Sender, Receiver>::on_fast_open_syn_ack(const Repr& seg) {
+    const auto acked = static_cast<std::uint32_t>(seg.ack_number - (iss_ + 1));
+    send_buf_.consume(acked);
+    acked_data_ += acked;
+    delivered_ += acked;
+    push_marks_.on_ack(snd_una_);
+    fo_.syn_data_acked = acked > 0;
+    snd_nxt_ = snd_una_;  // whatever of the SYN's data is left goes again with the handshake's ACK
+    const bool has_cookie = seg.options.fast_open && !seg.options.fast_open->request();
+    fast_open_report r;
+    if (has_cookie) r.cookie = seg.options.fast_open;
+    r.mss = seg.options.mss.value_or(0);
+    r.syn_lost = fo_.syn_retransmitted && fo_.syn_data > 0 && !has_cookie && acked == 0;
+    fo_.report = r;
 }
 
 // RFC 9293 §3.10.7.4 first: the four cases of segment acceptability.

@@ -25,7 +25,8 @@
 //   RFC 7323 window scale, timestamps and PAWS (options.hpp); RFC 9293
 //   §3.8.4 keep-alive; §3.8.3 the user timeout; RFC 3168 ECN (ecn.hpp);
 //   RFC 8985 §6 RACK loss detection (rack.hpp) and RFC 6937 proportional
-//   rate reduction (prr.hpp), when the config asks.
+//   rate reduction (prr.hpp), when the config asks; RFC 7413 TCP Fast Open,
+//   the client's half (fast_open.hpp), when the endpoint sets it up.
 #pragma once
 
 #include <l4/congestion/concept.hpp>
@@ -38,6 +39,7 @@
 #include <l4/flow/concept.hpp>
 #include <l4/tcp/config.hpp>
 #include <l4/tcp/ecn.hpp>
+#include <l4/tcp/fast_open.hpp>
 #include <l4/tcp/linux_choices.hpp>
 #include <l4/tcp/options.hpp>
 #include <l4/tcp/prr.hpp>
@@ -88,6 +90,7 @@ public:
     // it, an arriving segment, push(), or the override timeout (one RTO).
     [[nodiscard]] result<std::size_t> send(bytes data, bool more = false) {
         if (error_ != errc::ok) return error_;
+        if (fo_.deferred) data = fast_open_first_write(data);
         if (fin_queued_ || !(state_ == state::syn_sent || state_ == state::syn_received || may_send_data(state_)))
             return errc::not_connected;
         const std::size_t n = send_buf_.push(data);
@@ -201,6 +204,24 @@ public:
         cfg_.keep_count = c.keep_count;
     }
 
+    // RFC 7413: this connection's SYN asks for a cookie (none cached) or
+    // carries `cookie` with data, as much as the server's cached MSS allows
+    // (`peer_mss`; 0: not known). `defer` (TCP_FASTOPEN_CONNECT, with a
+    // cookie): nothing leaves until the first write, whose data the SYN
+    // carries. Before the first poll_transmit.
+    void use_fast_open(std::optional<wire::fast_open_cookie> cookie, std::uint16_t peer_mss, bool defer) noexcept {
+        if (state_ != state::syn_sent || snd_max_ != iss_) return;
+        fo_.enabled = true;
+        fo_.cookie = cookie;
+        fo_.deferred = defer && cookie.has_value();
+        fo_.syn_room = cookie ? fast_open_syn_room(cfg_.mss, peer_mss ? peer_mss : cfg_.mss) : 0;
+    }
+    [[nodiscard]] const fast_open_client& fast_open() const noexcept { return fo_; }
+    // What the SYN-ACK (or the SYN's timeout) taught about the server, once.
+    [[nodiscard]] std::optional<fast_open_report> take_fast_open_report() noexcept {
+        return std::exchange(fo_.report, std::nullopt);
+    }
+
     // --- segments in -------------------------------------------------------
 
     // Where the payload of a segment starting at `seq` would land if it is
@@ -265,8 +286,12 @@ public:
                 rcv_adv_sent_ = rcv_nxt_ + s.window;
             }
             s.options = opts_.syn_options(cfg_.mss, syn_ack, now);
+            if (!syn_ack && fo_.enabled) {
+                if (fo_.deferred) return;  // TCP_FASTOPEN_CONNECT: the first write sends the SYN
+                fast_open_syn(s);
+            }
             put(emit, s, now);
-            snd_nxt_ = iss_ + 1;
+            snd_nxt_ = iss_ + 1 + s.payload_len;
             return;
         }
         if (!synchronized(state_) || state_ == state::syn_received) {
@@ -410,7 +435,7 @@ public:
         return recv_buf_.readable() > 0 || peer_closed() || error_ != errc::ok;
     }
     [[nodiscard]] bool writable() const noexcept {
-        return may_send_data(state_) && !fin_queued_ && send_buf_.free() > 0;
+        return (may_send_data(state_) || fo_.deferred) && !fin_queued_ && send_buf_.free() > 0;
     }
     // Nothing left to send or acknowledge: a closed connection may be freed.
     [[nodiscard]] bool finished() const noexcept { return state_ == state::closed && !reset_; }
@@ -441,6 +466,8 @@ private:
     void on_segment_syn_sent(const Repr& seg, instant now);
     template <class Repr>
     void on_segment_synchronized(const Repr& seg, instant now);
+    template <class Repr>
+    void on_fast_open_syn_ack(const Repr& seg);
     [[nodiscard]] bool acceptable(seq32 seq, std::uint32_t len, std::uint32_t rcv_wnd) const noexcept;
     template <class Repr>
     bool on_ack(const Repr& seg, instant now);
@@ -620,6 +647,33 @@ private:
         return true;
     }
 
+    // RFC 7413 §4.2: the first SYN carries the cookie, or a request, and
+    // with a cookie the data queued, up to the room the cached MSS leaves.
+    // A SYN sent again after a timeout carries neither (§4.1.3, as Linux):
+    // a middlebox may drop SYNs with data or unknown options.
+    void fast_open_syn(segment& s) {
+        if (retries_ > 0) {
+            if (fo_.syn_data > 0 && !fo_.syn_retransmitted) {
+                fo_.report = fast_open_report{};
+                fo_.report->syn_lost = true;
+            }
+            fo_.syn_retransmitted = true;
+            return;
+        }
+        s.options.fast_open = fo_.cookie.value_or(wire::fast_open_cookie{});
+        if (!fo_.cookie) return;
+        s.payload_offset = 0;
+        s.payload_len = std::min<std::uint32_t>(fo_.syn_room, static_cast<std::uint32_t>(send_buf_.size()));
+        fo_.syn_data = s.payload_len;
+    }
+    // The first write of a deferred connection (TCP_FASTOPEN_CONNECT): what
+    // the SYN carries is queued, the rest waits for the handshake, as the
+    // write of a non-blocking Linux socket.
+    [[nodiscard]] bytes fast_open_first_write(bytes data) noexcept {
+        fo_.deferred = false;
+        return data.first(std::min<std::size_t>(data.size(), fo_.syn_room));
+    }
+
     void fin_sent() {
         snd_nxt_ += 1;
         if (state_ == state::established) state_ = state::fin_wait_1;
@@ -738,7 +792,7 @@ private:
         if (snd_una_ == snd_max_) una_since_ = now;  // the oldest unacknowledged byte leaves now
         const seq32 end = s.seq + s.seq_len();
         const bool first_transmission = s.seq >= snd_max_;
-        if (s.payload_len > 0 && end > snd_max_ && !probing_) {
+        if (s.payload_len > 0 && end > snd_max_ && !probing_ && !s.has(wire::tcp_flags::syn)) {
             // New data: never beyond min(cwnd, peer window) (RFC 5681 §3.1, RFC 9293 §3.8.6.2.1).
             const auto flight_after = static_cast<std::uint32_t>(end - snd_una_);
             const std::uint32_t pipe_after = scoreboard_active() ? pipe() + s.payload_len : flight_after;
@@ -1003,6 +1057,7 @@ private:
     std::uint32_t prr_cwnd_ = 0;    // RFC 6937: pipe after the last ACK in recovery + sndcnt
     bool more_ = false, push_now_ = false;  // the last write's MSG_MORE; a forced push pending (push())
     segment tx_seg_;  // header()'s segment, rebuilt in place for each one
+    fast_open_client fo_;  // RFC 7413, when the endpoint sets it up
     counters counters_;
 };
 

@@ -28,6 +28,7 @@
 #include <l4/flow/sliding_window.hpp>
 #include <l4/policy.hpp>
 #include <l4/tcp/connection.hpp>
+#include <l4/tcp/fast_open.hpp>
 #include <l4/tcp/isn.hpp>
 #include <l4/tcp/segment.hpp>
 #include <l4/tcp/syn_cookie.hpp>
@@ -68,6 +69,7 @@ struct endpoint_config {
     // first byte, so the budget bounds what connections may come to hold.
     std::uint64_t memory_budget = std::uint64_t{1} << 30;
     bool syn_cookies = true;                  // RFC 4987 §3.6 when a listener's half-open queue is full
+    std::size_t fast_open_servers = 256;      // RFC 7413 §4.1.3: servers whose Fast Open cookie is cached
 };
 
 struct endpoint_counters {
@@ -201,6 +203,10 @@ public:
             c.ip.dscp = static_cast<std::uint8_t>(v >> 2);  // the ECN bits stay the transport's (RFC 3168 §5)
             break;
         case socket_option::dont_fragment: c.ip.dont_fragment = v != 0; break;
+        case socket_option::fast_open_connect:
+            if (v < 0 || v > 1 || !before_syn || s->listening) return errc::invalid_argument;
+            s->fast_open_connect = v != 0;
+            break;
         case socket_option::keepalive: c.keepalive = v != 0; break;
         case socket_option::keep_idle:
         case socket_option::keep_interval:
@@ -250,6 +256,7 @@ public:
         case socket_option::cork: return c.cork;
         case socket_option::tos: return std::int64_t{c.ip.dscp} << 2;
         case socket_option::dont_fragment: return c.ip.dont_fragment;
+        case socket_option::fast_open_connect: return s->fast_open_connect;
         case socket_option::keepalive: return c.keepalive;
         case socket_option::keep_idle: return secs(c.keep_idle);
         case socket_option::keep_interval: return secs(c.keep_interval);
@@ -313,9 +320,39 @@ public:
         return child;
     }
 
-    // RFC 9293 §3.10.1 active OPEN: the SYN leaves at once.
+    // RFC 9293 §3.10.1 active OPEN: the SYN leaves at once. With
+    // socket_option::fast_open_connect (RFC 7413): a cookie request when no
+    // cookie of the server's is cached; with one, nothing leaves until the
+    // first send(), whose data the SYN carries.
     template <class Host>
     [[nodiscard]] result<void> connect(Host& host, std::uint32_t id, const socket_address& peer, instant now) {
+        const auto* s = find(id);
+        return open_active(host, id, peer, now, s && s->fast_open_connect);
+    }
+
+    // sendto(2) with MSG_FASTOPEN (send_flags::fast_open) on a socket not yet
+    // connected: connect() and the first send() at once (RFC 7413 §4.2).
+    // With a cookie cached, the SYN carries what it may of `data`, and that
+    // many bytes are taken; without one, the SYN is a cookie request and the
+    // data is not taken (would_block: send it once writable). On a connected
+    // socket, a send() (the address ignored, as Linux's TCP ignores it).
+    template <class Host>
+    [[nodiscard]] io_result<std::size_t> sendto(Host& host, std::uint32_t id, bytes data, const socket_address& to,
+                                                instant now, send_flags flags) {
+        if (flags != send_flags::fast_open) return errc::not_supported;
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (!s->conn) {
+            if (auto r = open_active(host, id, to, now, true); !r) return r.error();
+            if (!sockets_[id].conn->fast_open().deferred) return errc::would_block;
+        }
+        return send(host, id, data, now);
+    }
+
+private:
+    template <class Host>
+    [[nodiscard]] result<void> open_active(Host& host, std::uint32_t id, const socket_address& peer, instant now,
+                                           bool fast_open) {
         auto* s = find(id);
         if (!s) return errc::bad_socket;
         if (s->listening) return errc::invalid_argument;
@@ -343,6 +380,10 @@ public:
         if (conns_.contains(flow_key{local, peer})) return errc::address_in_use;
         auto cfg = connection_config(host, *s, peer);
         s->conn.emplace(cfg, isn(key_, local, peer, now), now);
+        if (fast_open) {
+            const auto* known = fast_open_cache_.usable(local.address, peer.address, now);
+            s->conn->use_fast_open(known ? known->cookie : std::nullopt, known ? known->mss : 0, true);
+        }
         s->flow = flow_key{local, peer};
         s->timer = host.add_timer(*this, id);
         conns_.emplace(*s->flow, id);
@@ -352,6 +393,7 @@ public:
         return {};
     }
 
+public:
     template <class Host>
     [[nodiscard]] io_result<std::size_t> send(Host& host, std::uint32_t id, bytes data, instant now,
                                               send_flags flags = send_flags::none) {
@@ -537,6 +579,8 @@ public:
         return s->conn ? s->conn->current_state() : state::closed;
     }
     [[nodiscard]] const endpoint_counters& stats() const noexcept { return counters_; }
+    // RFC 7413 §4.1.3: the Fast Open cookies this stack learnt, per server.
+    [[nodiscard]] const fast_open_cache& fast_open_cookies() const noexcept { return fast_open_cache_; }
     [[nodiscard]] std::size_t connections() const noexcept { return conns_.size(); }
 
 private:
@@ -574,6 +618,7 @@ private:
         tcp::config cfg{};                     // this socket's settings (setsockopt)
         std::uint16_t max_segment = 0;         // TCP_MAXSEG; 0: from the link
         std::int64_t linger = -1;              // SO_LINGER; 0: close() resets
+        bool fast_open_connect = false;        // TCP_FASTOPEN_CONNECT (RFC 7413)
         bool error_reported = false;           // SO_ERROR was read
     };
     static constexpr std::int64_t max_buffer = std::int64_t{0xFFFF} << max_window_shift;
@@ -793,6 +838,8 @@ private:
         c.poll_transmit(now, [&](const segment& seg) {
             send_segment(host, s.flow->local, s.flow->remote, seg, &c, now);
         });
+        if (c.fast_open().report) [[unlikely]]  // RFC 7413 §4.1.3: what a SYN-ACK or a SYN's timeout taught
+            fast_open_cache_.learn(s.flow->local.address, s.flow->remote.address, *c.take_fast_open_report(), now);
         if (s.parent && !s.queued_for_accept && c.established()) {
             auto& l = sockets_[*s.parent];
             std::erase(l.half_open, id);
@@ -866,6 +913,8 @@ private:
         for (std::size_t i = 0; i < blocks.size(); ++i) to.sack[i] = blocks[i];
         if (from.ts) to.ts = wire::timestamps{from.ts->tsval, from.ts->tsecr};
         else to.ts.reset();
+        if (from.fast_open) [[unlikely]] to.fast_open = from.fast_open;
+        else to.fast_open.reset();
         const auto unknown = from.unknown();
         to.unknown_count = static_cast<std::uint8_t>(unknown.size());
         for (std::size_t i = 0; i < unknown.size(); ++i) to.unknown_kinds[i] = unknown[i];
@@ -912,6 +961,7 @@ private:
     listener_table listeners_{0, wire::keyed_address_hash{}};
     wire::port_space ports_;
     syn_cookies cookies_;
+    fast_open_cache fast_open_cache_{cfg_.fast_open_servers};
     endpoint_counters counters_;
 };
 

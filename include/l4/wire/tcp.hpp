@@ -393,6 +393,12 @@ template <class Layout>
         os << "sack " << unsigned{opts.sack_count};
         for (const auto& b : opts.sack_blocks()) os << " {" << b.left << ':' << b.right << '}';
     }
+    if (opts.fast_open) {  // RFC 7413, as tcpdump prints it
+        item();
+        os << "tfo " << (opts.fast_open->request() ? "cookiereq" : "cookie ");
+        constexpr char hex[] = "0123456789abcdef";
+        for (const std::uint8_t b : opts.fast_open->value()) os << hex[b >> 4] << hex[b & 15];
+    }
     if (lenient.malformed) { item(); os << "[bad opt]"; }
     if (any) os << ']';
     return os << ", length " << v.payload().size();

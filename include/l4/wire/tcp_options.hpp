@@ -1,7 +1,8 @@
 // TCP options: a lenient walk over the option bytes and a strict value type.
 //
 // Reading list: RFC 9293 §3.2 (EOL, NOP, MSS), RFC 7323 §2-3 (window scale,
-// timestamps), RFC 2018 §2-3 (SACK-permitted, SACK).
+// timestamps), RFC 2018 §2-3 (SACK-permitted, SACK), RFC 7413 §4.1.1 (Fast
+// Open cookie).
 //
 // `option_walker` yields (kind, data) pairs and stops at the first option
 // whose length byte it cannot follow, remembering why and where: cheap
@@ -31,6 +32,7 @@ inline constexpr std::uint8_t window_scale = 3;
 inline constexpr std::uint8_t sack_permitted = 4;
 inline constexpr std::uint8_t sack = 5;
 inline constexpr std::uint8_t timestamps = 8;
+inline constexpr std::uint8_t fast_open = 34;  // RFC 7413 §4.1.1
 }  // namespace option_kind
 
 inline constexpr std::size_t max_options_len = 40;  // RFC 9293 §3.1: data offset ≤ 15 words
@@ -107,6 +109,28 @@ struct timestamps {
     friend constexpr bool operator==(const timestamps&, const timestamps&) noexcept = default;
 };
 
+// RFC 7413 §4.1.1: a Fast Open cookie of 4 to 16 bytes, an even number of
+// them; an empty one (length 0) is a cookie request.
+struct fast_open_cookie {
+    static constexpr std::size_t min_len = 4, max_len = 16;
+    std::array<std::uint8_t, max_len> data{};
+    std::uint8_t len = 0;
+
+    [[nodiscard]] static constexpr bool valid_len(std::size_t n) noexcept {
+        return n == 0 || (n >= min_len && n <= max_len && n % 2 == 0);
+    }
+    [[nodiscard]] constexpr bytes value() const noexcept { return {data.data(), len < max_len ? len : max_len}; }
+    [[nodiscard]] constexpr bool request() const noexcept { return len == 0; }
+    // Bytes the option takes on the wire, NOP-padded to a 32-bit word as Linux pads it.
+    [[nodiscard]] constexpr std::size_t wire_len() const noexcept { return (2 + value().size() + 3) & ~std::size_t{3}; }
+    friend constexpr bool operator==(const fast_open_cookie& a, const fast_open_cookie& b) noexcept {
+        if (a.len != b.len) return false;
+        for (std::size_t i = 0; i < a.len && i < max_len; ++i)
+            if (a.data[i] != b.data[i]) return false;
+        return true;
+    }
+};
+
 struct tcp_options {
     std::optional<std::uint16_t> mss;
     std::optional<std::uint8_t> window_scale;  // the shift count as sent; RFC 7323 §2.3 caps its use at 14
@@ -114,6 +138,7 @@ struct tcp_options {
     std::array<sack_block, max_sack_blocks> sack{};
     std::uint8_t sack_count = 0;
     std::optional<timestamps> ts;
+    std::optional<fast_open_cookie> fast_open;  // RFC 7413: on a SYN or SYN-ACK; empty: a cookie request
     // Kinds we do not decode, skipped by their length (RFC 9293 §3.1 MUST-6).
     std::array<std::uint8_t, max_options_len / 2> unknown_kinds{};
     std::uint8_t unknown_count = 0;
@@ -121,7 +146,8 @@ struct tcp_options {
     // Only the used parts of the fixed-capacity arrays take part.
     friend constexpr bool operator==(const tcp_options& a, const tcp_options& b) noexcept {
         return a.mss == b.mss && a.window_scale == b.window_scale && a.sack_permitted == b.sack_permitted &&
-               a.ts == b.ts && a.sack_count == b.sack_count && a.unknown_count == b.unknown_count &&
+               a.ts == b.ts && a.fast_open == b.fast_open && a.sack_count == b.sack_count &&
+               a.unknown_count == b.unknown_count &&
                same_prefix(a.sack, b.sack, a.sack_count) && same_prefix(a.unknown_kinds, b.unknown_kinds, a.unknown_count);
     }
 
@@ -174,6 +200,14 @@ struct tcp_options {
             if (d.size() != 8) return errc::bad_option_length;
             ts = timestamps{load_be32(d.data()), load_be32(d.data() + 4)};
             break;
+        case option_kind::fast_open: {
+            if (!fast_open_cookie::valid_len(d.size())) return errc::bad_option_length;
+            fast_open_cookie c;
+            c.len = static_cast<std::uint8_t>(d.size());
+            for (std::size_t i = 0; i < d.size(); ++i) c.data[i] = d[i];
+            fast_open = c;
+            break;
+        }
         default:
             if (unknown_count < unknown_kinds.size()) unknown_kinds[unknown_count++] = opt.kind;
             break;
@@ -189,6 +223,7 @@ struct tcp_options {
         if (sack_permitted || ts) n += ts ? 12 : 4;  // SACK-permitted rides in the NOPs before TS
         if (window_scale) n += 4;
         if (sack_count) n += 4 + 8 * std::size_t{sack_count};
+        if (fast_open) n += fast_open->wire_len();
         return n;
     }
 
@@ -240,6 +275,14 @@ struct tcp_options {
                 store_be32(p + 4, b.right.raw());
                 p += 8;
             }
+        }
+        if (fast_open) {
+            // Last, as Linux writes it: kind, length, cookie, NOPs to the word.
+            const bytes cookie = fast_open->value();
+            *p++ = option_kind::fast_open;
+            *p++ = static_cast<std::uint8_t>(2 + cookie.size());
+            for (const std::uint8_t b : cookie) *p++ = b;
+            for (std::size_t pad = fast_open->wire_len() - 2 - cookie.size(); pad > 0; --pad) *p++ = option_kind::nop;
         }
         return n;
     }
