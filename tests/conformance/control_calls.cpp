@@ -97,6 +97,7 @@ std::optional<socket_option> option_for(int level, int name) {
         case TCP_KEEPINTVL: return socket_option::keep_interval;
         case TCP_KEEPCNT: return socket_option::keep_count;
         case TCP_USER_TIMEOUT: return socket_option::user_timeout;
+        case TCP_FASTOPEN_CONNECT: return socket_option::fast_open_connect;
         default: return std::nullopt;
         }
     }

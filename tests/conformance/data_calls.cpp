@@ -98,6 +98,7 @@ int do_connect(void* u, int fd, const sockaddr* addr, socklen_t len) {
     auto r = a.h.stack().connect(s->id, *peer, a.h.now());
     if (!r) return fail(r.error() == errc::already_connected ? EISCONN : to_errno(r.error()));
     a.h.settle();
+    if (a.sockets.deferred(*s)) return 0;  // TCP_FASTOPEN_CONNECT with a cookie: the first write sends the SYN
     if (s->nonblocking) {
         s->connecting = true;
         return fail(EINPROGRESS);
@@ -158,6 +159,9 @@ ssize_t transmit(adapter& a, int fd, const void* buf, std::size_t len, bool dont
     if (!s) return fail(EBADF);
     if (!buf && len > 0) return fail(EFAULT);
     const bool nonblocking = s->nonblocking || dontwait;
+    // The first write of a deferred Fast Open socket takes what its SYN
+    // carries; a non-blocking one returns that much, as Linux's.
+    const bool syn_write = nonblocking && a.sockets.deferred(*s);
     std::size_t done = 0;
     ssize_t result = 0;
     const bool ended = a.h.block(lk, [&] {
@@ -171,7 +175,7 @@ ssize_t transmit(adapter& a, int fd, const void* buf, std::size_t len, bool dont
             if (r) {
                 done += *r;
                 a.h.settle();
-                if (len == 0) break;
+                if (len == 0 || syn_write) break;
                 continue;
             }
             if (r.error() == errc::would_block) {
@@ -216,7 +220,7 @@ bool recv_flags_ok(adapter& a, int flags) {
 // MSG_ERRQUEUE, which stays unsupported (and is counted). MSG_MORE is the
 // stack's send_flags::more.
 bool send_flags_ok(adapter& a, int flags) {
-    constexpr int ok = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_ZEROCOPY | MSG_MORE;
+    constexpr int ok = MSG_DONTWAIT | MSG_NOSIGNAL | MSG_ZEROCOPY | MSG_MORE | MSG_FASTOPEN;
     if ((flags & ~ok) == 0) return true;
     std::unique_lock lk{a.h.mutex};
     a.sockets.unsupported("send flags " + flag_text(flags & ~ok));
@@ -284,8 +288,48 @@ ssize_t do_send(void* u, int fd, const void* buf, size_t n, int flags) {
     if (!send_flags_ok(of(u), flags)) return -1;
     return transmit(of(u), fd, buf, n, flags & MSG_DONTWAIT, flags & MSG_MORE);
 }
-ssize_t do_sendto(void* u, int fd, const void* buf, size_t n, int flags, const sockaddr*, socklen_t) {
-    return do_send(u, fd, buf, n, flags);  // a stream ignores the address, as Linux's TCP does
+// MSG_FASTOPEN on a socket not yet connected: the stack's sendto with
+// send_flags::fast_open (connect, the data in the SYN with a cached cookie).
+// Otherwise a stream ignores the address and the flag, as Linux's TCP does.
+ssize_t do_sendto(void* u, int fd, const void* buf, size_t n, int flags, const sockaddr* addr, socklen_t len) {
+    if (!send_flags_ok(of(u), flags)) return -1;
+    if (flags & MSG_FASTOPEN) {
+        auto& a = of(u);
+        std::unique_lock lk{a.h.mutex};
+        auto* s = a.sockets.find(fd);
+        if (!s) return fail(EBADF);
+        if (!a.sockets.connection(*s)) {
+            if (!buf && n > 0) return fail(EFAULT);  // before anything leaves, as Linux's failed copy into the SYN
+            auto peer = from_sockaddr(addr, len, s->domain);
+            if (!peer) return fail(addr ? EAFNOSUPPORT : EDESTADDRREQ);
+            const bool nonblocking = s->nonblocking || (flags & MSG_DONTWAIT);
+            auto r = a.h.stack().sendto(s->id, {static_cast<const std::uint8_t*>(buf), n}, *peer, a.h.now(),
+                                        send_flags::fast_open);
+            a.h.settle();
+            std::size_t done = 0;
+            if (r) {
+                done = *r;
+            } else if (r.error() == errc::would_block) {  // no cookie: the SYN asked for one, the data waits
+                if (nonblocking) {
+                    s->connecting = true;
+                    return fail(EINPROGRESS);
+                }
+                if (!a.h.block(lk, [&] { return !a.sockets.find(fd) || !a.sockets.in_handshake(*a.sockets.find(fd)); }))
+                    return fail(EAGAIN);
+                s = a.sockets.find(fd);
+                if (!s) return fail(EBADF);
+                if (const int e = a.sockets.take_error(*s)) return fail(e);
+            } else {
+                return fail(r.error() == errc::already_connected ? EISCONN : to_errno(r.error()));
+            }
+            if (nonblocking || done == n) return static_cast<ssize_t>(done);
+            lk.unlock();  // a blocking one writes the rest as send() does
+            const ssize_t rest = transmit(a, fd, static_cast<const std::uint8_t*>(buf) + done, n - done, false,
+                                          flags & MSG_MORE);
+            return rest < 0 ? (done ? static_cast<ssize_t>(done) : rest) : static_cast<ssize_t>(done) + rest;
+        }
+    }
+    return do_send(u, fd, buf, n, flags);
 }
 ssize_t do_sendmsg(void* u, int fd, const msghdr* m, int flags) {
     if (!send_flags_ok(of(u), flags)) return -1;

@@ -145,7 +145,13 @@ public:
     [[nodiscard]] bool listening(const posix_socket& s) { return state(s) == tcp::state::listen; }
     [[nodiscard]] bool in_handshake(const posix_socket& s) {
         const auto st = state(s);
-        return st == tcp::state::syn_sent || st == tcp::state::syn_received;
+        return (st == tcp::state::syn_sent && !deferred(s)) || st == tcp::state::syn_received;
+    }
+    // TCP_FASTOPEN_CONNECT with a cookie: connected for the application
+    // (writable, as Linux's tcp_poll says), the SYN waiting for the first write.
+    [[nodiscard]] bool deferred(const posix_socket& s) {
+        const auto* c = connection(s);
+        return c && c->fast_open().deferred;
     }
 
     // The connection's error, if it has one the application has not seen.

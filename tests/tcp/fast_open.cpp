@@ -5,6 +5,8 @@
 // the cache's bounds.
 #include "trace.hpp"
 
+#include <l4/flow/selective_repeat.hpp>
+
 #include <l4/link/memory.hpp>
 #include <l4/net/drive.hpp>
 #include <l4/net/stack.hpp>
@@ -265,4 +267,36 @@ TEST_CASE("tcp fast open through the stack: a server without Fast Open, the data
     REQUIRE(e);
     CHECK(!e->cookie);
     CHECK(e->mss == 1460);
+}
+
+// Caught by the Fast Open scripts, whose second connection waits a second
+// while the first is in TIME-WAIT: the tail loss probe's timer, armed when
+// the FIN left and never cancelled by the ACK that emptied the flight, fired
+// in TIME-WAIT, where nothing sends a probe or clears the flag: a deadline
+// due for ever, on which the conformance harness spun.
+TEST_CASE("tcp tail loss probe: a probe timer armed before TIME-WAIT does not fire in it", "[tcp][trace][tlp]") {
+    auto cfg = small();
+    cfg.tail_loss_probe = true;  // as linux_like
+    cfg.fin_with_data = true;
+    wire::tcp_options sack;
+    sack.sack_permitted = true;  // RFC 8985 §7: the probe runs with SACK
+    using sr_conn = tcp::connection<congestion::reno, flow::selective_repeat, flow::receive_window<>>;
+    sr_conn c{cfg, seq32{iss}, t0};
+    (void)poll(c, t0);
+    deliver(c, {irs, iss + 1, f::syn | f::ack, 65535, {}, 1000, sack}, t0 + 10ms);
+    (void)poll(c, t0 + 10ms);
+    REQUIRE(c.close());
+    auto out = poll(c, t0 + 20ms);
+    REQUIRE(out.size() == 1);  // the FIN, which arms the probe
+    CHECK(out[0].flags & f::fin);
+    deliver(c, {irs + 1, iss + 2, f::fin | f::ack}, t0 + 30ms);  // our FIN acknowledged with the peer's
+    REQUIRE(c.current_state() == tcp::state::time_wait);
+    out = poll(c, t0 + 30ms);
+    REQUIRE(out.size() == 1);  // the ACK of the peer's FIN
+    for (instant now = t0 + 30ms; now < t0 + 5s; now += 10ms) {
+        (void)poll(c, now);
+        const auto d = c.next_deadline();
+        REQUIRE(d);
+        REQUIRE(*d > now);  // never a deadline that is always due
+    }
 }

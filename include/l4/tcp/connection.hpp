@@ -968,6 +968,8 @@ private:
         state_ = state::time_wait;
         rto_at_.reset();
         persist_at_.reset();
+        tlp_.cancel();  // nothing in flight: a probe armed for the FIN has nothing to probe, and TIME-WAIT sends none
+        tlp_now_ = false;
         restart_time_wait(now);
     }
     void restart_time_wait(instant now) { time_wait_at_ = now + cfg_.time_wait; }
