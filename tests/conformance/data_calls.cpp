@@ -2,6 +2,7 @@
 // accept, connect, and the read and write families, with Linux's errno.
 #include "calls.hpp"
 
+#include <optional>
 #include <vector>
 
 namespace l4::conformance {
@@ -160,22 +161,29 @@ ssize_t transmit(adapter& a, int fd, const void* buf, std::size_t len, bool dont
     if (!buf && len > 0) return fail(EFAULT);
     const bool nonblocking = s->nonblocking || dontwait;
     // The first write of a deferred Fast Open socket takes what its SYN
-    // carries; a non-blocking one returns that much, as Linux's.
-    const bool syn_write = nonblocking && a.sockets.deferred(*s);
+    // carries: a non-blocking one returns that much, a blocking one waits for
+    // the handshake (and reports its failure), then writes the rest, as Linux's.
+    const bool syn_write = a.sockets.deferred(*s);
     std::size_t done = 0;
     ssize_t result = 0;
     const bool ended = a.h.block(lk, [&] {
         s = a.sockets.find(fd);
         if (!s) return (void)(result = fail(EBADF)), true;
-        if (const int err = a.sockets.take_error(*s)) return (void)(result = done ? ssize_t(done) : fail(err)), true;
+        if (const int err = a.sockets.take_error(*s))
+            return (void)(result = done && !syn_write ? ssize_t(done) : fail(err)), true;
         if (s->wr_shut) return (void)(result = done ? ssize_t(done) : fail(EPIPE)), true;
+        const auto syn_pending = [&] { return syn_write && done > 0 && a.sockets.in_handshake(*s); };
         while (done < len || len == 0) {
+            if (syn_pending()) {
+                if (nonblocking) break;
+                return false;
+            }
             auto r = a.h.stack().send(s->id, {static_cast<const std::uint8_t*>(buf) + done, len - done}, a.h.now(),
                                       more ? send_flags::more : send_flags::none);
             if (r) {
                 done += *r;
                 a.h.settle();
-                if (len == 0 || syn_write) break;
+                if (len == 0) break;
                 continue;
             }
             if (r.error() == errc::would_block) {
@@ -192,6 +200,7 @@ ssize_t transmit(adapter& a, int fd, const void* buf, std::size_t len, bool dont
             result = fail(err ? err : ended ? EPIPE : to_errno(r.error()));
             return true;
         }
+        if (!nonblocking && syn_pending()) return false;
         result = static_cast<ssize_t>(done);
         return true;
     });
@@ -288,53 +297,70 @@ ssize_t do_send(void* u, int fd, const void* buf, size_t n, int flags) {
     if (!send_flags_ok(of(u), flags)) return -1;
     return transmit(of(u), fd, buf, n, flags & MSG_DONTWAIT, flags & MSG_MORE);
 }
+namespace {
+
 // MSG_FASTOPEN on a socket not yet connected: the stack's sendto with
-// send_flags::fast_open (connect, the data in the SYN with a cached cookie).
-// Otherwise a stream ignores the address and the flag, as Linux's TCP does.
+// send_flags::fast_open (connect, the data in the SYN with a cached cookie),
+// with Linux's errnos: EINPROGRESS when the SYN carries no data (no cookie,
+// or nothing to send) on a non-blocking socket; a blocking call returns once
+// the handshake is over (its error if it failed), the rest of the data
+// written as send() writes it. nullopt: not such a call (a connected socket
+// ignores the flag and the address, as Linux's TCP does).
+std::optional<ssize_t> fast_open_sendto(adapter& a, int fd, const void* buf, std::size_t n, int flags,
+                                        const sockaddr* addr, socklen_t len) {
+    std::unique_lock lk{a.h.mutex};
+    auto* s = a.sockets.find(fd);
+    if (!s) return fail(EBADF);
+    if (a.sockets.connection(*s)) return std::nullopt;
+    if (addr && addr->sa_family == AF_UNSPEC) return fail(EOPNOTSUPP);  // Linux's tcp_sendmsg_fastopen
+    if (!buf && n > 0) return fail(EFAULT);  // before anything leaves, as Linux's failed copy into the SYN
+    auto peer = from_sockaddr(addr, len, s->domain);
+    if (!peer) return fail(addr ? EAFNOSUPPORT : EDESTADDRREQ);
+    const bool nonblocking = s->nonblocking || (flags & MSG_DONTWAIT);
+    auto r = a.h.stack().sendto(s->id, {static_cast<const std::uint8_t*>(buf), n}, *peer, a.h.now(),
+                                send_flags::fast_open);
+    a.h.settle();
+    if (!r && r.error() != errc::would_block)  // would_block: no cookie, the SYN asked for one
+        return fail(r.error() == errc::already_connected ? EISCONN : to_errno(r.error()));
+    const std::size_t done = r ? *r : 0;
+    if (nonblocking) {
+        s->connecting = true;
+        return done ? static_cast<ssize_t>(done) : fail(EINPROGRESS);
+    }
+    if (!a.h.block(lk, [&] { return !a.sockets.find(fd) || !a.sockets.in_handshake(*a.sockets.find(fd)); }))
+        return fail(EAGAIN);
+    s = a.sockets.find(fd);
+    if (!s) return fail(EBADF);
+    if (const int e = a.sockets.take_error(*s)) return fail(e);
+    if (done == n) return static_cast<ssize_t>(done);
+    lk.unlock();
+    const ssize_t rest = transmit(a, fd, static_cast<const std::uint8_t*>(buf) + done, n - done, false, flags & MSG_MORE);
+    return rest < 0 ? (done ? static_cast<ssize_t>(done) : rest) : static_cast<ssize_t>(done) + rest;
+}
+
+}  // namespace
+
 ssize_t do_sendto(void* u, int fd, const void* buf, size_t n, int flags, const sockaddr* addr, socklen_t len) {
     if (!send_flags_ok(of(u), flags)) return -1;
-    if (flags & MSG_FASTOPEN) {
-        auto& a = of(u);
-        std::unique_lock lk{a.h.mutex};
-        auto* s = a.sockets.find(fd);
-        if (!s) return fail(EBADF);
-        if (!a.sockets.connection(*s)) {
-            if (!buf && n > 0) return fail(EFAULT);  // before anything leaves, as Linux's failed copy into the SYN
-            auto peer = from_sockaddr(addr, len, s->domain);
-            if (!peer) return fail(addr ? EAFNOSUPPORT : EDESTADDRREQ);
-            const bool nonblocking = s->nonblocking || (flags & MSG_DONTWAIT);
-            auto r = a.h.stack().sendto(s->id, {static_cast<const std::uint8_t*>(buf), n}, *peer, a.h.now(),
-                                        send_flags::fast_open);
-            a.h.settle();
-            std::size_t done = 0;
-            if (r) {
-                done = *r;
-            } else if (r.error() == errc::would_block) {  // no cookie: the SYN asked for one, the data waits
-                if (nonblocking) {
-                    s->connecting = true;
-                    return fail(EINPROGRESS);
-                }
-                if (!a.h.block(lk, [&] { return !a.sockets.find(fd) || !a.sockets.in_handshake(*a.sockets.find(fd)); }))
-                    return fail(EAGAIN);
-                s = a.sockets.find(fd);
-                if (!s) return fail(EBADF);
-                if (const int e = a.sockets.take_error(*s)) return fail(e);
-            } else {
-                return fail(r.error() == errc::already_connected ? EISCONN : to_errno(r.error()));
-            }
-            if (nonblocking || done == n) return static_cast<ssize_t>(done);
-            lk.unlock();  // a blocking one writes the rest as send() does
-            const ssize_t rest = transmit(a, fd, static_cast<const std::uint8_t*>(buf) + done, n - done, false,
-                                          flags & MSG_MORE);
-            return rest < 0 ? (done ? static_cast<ssize_t>(done) : rest) : static_cast<ssize_t>(done) + rest;
-        }
-    }
+    if (flags & MSG_FASTOPEN)
+        if (auto r = fast_open_sendto(of(u), fd, buf, n, flags, addr, len)) return *r;
     return do_send(u, fd, buf, n, flags);
 }
 ssize_t do_sendmsg(void* u, int fd, const msghdr* m, int flags) {
     if (!send_flags_ok(of(u), flags)) return -1;
     if (!m) return fail(EFAULT);
     if (m->msg_controllen > 0) return of(u).sockets.unsupported("sendmsg control data");
+    if (flags & MSG_FASTOPEN) {
+        std::vector<std::uint8_t> tmp;
+        for (std::size_t i = 0; i < m->msg_iovlen; ++i) {
+            if (!m->msg_iov[i].iov_base && m->msg_iov[i].iov_len > 0) return fail(EFAULT);
+            const auto* p = static_cast<const std::uint8_t*>(m->msg_iov[i].iov_base);
+            tmp.insert(tmp.end(), p, p + m->msg_iov[i].iov_len);
+        }
+        if (auto r = fast_open_sendto(of(u), fd, tmp.data(), tmp.size(), flags,
+                                      static_cast<const sockaddr*>(m->msg_name), m->msg_namelen))
+            return *r;
+    }
     return send_iov(u, fd, m->msg_iov, static_cast<int>(m->msg_iovlen), flags);
 }
 

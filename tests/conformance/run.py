@@ -95,9 +95,12 @@ def preprocess(text):
     text = re.sub(r"(?m)^[ \t]*[-+0-9.~*]*[ \t]*`([^`]*)`", command, text)
     # l4kit's Fast Open is RFC 7413's client with the option of kind 34; the
     # experimental option (kind 254 and its magic, RFC 6994) Linux falls back
-    # to is not sent. The server's half answers TCP_FASTOPEN with ENOSYS.
+    # to is not sent; nor is the server's half.
     if re.search(r"\bFOEXP\b", text):
         reason = reason or "TCP Fast Open's experimental option (RFC 6994): not in l4kit"
+    # A SYN with the option coming in, or TCP_FASTOPEN on a listener: the server's half.
+    if re.search(r"(?m)^[ \t]*[-+0-9.*~]*[ \t]*<[ \t]+S[ \t][^\n]*\bFO\b", text) or re.search(r"\bTCP_FASTOPEN\b", text):
+        reason = reason or "TCP Fast Open's server side (RFC 7413 §4.1.2, §4.2.2): not in l4kit"
     # Python assertions on Linux's tcp_info (cwnd, RTT, counters): l4kit has
     # none to give; the segments and calls around them are still judged.
     text = re.sub(r"(?ms)^[ \t]*[-+0-9.~*]*[ \t]*%\{.*?\}%", lambda m: "\n" * m.group(0).count("\n"), text)
