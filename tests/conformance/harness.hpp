@@ -73,6 +73,7 @@ struct settings {
                     c.rto.min = 200ms;                // Linux's TCP_RTO_MIN
                     c.quick_acks = 16;                // Linux's TCP_MAX_QUICKACKS
                     c.push_per_write = true;          // Linux's tcp_push and forced_push
+                    c.push_per_skb = true;            // and each skb its TSO size goal cuts
                     c.tail_loss_probe = true;         // Linux's RACK-TLP probe (RFC 8985 §7)
                     c.fin_with_data = true;           // Linux's tcp_send_fin: on the last queued segment
                     c.rack = true;                    // Linux's RACK loss detection (RFC 8985 §6)

@@ -82,6 +82,61 @@ TEST_CASE("linux choices: push marks survive retransmission and go with the ACK"
     CHECK(m.push(seq32{4100}, seq32{5100}));
 }
 
+TEST_CASE("linux choices: Linux's TSO size goal, half a millisecond at its pacing rate, 2 segments at least",
+          "[tcp][linux]") {
+    using tcp::push_marks;
+    // 2·cwnd/SRTT in slow start: 10 segments over 100 ms is 200 kB/s, 100 bytes a half millisecond.
+    CHECK(push_marks::skb_size_goal(1000, 10'000, 0xFFFFFFFF, 0, 100ms, 65535) == 2000);
+    // 1.2·cwnd/SRTT past ssthresh/2: 200 segments of 1460 over 10 ms, 35 MB/s, 17,520 bytes: 12 segments.
+    CHECK(push_marks::skb_size_goal(1460, 292'000, 300'000, 0, 10ms, 1'000'000) == 12 * 1460);
+    // At most 64 KB less the headers, and half the largest window.
+    CHECK(push_marks::skb_size_goal(1460, 2'920'000, 0xFFFFFFFF, 0, 1ms, 1'000'000) == 44 * 1460);
+    CHECK(push_marks::skb_size_goal(1000, 2'920'000, 0xFFFFFFFF, 0, 1ms, 9000) == 4000);
+    // No RTT sample: no pacing rate, so the bounds alone.
+    CHECK(push_marks::skb_size_goal(1000, 10'000, 0xFFFFFFFF, 0, std::nullopt, 20'000) == 10'000);
+}
+
+TEST_CASE("linux choices: PSH where the TSO size goal cuts a write, once data was acknowledged",
+          "[tcp][trace][send][linux]") {
+    auto cfg = small();  // MSS 1000
+    cfg.push_per_write = true;
+    cfg.push_per_skb = true;
+    cfg.nodelay = true;
+    auto c = established(cfg);  // SRTT 10 ms
+    // No data acknowledged yet, so Linux has no pacing rate: the write is one skb, PSH at its end only.
+    REQUIRE(c.send(as_bytes(text(3000))).value() == 3000);
+    auto out = poll(c, t0 + 20ms);
+    REQUIRE(out.size() == 3);
+    CHECK((out[0].flags & f::psh) == 0);
+    CHECK((out[1].flags & f::psh) == 0);
+    CHECK((out[2].flags & f::psh) != 0);
+    deliver(c, {irs + 1, iss + 3001, f::ack}, t0 + 30ms);
+    // Paced now: half a millisecond at 2·cwnd/SRTT is under 2 segments, so skbs of 2000 bytes.
+    REQUIRE(c.send(as_bytes(text(4500))).value() == 4500);
+    out = poll(c, t0 + 30ms);
+    REQUIRE(out.size() == 5);
+    const bool expected_psh[] = {false, true, false, true, true};
+    for (std::size_t i = 0; i < out.size(); ++i) CHECK(((out[i].flags & f::psh) != 0) == expected_psh[i]);
+    // A fast retransmission keeps the PSH of the skb end inside it (Linux resends the skb's tail piece).
+    deliver(c, {irs + 1, iss + 4001, f::ack}, t0 + 40ms);
+    for (int i = 0; i < 3; ++i) deliver(c, {irs + 1, iss + 4001, f::ack}, t0 + 41ms + std::chrono::milliseconds{i});
+    out = poll(c, t0 + 43ms);
+    REQUIRE_FALSE(out.empty());
+    CHECK(out[0].seq == seq32{iss + 4001});
+    CHECK(out[0].payload.size() == 1000);
+    CHECK((out[0].flags & f::psh) != 0);
+    // Without push_per_skb the same writes carry PSH at their ends only.
+    cfg.push_per_skb = false;
+    auto d = established(cfg);
+    REQUIRE(d.send(as_bytes(text(3000))).value() == 3000);
+    (void)poll(d, t0 + 20ms);
+    deliver(d, {irs + 1, iss + 3001, f::ack}, t0 + 30ms);
+    REQUIRE(d.send(as_bytes(text(4500))).value() == 4500);
+    out = poll(d, t0 + 30ms);
+    REQUIRE(out.size() == 5);
+    for (std::size_t i = 0; i < out.size(); ++i) CHECK(((out[i].flags & f::psh) != 0) == (i == 4));
+}
+
 namespace {
 // ESTABLISHED with SACK permitted (as RFC 8985's probe needs) and a 10 ms first RTT sample.
 conn established_with_sack(tcp::config cfg) {

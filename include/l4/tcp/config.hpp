@@ -43,6 +43,7 @@ struct config {
     // Choices the RFCs leave open, made as Linux makes them (linux_choices.hpp); off: l4kit's own.
     std::uint32_t quick_acks = 0;   // ACK each of the first N data segments at once (RFC 1122 §4.2.3.2 allows a delay)
     bool push_per_write = false;    // PSH on each write's last segment, not only on the last byte queued (RFC 9293 §3.9.1)
+    bool push_per_skb = false;      // with push_per_write: also where Linux's TSO size goal cuts a write (linux_choices.hpp)
     bool fin_with_data = false;     // the FIN on the last data segment, not a segment of its own (RFC 9293 allows both)
     bool tail_loss_probe = false;   // RFC 8985 §7's probe at 2·SRTT before the RTO (RFC 6298 §5), with SACK
     // Loss recovery (with SACK and a selective sender policy; off: RFC 6675 §4-5 alone).

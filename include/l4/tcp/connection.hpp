@@ -98,7 +98,14 @@ public:
         more_ = more;
         if (cfg_.push_per_write) {
             const seq32 end = data_front() + static_cast<std::uint32_t>(send_buf_.size());
-            push_marks_.on_write(end - static_cast<std::uint32_t>(n), end, snd_mss_, max_snd_wnd_, !more);
+            const seq32 start = end - static_cast<std::uint32_t>(n);
+            // Linux paces (and so sizes skbs) from the first ACK of data on; before it a write goes whole.
+            const bool data_acked = static_cast<std::uint32_t>(snd_una_ - iss_) > 1;
+            const std::uint32_t goal =
+                cfg_.push_per_skb ? push_marks::skb_size_goal(snd_mss_, cwnd(), cc_.ssthresh(), in_flight(),
+                                                              data_acked ? rto_.srtt() : std::nullopt, max_snd_wnd_)
+                                  : 0;
+            push_marks_.on_write(start, end, snd_mss_, max_snd_wnd_, !more, goal, snd_max_ < start);
         }
         return n;
     }
@@ -304,6 +311,7 @@ public:
             // Only what was sent: a retransmission never carries new data.
             const auto sent_len = std::min<std::uint32_t>(snd_mss_, static_cast<std::uint32_t>(snd_max_ - snd_una_));
             if (auto* s = sent_len > 0 ? data_segment(snd_una_, sent_len) : nullptr) {
+                mark_resent_push(*s);
                 put(emit, *s, now);
                 ++counters_.retransmits_fast;
                 high_rxt_ = std::max(high_rxt_, s->seq + s->payload_len);
@@ -607,6 +615,12 @@ private:
                                              snd_mss_, len);
     }
 
+    // As Linux (config::push_per_write): a resent segment keeps the PSH of where a write or skb ended in it.
+    void mark_resent_push(segment& s) const noexcept {
+        if (cfg_.push_per_write && s.payload_len > 0 && push_marks_.push(s.seq, s.seq + s.payload_len))
+            s.flags.bits |= wire::tcp_flags::psh;
+    }
+
     // RFC 8985 §6: RACK needs SACK and a sender policy with a scoreboard.
     [[nodiscard]] bool rack_active() const noexcept { return cfg_.rack && scoreboard_active(); }
     // One record per segment the send buffer can hold at half the usual MSS, within bounds.
@@ -754,6 +768,7 @@ private:
             if (!h) break;
             auto* s = data_segment(h->start, std::min(h->len, snd_mss_));
             if (!s) break;
+            mark_resent_push(*s);
             put(emit, *s, now);
             ++counters_.retransmits_fast;
             high_rxt_ = std::max(high_rxt_, s->seq + s->payload_len);

@@ -16,7 +16,13 @@
 //                half the largest window the peer offered (forced_push),
 //                and, in slow start, where the windows cut a burst short
 //                with data queued (as the scripts of packetdrill's corpus
-//                show Linux doing).
+//                show Linux doing). With config::push_per_skb, also at the
+//                end of each piece of a write as Linux cuts it into skbs
+//                (tcp_xmit_size_goal: half a millisecond at its pacing
+//                rate, at least 2 segments, at most 64 KB and half the
+//                largest window): each TSO burst leaves with PSH on its
+//                last segment, as the corpus shows (slow-start-fq-ack-per-
+//                2pkt, https_client, sack-route-refresh-ip-tos).
 //   tail_loss_probe  RFC 6298 §5 leaves a lost tail to the RTO; Linux (RFC
 //                8985 §7) probes first, 2·SRTT after the last new data left
 //                (plus its 200 ms minimum RTO when one segment is out, else
@@ -81,12 +87,49 @@ public:
     // mss: the size of the segments it will leave in; max_window: the
     // largest window the peer offered; end_pushed: false for a write with
     // MSG_MORE (tcp_push marks no PSH for it; forced pushes still count).
-    void on_write(seq32 start, seq32 end, std::uint32_t mss, std::uint32_t max_window, bool end_pushed = true) {
+    // skb_goal (bytes, 0: none): the write is cut into pieces of this size,
+    // each ending with a mark; a piece still unsent (`unsent_tail`: the
+    // previous write's end has not left yet) is filled up first, as Linux
+    // appends to the last skb of its write queue.
+    void on_write(seq32 start, seq32 end, std::uint32_t mss, std::uint32_t max_window, bool end_pushed = true,
+                  std::uint32_t skb_goal = 0, bool unsent_tail = false) {
         if (!(start < end)) return;
         if (!started_) pushed_ = start, started_ = true;
-        for (seq32 at = start + std::max<std::uint32_t>(mss, 1); at < end; at += std::max<std::uint32_t>(mss, 1))
-            if (static_cast<std::uint32_t>(at - pushed_) > max_window / 2) add(at);  // forced_push
+        if (skb_goal > 0) {
+            // Every skb boundary is marked, so forced pushes (taken there) are among them.
+            if (!unsent_tail || !piece_started_) piece_ = start, piece_started_ = true;
+            for (seq32 at = piece_ + skb_goal; at < end; at += skb_goal) {
+                if (start < at) add(at);
+                piece_ = at;
+            }
+        } else {
+            for (seq32 at = start + std::max<std::uint32_t>(mss, 1); at < end; at += std::max<std::uint32_t>(mss, 1))
+                if (static_cast<std::uint32_t>(at - pushed_) > max_window / 2) add(at);  // forced_push
+        }
         if (end_pushed) add(end);
+    }
+    // Linux's TSO size goal for a write (tcp_xmit_size_goal of the kernels
+    // packetdrill's corpus was recorded on), in whole segments: half a
+    // millisecond at the pacing rate, which is ratio·max(cwnd, flight)/SRTT
+    // with ratio 2 in slow start below ssthresh/2, else 1.2 (unlimited
+    // before an RTT sample); at least 2 segments (tcp_min_tso_segs), at
+    // most 64 KB less the headers, and half the largest window.
+    static std::uint32_t skb_size_goal(std::uint32_t mss, std::uint32_t cwnd, std::uint32_t ssthresh,
+                                       std::uint32_t flight, std::optional<duration> srtt, std::uint32_t max_window) {
+        mss = std::max<std::uint32_t>(mss, 1);
+        constexpr std::uint64_t gso_max = 65536 - 1 - 40;
+        std::uint64_t goal = gso_max;
+        const auto srtt_us = srtt ? std::chrono::duration_cast<std::chrono::microseconds>(*srtt).count() : 0;
+        if (srtt_us > 0) {
+            const std::uint64_t ratio_x1000 = cwnd < ssthresh / 2 ? 2000 : 1200;
+            // rate/2000 bytes = ratio · W / SRTT / 2000, SRTT in µs: ratio · W · 500 / SRTT.
+            goal = ratio_x1000 * std::max(cwnd, flight) / 2 / static_cast<std::uint64_t>(srtt_us);
+        }
+        goal = std::min(std::max<std::uint64_t>(goal, 2ull * mss), gso_max);
+        // tcp_bound_to_half_wnd
+        const std::uint32_t cutoff = max_window > 536 ? max_window / 2 : max_window;
+        if (cutoff > 0 && goal > cutoff) goal = cutoff;
+        return std::max<std::uint32_t>(static_cast<std::uint32_t>(goal / mss), 1) * mss;
     }
     // True if the segment [seq, end) is to carry PSH.
     [[nodiscard]] bool push(seq32 seq, seq32 end) const noexcept {
@@ -122,7 +165,8 @@ private:
     std::array<seq32, capacity> marks_{};
     std::size_t head_ = 0, count_ = 0;
     seq32 pushed_;
-    bool started_ = false;
+    seq32 piece_;  // where the last (unfinished) skb-sized piece began
+    bool started_ = false, piece_started_ = false;
 };
 
 class tail_loss_probe {
