@@ -12,7 +12,9 @@ its RFC reason); unsupported (the script needs a call or option the adapter
 answers with ENOSYS, or a Linux-only command); fail. The report is a table
 by folder, then every failure with packetdrill's first error line.
 
---gate: exit 1 on any failure not in expected_failures.txt.
+--gate: exit 1 on any failure not in expected_failures.txt among the
+state-machine folders and l4kit's own scripts (issue 14's CI set; the rest
+of the corpus is reported, and held by --regressions).
 --regressions FILE: exit 1 only on a script listed in FILE (one
 "folder/script.pkt ipv4|ipv6" a line) that no longer passes; lines of
 folders the run does not select are skipped.
@@ -30,6 +32,8 @@ import time
 # The issue's state-machine folders: RFC behaviour rather than Linux tuning.
 STATE_MACHINE = ["close", "shutdown", "validate", "mss", "syscall_bad_arg", "blocking", "ts_recent",
                  "user_timeout", "fast_retransmit", "nagle", "sack"]
+# What --gate holds: those folders and l4kit's own scripts.
+GATED = set(STATE_MACHINE) | {"l4kit"}
 ADDRESSES = {"ipv4": ("198.51.100.1", "192.0.2.1"), "ipv6": ("2001:db8:100::1", "2001:db8::1")}
 # As packetdrill's own run_all.py: IPv6 runs on a 1520-byte MTU, so that the
 # MSS is 1460 over both versions; and the symbols some scripts use.
@@ -226,7 +230,8 @@ def main():
     ap.add_argument("--own", help="l4kit's own scripts (reported as folder l4kit)")
     ap.add_argument("--expected", help="expected_failures.txt")
     ap.add_argument("--regressions", help="scripts that passed before: fail only if one of them fails now")
-    ap.add_argument("--gate", action="store_true", help="fail on any failure not expected")
+    ap.add_argument("--gate", action="store_true",
+                    help="fail on any failure not expected in the state-machine folders and l4kit's own")
     ap.add_argument("--report", help="write the table here too (markdown)")
     ap.add_argument("--passed-list", help="write the passing 'script version' pairs here")
     ap.add_argument("--timeout", type=int, default=20)
@@ -273,7 +278,8 @@ def main():
         elif outcome == "pass" and (rel, version) in expected:
             fixed.append(f"{rel} {version}")
         if outcome == "fail":
-            unexpected.append(f"{rel} {version}: {detail}")
+            if rel.split("/")[0] in GATED:
+                unexpected.append(f"{rel} {version}: {detail}")
         if outcome != "pass" and (rel, version) in baseline:
             regressions.append(f"{rel} {version}: {outcome}: {detail}")
         if outcome in ("fail", "expected", "unsupported"):
