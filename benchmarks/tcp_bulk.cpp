@@ -5,13 +5,15 @@
 //   tcp_bulk/l4_memory_link/<bytes>      MSS 1460 (MTU 1500), internet checksums
 //                                        computed on send and verified on receipt,
 //                                        1 MiB send and receive buffers (window
-//                                        scaling), virtual time; one iteration
+//                                        scaling), TCP_NODELAY, ACKs coalesced per
+//                                        receive batch up to 64 KiB (as Linux's
+//                                        GRO), virtual time; one iteration
 //                                        moves <bytes> from the sender's
 //                                        application to the receiver's, in
 //                                        sends and recvs of 128 KiB.
 //   tcp_bulk/kernel_loopback/<bytes>     a socket pair over 127.0.0.1 in this
 //                                        process, TCP_MAXSEG 1460 set before
-//                                        connect, SO_SNDBUF and SO_RCVBUF 1 MiB;
+//                                        connect, TCP_NODELAY, SO_SNDBUF and SO_RCVBUF 1 MiB;
 //                                        a sender thread writes, this thread reads
 //                                        (128 KiB a call, as above).
 //   tcp_bulk/kernel_loopback_autotuned/  the same with the kernel's own buffer
@@ -62,8 +64,15 @@ void l4_memory_link(benchmark::State& state) {
     const ip_address a4 = *ip_address::from_string("192.0.2.1"), b4 = *ip_address::from_string("192.0.2.2");
     // Room in the link for a whole window of frames each way: nothing is dropped.
     auto [la, lb] = link::memory_pair({.mtu = 1500, .queue_frames = 2048});
-    const tcp::endpoint_config cfg{
-        .connection = {.send_buffer = buffer_bytes, .receive_buffer = buffer_bytes, .mss = 1460}, .mss = 1460};
+    // TCP_NODELAY, as for the kernel's sender below: the applications write whole chunks, and
+    // only the tail of each transfer would wait on Nagle (RFC 896's, here; Linux's is Minshall's,
+    // which sends it). ACKs coalesced per receive batch, as Linux's GRO does (config::ack_coalescing).
+    const tcp::endpoint_config cfg{.connection = {.send_buffer = buffer_bytes,
+                                                  .receive_buffer = buffer_bytes,
+                                                  .mss = 1460,
+                                                  .nodelay = true,
+                                                  .ack_coalescing = 65536},
+                                   .mss = 1460};
     host a{std::move(la), {.addresses = {a4}, .secret = {1}}, tcp_t{cfg}};
     host b{std::move(lb), {.addresses = {b4}, .secret = {2}}, tcp_t{cfg}};
     virtual_clock clk;
@@ -143,7 +152,8 @@ bool kernel_pair(int& tx, int& rx, bool fixed_buffers) {
         for (int fd : {listener, tx})
             ok = ok && ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf) == 0 &&
                  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf) == 0;
-    ok = ok && ::setsockopt(tx, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss) == 0;
+    ok = ok && ::setsockopt(tx, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss) == 0 &&
+         ::setsockopt(tx, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
     ok = ok && ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
          ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0 && ::listen(listener, 1) == 0 &&
          ::connect(tx, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;

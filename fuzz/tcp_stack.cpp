@@ -6,8 +6,8 @@
 // connections in all); a scripted legitimate peer connects from port 40000
 // over the family the input picks, with the SYN options it picks, and the
 // host application accepts it. The input's first two bytes choose the
-// family, the SYN's options, delayed ACKs, Nagle, keep-alive, a tight memory
-// budget, and the sender: RFC 9293's, or selective repeat with RFC 6675's
+// family, the SYN's options, delayed ACKs, Nagle, keep-alive, ACK
+// coalescing, a tight memory budget, and the sender: RFC 9293's, or selective repeat with RFC 6675's
 // scoreboard (the attacker's SACK blocks reach it). Then each step, one op
 // byte and its arguments, read front to back (a short input reads as
 // zeros), is one of:
@@ -169,6 +169,7 @@ public:
         // The SYN's window shift, and a memory budget that binds before max_connections does, or none.
         const std::uint8_t c1 = in.u8();
         peer_.my_shift = (c1 & 0x3F) % 15;  // bit 6 chose the sender (LLVMFuzzerTestOneInput)
+        if ((c1 & 0x3F) >= 15) c.ack_coalescing = 4096;  // ACKs coalesced per receive batch (tcp::config)
         budget_ = (c1 & 0x80) ? tight_budget : std::uint64_t{1} << 30;
         auto [raw, end] = link::memory_pair({.mtu = 1500, .queue_frames = 32});
         raw_.emplace(std::move(raw));

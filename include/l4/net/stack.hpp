@@ -320,6 +320,7 @@ public:
     std::size_t poll(instant now) {
         flush_pending(now);
         std::size_t frames = 0;
+        receive_pass_ = true;
         if constexpr (link::lends_receive<Link>) {
             // Read where the link keeps it: one copy fewer.
             while (const auto f = link_.receive_lent(now)) {
@@ -337,6 +338,7 @@ public:
                 input(bytes{rx_buffer_}.first(*n), now);
             }
         }
+        receive_pass_ = false;
         timers_.expire(now, [&](timer_handle, std::uint64_t key) {
             const auto index = static_cast<std::uint8_t>(key >> 56);
             const std::uint64_t own = key & ((std::uint64_t{1} << 56) - 1);
@@ -386,6 +388,9 @@ public:
             return mtu > ip ? mtu - ip : 0;
         }
         [[nodiscard]] const siphash_key& secret() const noexcept { return s_->cfg_.secret; }
+        // Whether poll's receive pass is under way: what a frame calls for may
+        // wait for the send pass that follows it, in the same poll.
+        [[nodiscard]] bool receiving() const noexcept { return s_->receive_pass_; }
         [[nodiscard]] bool can_transmit() const noexcept {
             return s_->pending_.empty() ? link::writable(s_->link_) || s_->pending_.capacity() > 0
                                         : !s_->pending_.full();
@@ -595,6 +600,7 @@ private:
     std::vector<std::uint8_t> rx_buffer_, tx_buffer_;
     frame_queue pending_;
     instant last_now_{};
+    bool receive_pass_ = false;  // inside poll's receive loop (host_view::receiving)
     stack_counters counters_;
     host_view host_{*this};
 };

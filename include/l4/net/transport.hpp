@@ -35,6 +35,7 @@
 //       codepoint (RFC 3168 §5, default not-ECT), and a received packet's
 //       is wire::ip_packet::ecn(),
 //   host.can_transmit(): whether transmit() would take a frame now,
+//   host.receiving(): whether poll's receive pass is under way (its send pass follows, in the same poll),
 //   host.add_timer(key), arm_timer(h, when), cancel_timer(h), remove_timer(h):
 //       the stack's timers (core/timer.hpp); a fired one calls on_timer(key).
 //

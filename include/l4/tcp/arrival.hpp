@@ -387,8 +387,11 @@ void connection<Congestion, Sender, Receiver>::on_data(const Repr& seg, instant 
             const bool quick = quick_ack_.on_data(now, cfg_.quick_acks, static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_),
                                                   cfg_.mss, rto_.rto());
             // RFC 1122 §4.2.3.2: at least every second full-sized segment (as Linux: each, at first).
-            if (++unacked_segments_ >= 2 || cfg_.delayed_ack == duration::zero() || quick) ack_now_ = true;
-            else if (!delack_at_) delack_at_ = now + cfg_.delayed_ack;
+            if (++unacked_segments_ >= 2 || cfg_.delayed_ack == duration::zero() || quick) {
+                // config::ack_coalescing: one ACK when the batch ends, as Linux's GRO gives one per packet it merged.
+                if (batch_continues_ && static_cast<std::uint32_t>(rcv_nxt_ - opts_.last_ack_sent()) < cfg_.ack_coalescing) ack_at_batch_end_ = true;
+                else ack_now_ = true;
+            } else if (!delack_at_) delack_at_ = now + cfg_.delayed_ack;
         }
     }
     if (seg.flags.has(f::fin) && !peer_fin_) {

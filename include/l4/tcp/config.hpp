@@ -50,6 +50,10 @@ struct config {
     bool rack = false;              // RFC 8985 §6 time-based loss detection (tcp/rack.hpp), not DupThresh's counts
     bool prr = false;               // RFC 6937 proportional rate reduction in recovery (tcp/prr.hpp)
     bool resend_whole_segment = false;  // as Linux: a segment partly SACKed goes again whole, not its unSACKed bytes (RFC 6675 §4 NextSeg)
+    // As Linux's GRO: in-order data that arrives in one receive batch (frames the link had due at once)
+    // is acknowledged once, at the batch's end, or each time this many bytes wait; 0: every second
+    // segment (RFC 9293 §3.8.6.3's SHOULD, which stretch ACKs relax). Linux's GRO packet: 65536.
+    std::uint32_t ack_coalescing = 0;
 };
 
 struct counters {

@@ -244,10 +244,14 @@ public:
 
     // `seg` is a parsed segment of this 4-tuple (wire::basic_tcp_repr), its
     // checksum verified; `ip_ecn` the ECN codepoint its IP header carried.
+    // `batch_continues`: more frames of the same receive batch follow it
+    // (config::ack_coalescing acknowledges in-order data at the batch's end).
     template <class Repr>
-    void on_segment(const Repr& seg, instant now, std::uint8_t ip_ecn = tcp::ip_ecn::not_ect) {
+    void on_segment(const Repr& seg, instant now, std::uint8_t ip_ecn = tcp::ip_ecn::not_ect,
+                    bool batch_continues = false) {
         ++counters_.segments_in;
         now_ = now;
+        batch_continues_ = batch_continues;
         more_ = false;  // MSG_MORE held a write's tail at that write only: an arrival sends as the socket's settings say
         rx_ecn_ = ip_ecn;
         if (state_ == state::closed) return;
@@ -262,6 +266,10 @@ public:
     template <class Emit>
     void poll_transmit(instant now, Emit&& emit) {
         now_ = std::max(now_, now);
+        if (std::exchange(ack_at_batch_end_, false) && unacked_segments_ > 0) {
+            ack_now_ = true;
+            advertise();
+        }
         run_timers(now);
         if (reset_) {
             if (reset_->options.ts) reset_->options.ts = opts_.segment_timestamps(now);  // its TSval: when it leaves
@@ -397,6 +405,16 @@ public:
         if (!next_deadline(d)) return std::nullopt;
         return d;
     }
+
+    // config::ack_coalescing: the segment just taken in belongs to a receive
+    // batch that goes on, left the connection established (the endpoint's
+    // bookkeeping of a state change is not put off), and called for nothing
+    // that must leave before the batch ends.
+    [[nodiscard]] bool may_wait_for_batch_end() const noexcept {
+        return batch_continues_ && state_ == state::established &&
+               !(reset_ || ack_now_ || fast_retransmit_ || probe_now_ || keepalive_now_ || tlp_now_);
+    }
+    [[nodiscard]] bool coalesces_acks() const noexcept { return cfg_.ack_coalescing > 0; }
 
     // The same as a flag and a value, for the endpoint after every segment:
     // GCC hands a std::optional<instant> back through memory, its flag stored
@@ -1073,6 +1091,7 @@ private:
     prr prr_;
     std::uint32_t prr_cwnd_ = 0;    // RFC 6937: pipe after the last ACK in recovery + sndcnt
     bool more_ = false, push_now_ = false;  // the last write's MSG_MORE; a forced push pending (push())
+    bool batch_continues_ = false, ack_at_batch_end_ = false;  // config::ack_coalescing
     segment tx_seg_;  // header()'s segment, rebuilt in place for each one
     fast_open_client fo_;  // RFC 7413, when the endpoint sets it up
     counters counters_;

@@ -493,8 +493,11 @@ public:
         }
         if (id) {
             if (!slot.empty()) seg->payload = slot;
-            sockets_[*id].conn->on_segment(*seg, now, p.ecn());
-            flush(host, *id, now);
+            auto& c = *sockets_[*id].conn;
+            c.on_segment(*seg, now, p.ecn(), c.coalesces_acks() && host.receiving());
+            // As NAPI: what the batch's segments call for leaves once, in the send pass after it.
+            if (c.may_wait_for_batch_end()) mark_dirty(*id);
+            else flush(host, *id, now);
             return wire::input_verdict::accepted;
         }
         if (auto l = find_listener(local)) {

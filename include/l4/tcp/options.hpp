@@ -110,6 +110,7 @@ public:
         if (static_cast<std::int32_t>(ts->tsval - ts_recent_) >= 0 && seq <= last_ack_sent_) ts_recent_ = ts->tsval;
     }
     void on_ack_sent(seq32 ack) noexcept { last_ack_sent_ = ack; }
+    [[nodiscard]] seq32 last_ack_sent() const noexcept { return last_ack_sent_; }
 
     // §4.1 RTTM: the echo of one of our TSvals on an ACK of new data is an
     // RTT sample, retransmissions or not.
