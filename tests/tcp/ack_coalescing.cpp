@@ -4,70 +4,33 @@
 // segment. What must be acknowledged at once still is: out-of-order data
 // gets a duplicate ACK each (RFC 5681 §4.2), and a lone segment waits for
 // the delayed-ACK timer as it would without coalescing (RFC 1122 §4.2.3.2).
-#include "injecting_link.hpp"
-
-#include <l4/net/drive.hpp>
-#include <l4/net/stack.hpp>
-#include <l4/tcp/endpoint.hpp>
+#include "injected_connection.hpp"
 
 #include <string>
 
 using namespace l4;
 using namespace std::chrono_literals;
-using net::ip_address;
-using net::socket_address;
 
 namespace {
 
-const socket_address server{*ip_address::from_string("192.0.2.2"), 80};
-const ip_address client_ip = *ip_address::from_string("192.0.2.1");
-
-using host_a = net::stack<link::memory_end, tcp::endpoint<>>;
-using host_b = net::stack<test::injecting_link, tcp::endpoint<>>;
-
-// A connection whose server coalesces ACKs up to `coalescing` bytes, with
-// the handshake's and the first byte's ACKs already out of the way.
-struct established {
-    virtual_clock clk;
-    host_a a;
-    host_b b;
-    net::socket_id c{}, s{};
-    std::uint16_t client_port = 0;
+// The server coalesces ACKs up to `coalescing` bytes; the first byte's ACK
+// is already out of the way.
+struct established : test::injected_connection {
     seq32 sent_to;  // the next sequence number the test injects
 
-    explicit established(std::uint32_t coalescing, std::pair<link::memory_end, link::memory_end> ends =
-                                                       link::memory_pair({.mtu = 1500, .queue_frames = 64}))
-        : a{std::move(ends.first), {.addresses = {client_ip}, .secret = {1}}},
-          b{test::injecting_link{std::move(ends.second), {}},
-            {.addresses = {server.address}, .secret = {2}},
-            tcp::endpoint<>{{.connection = {.ack_coalescing = coalescing}}}} {
-        auto l = b.socket(net::socket_type::stream).value();
-        REQUIRE(b.bind(l, server));
-        REQUIRE(b.listen(l, 4));
-        c = a.socket(net::socket_type::stream).value();
-        REQUIRE(a.connect(c, server, clk.now()));
-        std::optional<net::socket_id> accepted;
-        REQUIRE(net::drive_all_until(clk, clk.now() + 5s, [&] {
-            if (!accepted)
-                if (auto r = b.accept(l)) accepted = *r;
-            return accepted && a.writable(c);
-        }, a, b));
-        s = *accepted;
-        client_port = a.local_address(c)->port;
-        // A first byte, so that the server's receive buffer exists; then its delayed ACK.
+    explicit established(std::uint32_t coalescing)
+        : injected_connection{64, {.connection = {.ack_coalescing = coalescing}}} {
         REQUIRE(a.send(c, std::span{reinterpret_cast<const std::uint8_t*>("x"), 1}, clk.now()));
         std::uint8_t one = 0;
         REQUIRE(net::drive_all_until(clk, clk.now() + 5s, [&] { return b.recv(s, {&one, 1}).has_value(); }, a, b));
-        clk.advance_by(1s);
+        clk.advance_by(1s);  // its delayed ACK
         b.poll(clk.now());
         a.poll(clk.now());
         REQUIRE(acks_sent().size() == 0);
         sent_to = conn().rcv_nxt();
     }
 
-    const tcp::endpoint<>::connection_type& conn() {
-        return *b.transport<tcp::endpoint<>>().connection_of(b.sockets().find(s)->local);
-    }
+    const tcp::endpoint<>::connection_type& conn() const { return server_conn(); }
 
     // A 1000-byte data segment from the client at `seq`.
     std::vector<std::uint8_t> data_at(seq32 seq) {
@@ -164,9 +127,12 @@ TEST_CASE("tcp ack coalescing: bulk data arrives whole with fewer ACKs", "[tcp][
     const std::uint32_t total = 4 << 20;
     const tcp::endpoint_config cfg{.connection = {.send_buffer = 1 << 20, .receive_buffer = 1 << 20, .nodelay = true,
                                                   .ack_coalescing = 65536}};
+    using host = test::injected_connection::client_host;
+    const auto& server = test::injected_connection::server;
+    const auto& client_ip = test::injected_connection::client_ip;
     auto [la, lb] = link::memory_pair({.mtu = 1500, .queue_frames = 1024});
-    host_a a{std::move(la), {.addresses = {client_ip}, .secret = {1}}, tcp::endpoint<>{cfg}};
-    host_a b{std::move(lb), {.addresses = {server.address}, .secret = {2}}, tcp::endpoint<>{cfg}};
+    host a{std::move(la), {.addresses = {client_ip}, .secret = {1}}, tcp::endpoint<>{cfg}};
+    host b{std::move(lb), {.addresses = {server.address}, .secret = {2}}, tcp::endpoint<>{cfg}};
     virtual_clock clk;
     auto l = b.socket(net::socket_type::stream).value();
     REQUIRE(b.bind(l, server));

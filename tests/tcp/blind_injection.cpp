@@ -2,51 +2,23 @@
 // attacker who knows the 4-tuple but not the sequence numbers sends resets,
 // SYNs and data with guessed numbers. None may reset the connection or put
 // a byte in front of the application.
-#include "injecting_link.hpp"
-
-#include <l4/net/drive.hpp>
-#include <l4/net/stack.hpp>
-#include <l4/tcp/endpoint.hpp>
+#include "injected_connection.hpp"
 
 #include <random>
 #include <string>
 
 using namespace l4;
 using namespace std::chrono_literals;
-using net::ip_address;
-using net::socket_address;
-
-namespace {
-
-const socket_address server{*ip_address::from_string("192.0.2.2"), 80};
-const ip_address client_ip = *ip_address::from_string("192.0.2.1");
-
-using host_a = net::stack<link::memory_end, tcp::endpoint<>>;
-using host_b = net::stack<test::injecting_link, tcp::endpoint<>>;
-
-}  // namespace
 
 TEST_CASE("tcp blind injection: 100,000 guessed RSTs, SYNs and data segments reset nothing and deliver nothing",
           "[tcp][security][rfc5961]") {
-    auto [x, y] = link::memory_pair({.mtu = 1500, .queue_frames = 4096});
-    host_a a{std::move(x), {.addresses = {client_ip}, .secret = {1}}};
-    host_b b{test::injecting_link{std::move(y), {}}, {.addresses = {server.address}, .secret = {2}}};
-    virtual_clock clk;
-    auto l = b.socket(net::socket_type::stream).value();
-    REQUIRE(b.bind(l, server));
-    REQUIRE(b.listen(l, 4));
-    auto c = a.socket(net::socket_type::stream).value();
-    REQUIRE(a.connect(c, server, clk.now()));
-    std::optional<net::socket_id> s;
-    REQUIRE(net::drive_all_until(clk, clk.now() + 5s, [&] {
-        if (!s)
-            if (auto r = b.accept(l)) s = *r;
-        return s && a.writable(c);
-    }, a, b));
-    const auto client_port = a.local_address(c)->port;
+    test::injected_connection e{4096};
+    auto& [clk, a, b, c, s, client_port] = e;
+    const auto& server = test::injected_connection::server;
+    const auto& client_ip = test::injected_connection::client_ip;
 
     const auto segments_out_before =
-        b.transport<tcp::endpoint<>>().connection_of(b.sockets().find(*s)->local)->stats().segments_out;
+        b.transport<tcp::endpoint<>>().connection_of(b.sockets().find(s)->local)->stats().segments_out;
     std::mt19937 rng{5961};
     const std::string forged(10, 'X');
     constexpr std::uint32_t attempts = 100'000;
@@ -72,7 +44,7 @@ TEST_CASE("tcp blind injection: 100,000 guessed RSTs, SYNs and data segments res
         }
     }
     b.poll(clk.now());
-    const auto* conn = b.transport<tcp::endpoint<>>().connection_of(b.sockets().find(*s)->local);
+    const auto* conn = b.transport<tcp::endpoint<>>().connection_of(b.sockets().find(s)->local);
     REQUIRE(conn);
     CHECK(conn->current_state() == tcp::state::established);
     CHECK(conn->error() == errc::ok);
@@ -91,7 +63,7 @@ TEST_CASE("tcp blind injection: 100,000 guessed RSTs, SYNs and data segments res
     std::array<std::uint8_t, 64> buf{};
     std::size_t got = 0;
     REQUIRE(net::drive_all_until(clk, clk.now() + 5s, [&] {
-        if (auto r = b.recv(*s, std::span{buf}.subspan(got))) got += *r;
+        if (auto r = b.recv(s, std::span{buf}.subspan(got))) got += *r;
         return got >= 7;
     }, a, b));
     CHECK(std::string(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(got)) == "genuine");

@@ -3,59 +3,21 @@
 // leave nothing readable behind, and its good copy must then arrive whole;
 // a segment that lands after an out-of-order range goes the other way (it
 // is verified where it lies) with the same outcome.
-#include "injecting_link.hpp"
-
-#include <l4/net/drive.hpp>
-#include <l4/net/stack.hpp>
-#include <l4/tcp/endpoint.hpp>
+#include "injected_connection.hpp"
 
 #include <string>
 
 using namespace l4;
-using namespace std::chrono_literals;
-using net::ip_address;
-using net::socket_address;
 
 namespace {
 
-const socket_address server{*ip_address::from_string("192.0.2.2"), 80};
-const ip_address client_ip = *ip_address::from_string("192.0.2.1");
-
-using host_a = net::stack<link::memory_end, tcp::endpoint<>>;
-using host_b = net::stack<test::injecting_link, tcp::endpoint<>>;
-
-struct established {
-    virtual_clock clk;
-    host_a a;
-    host_b b;
-    net::socket_id c{}, s{};
-    std::uint16_t client_port = 0;
-
-    established() : established(link::memory_pair({.mtu = 1500, .queue_frames = 64})) {}
-    explicit established(std::pair<link::memory_end, link::memory_end> ends)
-        : a{std::move(ends.first), {.addresses = {client_ip}, .secret = {1}}},
-          b{test::injecting_link{std::move(ends.second), {}}, {.addresses = {server.address}, .secret = {2}}} {
-        auto l = b.socket(net::socket_type::stream).value();
-        REQUIRE(b.bind(l, server));
-        REQUIRE(b.listen(l, 4));
-        c = a.socket(net::socket_type::stream).value();
-        REQUIRE(a.connect(c, server, clk.now()));
-        std::optional<net::socket_id> accepted;
-        REQUIRE(net::drive_all_until(clk, clk.now() + 5s, [&] {
-            if (!accepted)
-                if (auto r = b.accept(l)) accepted = *r;
-            return accepted && a.writable(c);
-        }, a, b));
-        s = *accepted;
-        client_port = a.local_address(c)->port;
-        // A first byte, so that the server's receive buffer exists.
+// With a first byte sent and read, so that the server's receive buffer exists.
+struct established : test::injected_connection {
+    established() {
         REQUIRE(a.send(c, as_bytes("x"), clk.now()));
         std::uint8_t one = 0;
-        REQUIRE(net::drive_all_until(clk, clk.now() + 5s, [&] { return b.recv(s, {&one, 1}).has_value(); }, a, b));
-    }
-
-    const tcp::endpoint<>::connection_type& server_conn() {
-        return *b.transport<tcp::endpoint<>>().connection_of(b.sockets().find(s)->local);
+        REQUIRE(net::drive_all_until(clk, clk.now() + std::chrono::seconds{5},
+                                     [&] { return b.recv(s, {&one, 1}).has_value(); }, a, b));
     }
 
     // A data segment from the client's 4-tuple at rcv.nxt + `ahead`.
@@ -86,7 +48,7 @@ struct established {
     static bytes as_bytes(const std::string& t) { return {reinterpret_cast<const std::uint8_t*>(t.data()), t.size()}; }
 };
 
-std::uint64_t bad_checksums(const host_b& b) { return b.transport<tcp::endpoint<>>().stats().rx_bad_checksum; }
+std::uint64_t bad_checksums(const test::injected_connection::server_host& b) { return b.transport<tcp::endpoint<>>().stats().rx_bad_checksum; }
 
 }  // namespace
 
