@@ -13,7 +13,11 @@ using namespace std::chrono_literals;
 TEST_CASE("tcp blind injection: 100,000 guessed RSTs, SYNs and data segments reset nothing and deliver nothing",
           "[tcp][security][rfc5961]") {
     test::injected_connection e{4096};
-    auto& [clk, a, b, c, s, client_port] = e;
+    auto& clk = e.clk;
+    auto& a = e.a;
+    auto& b = e.b;
+    const auto c = e.c, s = e.s;
+    const auto client_port = e.client_port;
     const auto& server = test::injected_connection::server;
     const auto& client_ip = test::injected_connection::client_ip;
 
