@@ -7,8 +7,9 @@
 // over the family the input picks, with the SYN options it picks, and the
 // host application accepts it. The input's first two bytes choose the
 // family, the SYN's options, delayed ACKs, Nagle, keep-alive, ACK
-// coalescing, a tight memory budget, and the sender: RFC 9293's, or selective repeat with RFC 6675's
-// scoreboard (the attacker's SACK blocks reach it). Then each step, one op
+// coalescing, a tight memory budget, and the sender: RFC 9293's, or
+// selective repeat with RFC 6675's scoreboard (the attacker's SACK blocks
+// reach it). Then each step, one op
 // byte and its arguments, read front to back (a short input reads as
 // zeros), is one of:
 //   - an ICMP or ICMPv6 error quoting one of the flows;

@@ -20,30 +20,18 @@ struct established : test::injected_connection {
 
     explicit established(std::uint32_t coalescing)
         : injected_connection{64, {.connection = {.ack_coalescing = coalescing}}} {
-        REQUIRE(a.send(c, std::span{reinterpret_cast<const std::uint8_t*>("x"), 1}, clk.now()));
-        std::uint8_t one = 0;
-        REQUIRE(net::drive_all_until(clk, clk.now() + 5s, [&] { return b.recv(s, {&one, 1}).has_value(); }, a, b));
+        exchange_first_byte();
         clk.advance_by(1s);  // its delayed ACK
         b.poll(clk.now());
         a.poll(clk.now());
         REQUIRE(acks_sent().size() == 0);
-        sent_to = conn().rcv_nxt();
+        sent_to = server_conn().rcv_nxt();
     }
 
-    const tcp::endpoint<>::connection_type& conn() const { return server_conn(); }
-
     // A 1000-byte data segment from the client at `seq`.
-    std::vector<std::uint8_t> data_at(seq32 seq) {
-        const std::string text(1000, 'd');
-        wire::tcp_repr seg;
-        seg.src_port = client_port;
-        seg.dst_port = server.port;
-        seg.seq_number = seq;
-        seg.ack_number = conn().snd_nxt();
-        seg.flags.bits = wire::tcp_flags::ack;
-        seg.window = 65535;
-        seg.payload = {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
-        return test::ipv4_frame(client_ip.v4(), server.address.v4(), seg);
+    std::vector<std::uint8_t> data_at(seq32 seq) const {
+        static const std::vector<std::uint8_t> payload(1000, 'd');
+        return data_frame(seq, payload);
     }
 
     // `n` in-order segments, all found by one poll of the server.

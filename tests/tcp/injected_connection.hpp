@@ -9,8 +9,10 @@
 #include <l4/net/stack.hpp>
 #include <l4/tcp/endpoint.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace l4::test {
 
@@ -33,6 +35,30 @@ struct injected_connection {
 
     [[nodiscard]] const tcp::endpoint<>::connection_type& server_conn() const {
         return *b.transport<tcp::endpoint<>>().connection_of(b.sockets().find(s)->local);
+    }
+
+    // A first byte from the client, read by the server: its receive buffer then exists.
+    void exchange_first_byte() {
+        const std::uint8_t x = 'x';
+        REQUIRE(a.send(c, {&x, 1}, clk.now()));
+        std::uint8_t one = 0;
+        REQUIRE(net::drive_all_until(clk, clk.now() + std::chrono::seconds{5},
+                                     [&] { return b.recv(s, {&one, 1}).has_value(); }, a, b));
+    }
+
+    // The IPv4 frame of a data segment from the client at `seq`, acknowledging
+    // all the server sent, with a correct checksum.
+    [[nodiscard]] std::vector<std::uint8_t> data_frame(seq32 seq, bytes payload,
+                                                       std::uint8_t flags = wire::tcp_flags::ack) const {
+        wire::tcp_repr seg;
+        seg.src_port = client_port;
+        seg.dst_port = server.port;
+        seg.seq_number = seq;
+        seg.ack_number = server_conn().snd_nxt();
+        seg.flags.bits = flags;
+        seg.window = 65535;
+        seg.payload = payload;
+        return ipv4_frame(client_ip.v4(), server.address.v4(), seg);
     }
 
 private:

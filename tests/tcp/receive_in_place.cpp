@@ -13,24 +13,11 @@ namespace {
 
 // With a first byte sent and read, so that the server's receive buffer exists.
 struct established : test::injected_connection {
-    established() {
-        REQUIRE(a.send(c, as_bytes("x"), clk.now()));
-        std::uint8_t one = 0;
-        REQUIRE(net::drive_all_until(clk, clk.now() + std::chrono::seconds{5},
-                                     [&] { return b.recv(s, {&one, 1}).has_value(); }, a, b));
-    }
+    established() { exchange_first_byte(); }
 
     // A data segment from the client's 4-tuple at rcv.nxt + `ahead`.
     std::vector<std::uint8_t> data(const std::string& text, std::uint32_t ahead = 0) {
-        wire::tcp_repr seg;
-        seg.src_port = client_port;
-        seg.dst_port = server.port;
-        seg.seq_number = server_conn().rcv_nxt() + ahead;
-        seg.ack_number = server_conn().snd_nxt();
-        seg.flags.bits = wire::tcp_flags::ack | wire::tcp_flags::psh;
-        seg.window = 65535;
-        seg.payload = as_bytes(text);
-        return test::ipv4_frame(client_ip.v4(), server.address.v4(), seg);
+        return data_frame(server_conn().rcv_nxt() + ahead, as_bytes(text), wire::tcp_flags::ack | wire::tcp_flags::psh);
     }
 
     void inject(std::vector<std::uint8_t> frame) {

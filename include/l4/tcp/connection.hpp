@@ -244,14 +244,14 @@ public:
 
     // `seg` is a parsed segment of this 4-tuple (wire::basic_tcp_repr), its
     // checksum verified; `ip_ecn` the ECN codepoint its IP header carried.
-    // `batch_continues`: more frames of the same receive batch follow it
-    // (config::ack_coalescing acknowledges in-order data at the batch's end).
+    // `in_receive_batch`: the stack's receive pass is under way, and its send
+    // pass follows (config::ack_coalescing acknowledges in-order data there).
     template <class Repr>
     void on_segment(const Repr& seg, instant now, std::uint8_t ip_ecn = tcp::ip_ecn::not_ect,
-                    bool batch_continues = false) {
+                    bool in_receive_batch = false) {
         ++counters_.segments_in;
         now_ = now;
-        batch_continues_ = batch_continues;
+        batch_continues_ = in_receive_batch && cfg_.ack_coalescing > 0;
         more_ = false;  // MSG_MORE held a write's tail at that write only: an arrival sends as the socket's settings say
         rx_ecn_ = ip_ecn;
         if (state_ == state::closed) return;
@@ -266,7 +266,7 @@ public:
     template <class Emit>
     void poll_transmit(instant now, Emit&& emit) {
         now_ = std::max(now_, now);
-        if (std::exchange(ack_at_batch_end_, false) && unacked_segments_ > 0) {
+        if (ack_at_batch_end_) {
             ack_now_ = true;
             advertise();
         }
@@ -414,7 +414,6 @@ public:
         return batch_continues_ && state_ == state::established &&
                !(reset_ || ack_now_ || fast_retransmit_ || probe_now_ || keepalive_now_ || tlp_now_);
     }
-    [[nodiscard]] bool coalesces_acks() const noexcept { return cfg_.ack_coalescing > 0; }
 
     // The same as a flag and a value, for the endpoint after every segment:
     // GCC hands a std::optional<instant> back through memory, its flag stored
@@ -817,7 +816,7 @@ private:
         emit(s);
         ++counters_.segments_out;
         if (s.has(wire::tcp_flags::ack)) opts_.on_ack_sent(s.ack);
-        ack_now_ = false;
+        ack_now_ = ack_at_batch_end_ = false;
         delack_at_.reset();
         unacked_segments_ = 0;
         if (s.seq_len() == 0) return;
@@ -1017,7 +1016,7 @@ private:
         persist_at_.reset();
         time_wait_at_.reset();
         tlp_.cancel();
-        ack_now_ = fast_retransmit_ = probe_now_ = keepalive_now_ = tlp_now_ = false;
+        ack_now_ = ack_at_batch_end_ = fast_retransmit_ = probe_now_ = keepalive_now_ = tlp_now_ = false;
     }
 
     [[nodiscard]] bool peer_closed() const noexcept {

@@ -494,7 +494,7 @@ public:
         if (id) {
             if (!slot.empty()) seg->payload = slot;
             auto& c = *sockets_[*id].conn;
-            c.on_segment(*seg, now, p.ecn(), c.coalesces_acks() && host.receiving());
+            c.on_segment(*seg, now, p.ecn(), host.receiving());
             // As NAPI: what the batch's segments call for leaves once, in the send pass after it.
             if (c.may_wait_for_batch_end()) mark_dirty(*id);
             else flush(host, *id, now);
