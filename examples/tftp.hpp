@@ -279,6 +279,9 @@ public:
             if (++retries_ > cfg_.max_retries) {
                 failure_ = error{error_code::not_defined, "timed out"};
                 finished_ = true;
+                // RFC 1350 §6: a receiver may end on sending its final ACK, without dallying, so
+                // the final block's ACK lost looks the same as the final block delivered.
+                final_ack_unseen_ = role_ == role::sender && block_ != 0 && in_flight_len_ < block_size;
                 return std::nullopt;
             }
             rto_.backoff();
@@ -309,6 +312,8 @@ public:
 
     bool finished() const noexcept { return finished_ && !dallying_ && !due_; }
     bool complete() const noexcept { return complete_; }
+    // A sender that timed out on the final block's ACK only: the file may well have arrived.
+    bool final_ack_unseen() const noexcept { return final_ack_unseen_; }
     const std::optional<error>& failure() const noexcept { return failure_; }
     const std::vector<std::uint8_t>& file() const noexcept { return file_; }
     const transfer_stats& stats() const noexcept { return stats_; }
@@ -360,7 +365,7 @@ private:
     bool awaiting_ = false;           // last_ waits for its answer
     bool due_ = false;                // last_ is to be sent now
     bool retransmitted_ = false;
-    bool finished_ = false, complete_ = false, dallying_ = false;
+    bool finished_ = false, complete_ = false, dallying_ = false, final_ack_unseen_ = false;
     std::uint32_t retries_ = 0;
     l4::instant sent_at_{}, deadline_{};
     std::optional<error> failure_;

@@ -44,7 +44,7 @@ double secs(l4::duration d) { return std::chrono::duration<double>(d).count(); }
 
 void report(std::string_view who, const tftp::transfer& t, l4::duration took) {
     const auto& s = t.stats();
-    std::cout << who << ": " << (t.complete() ? "complete" : "failed") << ", " << t.file().size() << " bytes, "
+    std::cout << who << ": " << (t.complete() ? "complete" : t.final_ack_unseen() ? "sent, final ACK not seen" : "failed") << ", " << t.file().size() << " bytes, "
               << s.blocks << " blocks in " << secs(took) << " s, " << s.packets_sent << " packets sent, "
               << s.retransmissions << " retransmissions, " << s.duplicates << " duplicates";
     if (auto r = t.srtt()) std::cout << ", srtt " << secs(*r) * 1000 << " ms";
@@ -103,7 +103,10 @@ int serve_tun(const options& o) {
             (void)l4::net::drive_until(host, clock, next, [&] { return host.readable(sock); });
         }
         report(std::string(req.write ? "WRQ " : "RRQ ") + req.filename, s.t, clock.now() - start);
-        if (!s.t.complete() && !(s.t.failure() && s.t.failure()->code == tftp::error_code::file_not_found)) ++failures;
+        // A final ACK never seen is no failure: no sender can tell it from a delivered file.
+        if (!s.t.complete() && !s.t.final_ack_unseen() &&
+            !(s.t.failure() && s.t.failure()->code == tftp::error_code::file_not_found))
+            ++failures;
         (void)host.close(sock);
     }
     return failures == 0 ? 0 : 1;

@@ -170,6 +170,30 @@ TEST_CASE("tftp sender: lock-step, a timeout resends the block, a duplicate ACK 
     CHECK(t.complete());
 }
 
+TEST_CASE("tftp sender: timing out on the final block's ACK is told apart from timing out earlier", "[flow][tftp]") {
+    // RFC 1350 §6: a receiver may stop on sending its final ACK, so that ACK lost
+    // looks, to the sender, the same as the file delivered.
+    const auto give_up = [](tftp::transfer& t, l4::instant now) {
+        while (!t.finished()) {
+            now = t.next_deadline().value_or(now);
+            (void)t.poll_transmit(now);
+        }
+    };
+    auto last = tftp::transfer::send(file_of(1000, 4));
+    REQUIRE(last.poll_transmit(l4::instant{}));
+    last.on_packet(tftp::emit(tftp::ack{1}), l4::instant{});
+    REQUIRE(last.poll_transmit(l4::instant{}));  // block 2, the short one: its ACK never comes
+    give_up(last, l4::instant{});
+    CHECK_FALSE(last.complete());
+    CHECK(last.final_ack_unseen());
+
+    auto first = tftp::transfer::send(file_of(1000, 4));
+    REQUIRE(first.poll_transmit(l4::instant{}));  // block 1, a full one: its ACK never comes
+    give_up(first, l4::instant{});
+    CHECK_FALSE(first.complete());
+    CHECK_FALSE(first.final_ack_unseen());
+}
+
 TEST_CASE("tftp receiver: acknowledges each block, again for a copy, and dallies after the last", "[flow][tftp]") {
     auto t = tftp::transfer::receive();
     l4::instant now{};
