@@ -23,9 +23,12 @@ TEST_CASE("1500 B at 10 Mbit/s with 5 ms of propagation arrives 6.2 ms later, to
 
     REQUIRE(a.transmit(frame, at(0ns)));
     REQUIRE(a.transmit(frame, at(0ns)));  // waits for the first: back to back
-    CHECK(net.next_deadline() == at(1200us));  // the first frame's last bit leaves
+    // Each crossing is planned when the frame is taken: the only events are
+    // the arrivals, 1.2 ms of serialisation and 5 ms of propagation later.
+    CHECK(net.channel_at(ab).queue().packets() == 1);
+    CHECK(net.next_deadline() == at(6200us));
     net.run_until(at(1200us));
-    CHECK(net.next_deadline() == at(2400us));  // the second's (the first is in the pipe)
+    CHECK(net.channel_at(ab).counters().delivered == 0);
 
     CHECK(b.receive(buf, at(6200us - 1ns)) == l4::errc::would_block);
     CHECK(b.next_deadline() == at(6200us));
@@ -229,4 +232,39 @@ TEST_CASE("a channel without a bit rate has no queue: a burst arrives whole, in 
         CHECK(got[i].number == i);
         CHECK(got[i].at_ns == ns(2ms));
     }
+}
+
+TEST_CASE("a frame leaves the queue the nanosecond it starts: a full queue has room again then, and says when",
+          "[sim][queue]") {
+    network net;
+    auto [a, b, ab, ba] =
+        point_to_point(net, {.bandwidth_bps = 10'000'000, .delay = 5ms, .queue = drop_tail_packets{1}}, {});
+    (void)b, (void)ba;
+    const std::vector<std::uint8_t> frame(1500);
+    REQUIRE(a.transmit(frame, at(0ns)));  // on the wire until 1.2 ms
+    REQUIRE(a.transmit(frame, at(0ns)));  // waits, starts at 1.2 ms
+    CHECK(a.transmit(frame, at(0ns)) == l4::errc::queue_full);
+    // The refusal asks for an event when there is room: before any arrival.
+    CHECK(net.next_deadline() == at(1200us));
+    CHECK(a.transmit(frame, at(1200us - 1ns)) == l4::errc::queue_full);
+    REQUIRE(a.transmit(frame, at(1200us)));  // the second went onto the wire at this very instant
+    CHECK(net.channel_at(ab).queue().packets() == 1);
+    CHECK(net.channel_at(ab).counters().queue_hwm_packets == 1);
+}
+
+TEST_CASE("a channel of no length passes frames on at once, with no event of its own", "[sim][channel]") {
+    // sender -> 10 Mbit/s, 1 ms -> a channel with neither rate nor delay -> receiver
+    network net;
+    const auto wire = net.add_channel({.bandwidth_bps = 10'000'000, .delay = 1ms});
+    const auto none = net.add_channel({});
+    port a = net.add_port(), b = net.add_port();
+    const std::array hops{wire, none};
+    net.route(a, hops, b);
+    const std::vector<std::uint8_t> frame(1250);  // 1 ms on the wire
+    REQUIRE(a.transmit(frame, at(0ns)));
+    net.run_until(at(10ms));
+    CHECK(net.events_processed() == 1);  // the arrival at the end of `wire`
+    CHECK(b.next_deadline() == at(2ms));
+    CHECK(net.channel_at(none).counters().delivered == 1);
+    CHECK(b.pending() == 1);
 }

@@ -16,11 +16,24 @@
 // 1500 B at 10 Mbit/s is exactly 1.2 ms; three 1-byte frames at 3 Mbit/s
 // leave at 2667, 5334 and 8000 ns (exact ends 2666.7, 5333.3, 8000).
 //
-// Events: a frame costs two per channel it crosses: its last bit leaving
-// the sender (tx_done), and its arrival at the far end. Frames in flight wait
-// in a FIFO "pipe" whose arrival times never decrease (jitter cannot reorder,
-// see impairments.hpp), so only the pipe's head is in the scheduler's heap;
-// the heap holds a few events per channel however long the pipe is. A
+// The wire is a FIFO of fixed rate, so a frame's whole crossing is known
+// when the channel takes it: it starts when the frame ahead of it ends (or
+// at once on an idle wire), ends len·8/bandwidth later, and arrives `delay`
+// after that. accept() computes all three and puts the frame straight into
+// the propagation "pipe"; the queue holds what the policies count, the
+// frames still waiting, each leaving it when its start comes (catch_up,
+// run before every admission). A frame therefore costs one event per channel: its
+// arrival at the far end. The decisions are the same as an event at every
+// end of transmission would give, every policy deciding at admission; at
+// the nanosecond a frame starts, it has left the queue (a departure comes
+// before an arrival of the same instant). Impairments are drawn when the
+// frame is taken, in the order frames cross, from the channel's own
+// streams. A channel without bandwidth, delay or impairments (an access
+// link "of no length") passes frames through at once, with no event at all.
+//
+// The pipe's arrival times never decrease (jitter cannot reorder, see
+// impairments.hpp), so only the pipe's head is in the scheduler's heap; the
+// heap holds a few events per channel however long the pipe is. A
 // reordered frame leaves the pipe and gets a heap event of its own.
 #pragma once
 
@@ -33,6 +46,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 namespace l4::link::sim {
 
@@ -61,8 +75,9 @@ struct channel_counters {
 };
 
 // What a channel's event means; packed with the channel's index into an
-// event's `target` word.
-enum class channel_event : std::uint32_t { tx_done = 0, pipe_head = 1, late_arrival = 2 };
+// event's `target` word. `room`: a frame leaves a full queue, so a port
+// whose frame it refused may try again (the event itself does nothing).
+enum class channel_event : std::uint32_t { room = 0, pipe_head = 1, late_arrival = 2 };
 
 [[nodiscard]] constexpr std::uint32_t event_target(channel_id c, channel_event k) noexcept {
     return (c << 2) | static_cast<std::uint32_t>(k);
@@ -84,45 +99,62 @@ public:
     [[nodiscard]] admission admit(std::uint32_t len, std::int64_t now, std::uint8_t ecn = 0) noexcept {
         ++counters_.offered;
         if (cfg_.bandwidth_bps == 0) return admission::take;
-        const admission a = queue_.classify(len, busy_, now, ecn != 0);
+        const bool busy = catch_up(now);
+        const admission a = queue_.classify(len, busy, now, ecn != 0);
         if (a == admission::refuse) ++counters_.dropped_queue;
         return a;
     }
 
     // Whether every frame up to `max_len` bytes, ECN-capable or not, would
-    // be taken now and until more frames arrive (the wire only drains the
-    // queue meanwhile): what a port checks before it lends a slot.
-    [[nodiscard]] bool surely_admits(std::size_t max_len) const noexcept {
-        return cfg_.bandwidth_bps == 0 || queue_.surely_admits(max_len, busy_);
+    // be taken at `now` and until more frames arrive (the wire only drains
+    // the queue meanwhile): what a port checks before it lends a slot.
+    [[nodiscard]] bool surely_admits(std::size_t max_len, std::int64_t now) noexcept {
+        return cfg_.bandwidth_bps == 0 || queue_.surely_admits(max_len, catch_up(now));
     }
 
-    // The admitted frame, now in slot s: onto the wire or into the queue.
-    void accept(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
+    // When the next waiting frame leaves the queue (room for one more),
+    // nullopt when none waits. Valid after an admit() at the same instant.
+    [[nodiscard]] std::optional<std::int64_t> next_departure() const noexcept {
+        if (queue_.empty()) return std::nullopt;
+        return queue_.front().leaves;
+    }
+
+    // Whether this channel passes frames through at once: no wire, no
+    // delay, no impairment.
+    [[nodiscard]] bool transparent() const noexcept {
+        return cfg_.bandwidth_bps == 0 && cfg_.delay.count() == 0 && !impaired_;
+    }
+
+    // The admitted frame, in slot s: its crossing is planned and it is in
+    // flight (or lost). Returns true when a transparent channel hands it
+    // on at once (the caller forwards it); it is then counted delivered.
+    [[nodiscard]] bool accept(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
         ++counters_.queued;
+        if (transparent()) {
+            count_delivery(s, pool);
+            return true;
+        }
         if (cfg_.bandwidth_bps == 0) {
             propagate(s, len, now, sched, pool);
-        } else if (busy_) {
-            queue_.push({s, len, now});
-        } else {
-            start(s, len, now, 0, sched);
+            return false;
         }
-    }
-
-    // Event: the last bit of the frame on the wire has left.
-    void on_tx_done(std::int64_t now, scheduler& sched, frame_pool& pool) {
-        const slot_id s = wire_slot_;
-        const std::uint32_t len = wire_len_;
-        busy_ = false;
-        propagate(s, len, now, sched, pool);
-        if (queue_.empty()) {
-            queue_.on_idle(now);
-            return;
+        // Exact end = start + len·8·10^9 / bandwidth, kept as ns + frac/bandwidth;
+        // the frame leaves the wire at the next whole nanosecond (never early).
+        std::int64_t start_ns = now;
+        std::uint64_t start_frac = 0;
+        if (now < free_at_) {
+            // Back to back: it starts at the exact end of the frame ahead,
+            // and waits in the queue until that one leaves the wire.
+            start_ns = end_ns_;
+            start_frac = end_frac_;
+            queue_.push({s, len, free_at_});
         }
-        // Back to back: the next frame starts at the exact end of this one
-        // (up to a nanosecond before `now`), or when it arrived if later.
-        const queued_frame f = queue_.pop();
-        if (f.since > end_ns_) start(f.slot, f.len, f.since, 0, sched);
-        else start(f.slot, f.len, end_ns_, end_frac_, sched);
+        const std::uint64_t num = start_frac + std::uint64_t{len} * 8 * 1'000'000'000;
+        end_ns_ = start_ns + static_cast<std::int64_t>(num / cfg_.bandwidth_bps);
+        end_frac_ = num % cfg_.bandwidth_bps;
+        free_at_ = end_ns_ + (end_frac_ != 0 ? 1 : 0);
+        propagate(s, len, free_at_, sched, pool);
+        return false;
     }
 
     // Event: the frame at the head of the pipe arrives at the far end.
@@ -145,7 +177,6 @@ public:
         return c;
     }
     [[nodiscard]] const input_queue& queue() const noexcept { return queue_; }
-    [[nodiscard]] bool busy() const noexcept { return busy_; }
     [[nodiscard]] std::size_t in_flight_frames() const noexcept { return pipe_.size(); }
 
 private:
@@ -154,19 +185,18 @@ private:
         slot_id slot;
     };
 
-    void start(slot_id s, std::uint32_t len, std::int64_t start_ns, std::uint64_t start_frac, scheduler& sched) {
-        busy_ = true;
-        wire_slot_ = s;
-        wire_len_ = len;
-        // Exact end = start + len·8·10^9 / bandwidth, kept as ns + frac/bandwidth.
-        const std::uint64_t num = start_frac + std::uint64_t{len} * 8 * 1'000'000'000;
-        end_ns_ = start_ns + static_cast<std::int64_t>(num / cfg_.bandwidth_bps);
-        end_frac_ = num % cfg_.bandwidth_bps;
-        sched.push(end_ns_ + (end_frac_ != 0 ? 1 : 0), event_target(id_, channel_event::tx_done), s);
+    // The queue as it stands at `now`: frames whose start has come are on
+    // the wire. Returns whether the wire is busy at `now`; an idle wire
+    // tells RED since when (its "q_time").
+    bool catch_up(std::int64_t now) noexcept {
+        while (!queue_.empty() && queue_.front().leaves <= now) (void)queue_.pop();
+        if (now < free_at_) return true;
+        queue_.on_idle(free_at_);
+        return false;
     }
 
-    // After the wire: impairments in the order impairments.hpp gives, then
-    // the propagation delay.
+    // After the wire (the frame's last bit leaves at `now`): impairments in
+    // the order impairments.hpp gives, then the propagation delay.
     void propagate(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
         std::int64_t at = now + cfg_.delay.count();
         if (!impaired_) return enter_pipe(s, at, sched);
@@ -216,12 +246,11 @@ private:
     input_queue queue_;
     impairments impair_;
     bool impaired_;
-    // The transmitter.
-    bool busy_ = false;
-    slot_id wire_slot_ = 0;
-    std::uint32_t wire_len_ = 0;
+    // The transmitter: the exact end of the last frame taken, and the
+    // nanosecond the wire is free again.
     std::int64_t end_ns_ = 0;
     std::uint64_t end_frac_ = 0;
+    std::int64_t free_at_ = 0;
     // Propagation.
     ring<in_flight> pipe_;
     std::int64_t last_arrival_ = 0;

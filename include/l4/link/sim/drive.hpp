@@ -4,14 +4,14 @@
 // net::drive_all_until (net/drive.hpp) polls every host at every instant
 // anything happens anywhere: a port's next_deadline() is the network's next
 // event, since a frame for it may depend on any of them. On a path of a few
-// channels that is every serialisation end and every arrival at every hop,
-// about eight events per data segment, and a poll of every host at each.
+// channels that is every arrival at every hop, and a poll of every host at
+// each.
 // This driver runs the network itself between wake-ups instead
 // (network::run_until_arrival) and polls a host only when it is due: a
 // frame reached its port, one of its timers or its transports' deadlines
 // came (a read that opened a window is due at once), or it keeps frames
-// its link refused (then, as before, at every event, since any event may
-// make room).
+// its link refused (then, as before, at every event: the channel that
+// refused it schedules one for the instant it has room).
 //
 //     sim::network net{{.seed = 1}};
 //     auto [pa, pb, ab, ba] = sim::point_to_point(net, {...}, {...});

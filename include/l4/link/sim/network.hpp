@@ -137,6 +137,7 @@ public:
         const auto id = static_cast<channel_id>(channels_.size());
         if (id >= (1u << 30)) throw std::length_error("l4::link::sim: too many channels");
         channels_.emplace_back(id, cfg, cfg_.seed);
+        room_wake_.push_back(no_wake);
         return id;
     }
     port add_port() {
@@ -224,6 +225,7 @@ private:
         slot_id slot;
     };
     static constexpr slot_id no_slot = std::numeric_limits<slot_id>::max();
+    static constexpr std::int64_t no_wake = -1;
 
     struct port_state {
         std::uint32_t path = no_path;
@@ -233,9 +235,10 @@ private:
     };
 
     void dispatch(const event& e) {
-        channel& c = channels_[e.target >> 2];
+        const channel_id id = e.target >> 2;
+        channel& c = channels_[id];
         switch (static_cast<channel_event>(e.target & 3)) {
-        case channel_event::tx_done: c.on_tx_done(e.at, sched_, pool_); break;
+        case channel_event::room: room_wake_[id] = no_wake; break;
         case channel_event::pipe_head: forward(c.on_pipe_head(sched_, pool_)); break;
         case channel_event::late_arrival:
             c.on_late_arrival(e.arg, pool_);
@@ -244,21 +247,14 @@ private:
         }
     }
 
-    // A frame came out of a channel: on to the next hop, or to its port.
+    // A frame came out of a channel: on through the next hops, or into its
+    // port. It goes on at once through transparent channels.
     void forward(slot_id s) {
-        frame_meta& m = pool_.meta(s);
+        const frame_meta m = pool_.meta(s);
         const path& p = paths_[m.path];
-        if (++m.hop < p.hops.size()) {
-            const std::uint32_t len = m.len;  // m may move: accept() can allocate
-            channel& next = channels_[p.hops[m.hop]];
-            const admission a = next.admit(len, now_, ecn_codepoint({pool_.data(s), len}));
-            if (a == admission::refuse) {
-                pool_.release(s);
-                return;
-            }
-            if (a == admission::take_marked) mark_ce({pool_.data(s), len});
-            next.accept(s, len, now_, sched_, pool_);
-            return;
+        for (std::uint32_t hop = m.hop + 1; hop < p.hops.size(); ++hop) {
+            pool_.meta(s).hop = hop;
+            if (!enter(p.hops[hop], s)) return;
         }
         port_state& to = ports_[p.to];
         if (to.inbox.size() >= cfg_.port_rx_limit) {
@@ -270,6 +266,30 @@ private:
         arrived_ = true;
     }
 
+    // The frame in slot s offered to channel c, from inside the network:
+    // refused (dropped), taken, or passed through (returns true).
+    bool enter(channel_id c, slot_id s) {
+        const std::uint32_t len = pool_.meta(s).len;
+        channel& next = channels_[c];
+        const admission a = next.admit(len, now_, ecn_codepoint({pool_.data(s), len}));
+        if (a == admission::refuse) {
+            pool_.release(s);
+            return false;
+        }
+        if (a == admission::take_marked) mark_ce({pool_.data(s), len});
+        return next.accept(s, len, now_, sched_, pool_);
+    }
+
+    // A port's frame was refused by its first channel: an event when the
+    // queue next has room, so that a driver wakes its host to try again
+    // (one per instant).
+    void wake_when_room(channel_id c) {
+        const auto t = channels_[c].next_departure();
+        if (!t || room_wake_[c] == *t) return;
+        room_wake_[c] = *t;
+        sched_.push(*t, event_target(c, channel_event::room), 0);
+    }
+
     network_config cfg_;
     frame_pool pool_;
     scheduler sched_;
@@ -277,6 +297,7 @@ private:
     std::vector<path> paths_;
     std::vector<bool> fed_inside_;  // per channel: on some path after its first hop
     std::vector<port_state> ports_;
+    std::vector<std::int64_t> room_wake_;  // per channel: the room event pending, or no_wake
     std::int64_t now_ = 0;
     std::uint64_t events_ = 0;
     bool arrived_ = false;  // a frame reached a port's inbox (run_until_arrival)
@@ -293,19 +314,20 @@ inline io_result<void> port::transmit(bytes frame, instant now) {
     }
     if (self.path == network::no_path) return errc::link_closed;
     const auto len = static_cast<std::uint32_t>(frame.size());
-    channel& first = n.channels_[n.paths_[self.path].hops.front()];
-    const admission a = first.admit(len, n.now_, ecn_codepoint(frame));
+    const channel_id c = n.paths_[self.path].hops.front();
+    const admission a = n.channels_[c].admit(len, n.now_, ecn_codepoint(frame));
     if (a == admission::refuse) {
         ++self.counters.tx_dropped_full;
+        n.wake_when_room(c);
         return errc::queue_full;
     }
     const slot_id s = n.pool_.allocate();
     std::copy(frame.begin(), frame.end(), n.pool_.data(s));
     if (a == admission::take_marked) mark_ce({n.pool_.data(s), len});
     n.pool_.meta(s) = {len, self.path, 0};
-    first.accept(s, len, n.now_, n.sched_, n.pool_);
     ++self.counters.tx_frames;
     self.counters.tx_bytes += len;
+    if (n.channels_[c].accept(s, len, n.now_, n.sched_, n.pool_)) n.forward(s);
     return {};
 }
 
@@ -330,7 +352,8 @@ inline mut_bytes port::transmit_buffer() {
     network::port_state& self = n.ports_[id_];
     if (self.path == network::no_path) return {};
     const channel_id first = n.paths_[self.path].hops.front();
-    if ((first < n.fed_inside_.size() && n.fed_inside_[first]) || !n.channels_[first].surely_admits(n.cfg_.mtu))
+    if ((first < n.fed_inside_.size() && n.fed_inside_[first]) ||
+        !n.channels_[first].surely_admits(n.cfg_.mtu, n.now_))
         return {};
     if (self.lent == network::no_slot) self.lent = n.pool_.allocate();
     return {n.pool_.data(self.lent), n.cfg_.mtu};
@@ -347,20 +370,21 @@ inline io_result<void> port::transmit_built(std::size_t len, instant now) {
     }
     const auto l = static_cast<std::uint32_t>(len);
     const slot_id s = self.lent;
-    channel& first = n.channels_[n.paths_[self.path].hops.front()];
+    const channel_id c = n.paths_[self.path].hops.front();
     // Sure to be taken (transmit_buffer() checked); asked all the same, to
     // count it and to learn whether to mark it.
-    const admission a = first.admit(l, n.now_, ecn_codepoint({n.pool_.data(s), l}));
+    const admission a = n.channels_[c].admit(l, n.now_, ecn_codepoint({n.pool_.data(s), l}));
     if (a == admission::refuse) {
         ++self.counters.tx_dropped_full;
+        n.wake_when_room(c);
         return errc::queue_full;
     }
     self.lent = network::no_slot;
     if (a == admission::take_marked) mark_ce({n.pool_.data(s), l});
     n.pool_.meta(s) = {l, self.path, 0};
-    first.accept(s, l, n.now_, n.sched_, n.pool_);
     ++self.counters.tx_frames;
     self.counters.tx_bytes += l;
+    if (n.channels_[c].accept(s, l, n.now_, n.sched_, n.pool_)) n.forward(s);
     return {};
 }
 

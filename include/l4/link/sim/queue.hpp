@@ -66,7 +66,7 @@ enum class admission : std::uint8_t { refuse, take, take_marked };
 struct queued_frame {
     slot_id slot;
     std::uint32_t len;
-    std::int64_t since;  // when it joined the queue: sojourn times, and no start before arrival
+    std::int64_t leaves;  // when the frame ahead of it leaves the wire and it starts
 };
 
 struct queue_stats {
@@ -140,6 +140,8 @@ public:
         bytes_ -= f.len;
         return f;
     }
+    // The frame that leaves next (the queue is not empty).
+    [[nodiscard]] const queued_frame& front() const noexcept { return frames_.front(); }
     // The wire went idle with nothing waiting: RED's "q_time ← time".
     void on_idle(std::int64_t now) noexcept { idle_since_ = now; }
 
