@@ -119,6 +119,17 @@ public:
         return queue_.front().leaves;
     }
 
+    // Brings the queue to `now`: frames whose start has come are on the wire
+    // (logically const: it only catches up with what happened by `now`).
+    // Returns whether the wire is busy at `now`; an idle wire tells RED
+    // since when (its "q_time").
+    bool catch_up(std::int64_t now) const noexcept {
+        while (!queue_.empty() && queue_.front().leaves <= now) (void)queue_.pop();
+        if (now < free_at_) return true;
+        queue_.on_idle(free_at_);
+        return false;
+    }
+
     // Whether this channel passes frames through at once: no wire, no
     // delay, no impairment.
     [[nodiscard]] bool transparent() const noexcept {
@@ -176,6 +187,7 @@ public:
         c.ce_marked = queue_.stats().ce_marked;
         return c;
     }
+    // As of the last admission or catch_up (network::channel_at() runs one).
     [[nodiscard]] const input_queue& queue() const noexcept { return queue_; }
     [[nodiscard]] std::size_t in_flight_frames() const noexcept { return pipe_.size(); }
 
@@ -184,16 +196,6 @@ private:
         std::int64_t at;
         slot_id slot;
     };
-
-    // The queue as it stands at `now`: frames whose start has come are on
-    // the wire. Returns whether the wire is busy at `now`; an idle wire
-    // tells RED since when (its "q_time").
-    bool catch_up(std::int64_t now) noexcept {
-        while (!queue_.empty() && queue_.front().leaves <= now) (void)queue_.pop();
-        if (now < free_at_) return true;
-        queue_.on_idle(free_at_);
-        return false;
-    }
 
     // After the wire (the frame's last bit leaves at `now`): impairments in
     // the order impairments.hpp gives, then the propagation delay.
@@ -243,7 +245,7 @@ private:
 
     channel_id id_;
     channel_config cfg_;
-    input_queue queue_;
+    mutable input_queue queue_;  // brought up to the time when read: catch_up() is const
     impairments impair_;
     bool impaired_;
     // The transmitter: the exact end of the last frame taken, and the

@@ -205,7 +205,12 @@ public:
     [[nodiscard]] instant now() const noexcept { return instant_of(now_); }
 
     // --- Reading --------------------------------------------------------
-    [[nodiscard]] const channel& channel_at(channel_id c) const { return channels_.at(c); }
+    // The channel, its queue as it stands at the network's time.
+    [[nodiscard]] const channel& channel_at(channel_id c) const {
+        const channel& ch = channels_.at(c);
+        (void)ch.catch_up(now_);
+        return ch;
+    }
     [[nodiscard]] std::size_t channel_count() const noexcept { return channels_.size(); }
     [[nodiscard]] std::size_t port_count() const noexcept { return ports_.size(); }
     [[nodiscard]] std::uint64_t events_processed() const noexcept { return events_; }
