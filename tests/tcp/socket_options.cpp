@@ -87,6 +87,7 @@ TEST_CASE("tcp socket options: out-of-range values and late changes are refused"
     CHECK(n.a.set_option(s, opt::keep_count, 0).error() == errc::invalid_argument);
     CHECK(n.a.set_option(s, opt::delayed_ack, 600'000).error() == errc::invalid_argument);  // RFC 1122: < 0.5 s
     CHECK(n.a.set_option(s, opt::error, 1).error() == errc::invalid_argument);
+    CHECK(n.a.set_option(s, opt::notsent_lowat, -1).error() == errc::invalid_argument);
     CHECK(n.a.set_option(net::socket_id{999}, opt::nodelay, 1).error() == errc::bad_socket);
     const auto ends = connected(n, s);
     const net::socket_id client = ends.first;
@@ -144,6 +145,48 @@ TEST_CASE("tcp socket options: a listener's settings pass to the connections it 
     }));
     CHECK(n.b.get_option(*server, opt::nodelay).value() == 1);
     CHECK(connection(n.a, client).snd_mss() == 1000 - 12);  // the server announced 1000
+}
+
+TEST_CASE("tcp socket options: TCP_NOTSENT_LOWAT holds writes while that many bytes wait unsent",
+          "[tcp][socket_options][notsent_lowat]") {
+    constexpr std::uint32_t lowat = 16 * 1024, write_size = 64 * 1024, total = 1024 * 1024;
+    pair_on_memory n;
+    auto s = stream(n.a);
+    REQUIRE(n.a.set_option(s, opt::send_buffer, 1 << 20));
+    REQUIRE(n.a.set_option(s, opt::notsent_lowat, lowat));
+    CHECK(n.a.get_option(s, opt::notsent_lowat).value() == lowat);
+    const auto ends = connected(n, s);
+    const net::socket_id client = ends.first, server = ends.second;
+    const auto& c = connection(n.a, client);
+
+    std::vector<std::uint8_t> data(total);
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7 + i / 251);
+    // The first write is taken whole (nothing waits); the initial window leaves, the rest waits unsent.
+    REQUIRE(n.a.send(client, bytes{data}.first(write_size), n.clk.now()).value() == write_size);
+    CHECK(c.unsent() >= lowat);
+    CHECK_FALSE(n.a.writable(client));
+    CHECK(n.a.send(client, bytes{data}.subspan(write_size, write_size), n.clk.now()).error() == errc::would_block);
+
+    // An application that writes whenever the socket is writable: what waits
+    // unsent never passes the mark by more than one write, and every byte arrives.
+    std::size_t sent = write_size, got = 0;
+    std::uint32_t most_unsent = 0;
+    std::vector<std::uint8_t> received(total), buf(32 * 1024);
+    REQUIRE(n.run(10s, [&] {
+        if (sent < total && n.a.writable(client))
+            if (auto w = n.a.send(client, bytes{data}.subspan(sent, std::min<std::size_t>(write_size, total - sent)),
+                                  n.clk.now()))
+                sent += *w;
+        most_unsent = std::max(most_unsent, c.unsent());
+        while (auto r = n.b.recv(server, buf)) {
+            if (*r == 0) break;
+            std::copy_n(buf.begin(), *r, received.begin() + static_cast<std::ptrdiff_t>(got));
+            got += *r;
+        }
+        return got == total;
+    }));
+    CHECK(most_unsent < lowat + write_size);
+    CHECK(received == data);
 }
 
 TEST_CASE("tcp socket options: SO_LINGER 0 makes close() reset the connection", "[tcp][socket_options][linger]") {

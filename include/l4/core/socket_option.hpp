@@ -29,6 +29,7 @@ enum class socket_option : std::uint8_t {
     tos,             // IP_TOS / IPV6_TCLASS: the DS field (RFC 2474) of what the socket sends; its ECN bits are the transport's
     dont_fragment,   // IP_MTU_DISCOVER: 1 sets IPv4's DF (RFC 1191, the default), 0 (IP_PMTUDISC_DONT) clears it
     fast_open_connect,  // TCP_FASTOPEN_CONNECT: 1 before connect(): RFC 7413 Fast Open, the SYN waiting for the first send
+    notsent_lowat,   // TCP_NOTSENT_LOWAT, bytes: writable, and send() takes bytes, only while fewer wait unsent; 0: off
 };
 
 // Flags of one send (net::stack::send), as send(2)'s.
@@ -66,6 +67,7 @@ struct ip_header_options {
     case socket_option::tos: return "IP_TOS";
     case socket_option::dont_fragment: return "IP_MTU_DISCOVER";
     case socket_option::fast_open_connect: return "TCP_FASTOPEN_CONNECT";
+    case socket_option::notsent_lowat: return "TCP_NOTSENT_LOWAT";
     }
     return "?";
 }

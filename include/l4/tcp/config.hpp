@@ -33,6 +33,9 @@ struct config {
     congestion::observer observer{};            // called at every congestion event (congestion/trace.hpp)
     bool nodelay = false;                       // TCP_NODELAY: Nagle off
     bool cork = false;                          // TCP_CORK: segments shorter than the MSS wait (flow::send_state::cork)
+    // TCP_NOTSENT_LOWAT (as Linux): writes wait while this many bytes wait unsent, so that a large
+    // send buffer holds what is in flight and little more; 0: off (a write waits for a full buffer only).
+    std::uint32_t notsent_lowat = 0;
     ip_header_options ip{};                     // IP_TOS, IP_MTU_DISCOVER: the IP header of what the connection sends
     // RFC 9293 §3.8.4 (RFC 1122 §4.2.3.6): off unless asked for; the defaults are RFC 1122's two hours.
     bool keepalive = false;

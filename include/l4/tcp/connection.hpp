@@ -93,7 +93,7 @@ public:
         if (fo_.deferred) data = fast_open_first_write(data);
         if (fin_queued_ || !(state_ == state::syn_sent || state_ == state::syn_received || may_send_data(state_)))
             return errc::not_connected;
-        const std::size_t n = send_buf_.push(data);
+        const std::size_t n = below_notsent_lowat() ? send_buf_.push(data) : 0;
         if (n == 0 && !data.empty()) return errc::would_block;
         more_ = more;
         if (cfg_.push_per_write) {
@@ -460,7 +460,12 @@ public:
         return recv_buf_.readable() > 0 || peer_closed() || error_ != errc::ok;
     }
     [[nodiscard]] bool writable() const noexcept {
-        return (may_send_data(state_) || fo_.deferred) && !fin_queued_ && send_buf_.free() > 0;
+        return (may_send_data(state_) || fo_.deferred) && !fin_queued_ && send_buf_.free() > 0 && below_notsent_lowat();
+    }
+    // Bytes queued and never sent, not even once (TCP_NOTSENT_LOWAT counts these).
+    [[nodiscard]] std::uint32_t unsent() const noexcept {
+        const auto size = static_cast<std::uint32_t>(send_buf_.size());
+        return size - std::min(static_cast<std::uint32_t>(snd_max_ - data_front()), size);
     }
     // Nothing left to send or acknowledge: a closed connection may be freed.
     [[nodiscard]] bool finished() const noexcept { return state_ == state::closed && !reset_; }
@@ -625,6 +630,10 @@ private:
     }
 
     // In slow start, after `len` more bytes the windows stop a burst while data waits (Linux marks PSH there).
+    [[nodiscard]] bool below_notsent_lowat() const noexcept {
+        return cfg_.notsent_lowat == 0 || unsent() < cfg_.notsent_lowat;
+    }
+
     [[nodiscard]] bool window_ends_burst(std::uint32_t len) const noexcept {
         if (in_recovery_ || dupacks_ > 0 || cc_.cwnd() >= cc_.ssthresh()) return false;  // not RFC 3042 limited transmit
         const auto st = send_state();

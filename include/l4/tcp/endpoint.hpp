@@ -198,6 +198,10 @@ public:
             if (c.nodelay && s->conn) s->conn->push();  // tcp(7): setting it flushes what waits, even while corked
             break;
         case socket_option::cork: c.cork = v != 0; break;
+        case socket_option::notsent_lowat:
+            if (v < 0 || v > max_buffer) return errc::invalid_argument;
+            c.notsent_lowat = static_cast<std::uint32_t>(v);
+            break;
         case socket_option::tos:
             if (v < 0 || v > 0xFF) return errc::invalid_argument;
             c.ip.dscp = static_cast<std::uint8_t>(v >> 2);  // the ECN bits stay the transport's (RFC 3168 §5)
@@ -254,6 +258,7 @@ public:
         case socket_option::timestamps: return c.offer.timestamps;
         case socket_option::nodelay: return c.nodelay;
         case socket_option::cork: return c.cork;
+        case socket_option::notsent_lowat: return c.notsent_lowat;
         case socket_option::tos: return std::int64_t{c.ip.dscp} << 2;
         case socket_option::dont_fragment: return c.ip.dont_fragment;
         case socket_option::fast_open_connect: return s->fast_open_connect;
