@@ -406,6 +406,10 @@ public:
         return d;
     }
 
+    // After a read: the window opened enough to be worth a segment
+    // (maybe_window_update), so the endpoint's send pass has work.
+    [[nodiscard]] bool ack_due() const noexcept { return ack_now_; }
+
     // config::ack_coalescing: the segment just taken in belongs to a receive
     // batch that goes on, left the connection established (the endpoint's
     // bookkeeping of a state change is not put off), and called for nothing

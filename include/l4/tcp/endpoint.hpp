@@ -416,7 +416,8 @@ public:
         if (!s) return errc::bad_socket;
         if (!s->conn) return errc::not_connected;
         auto n = s->conn->recv(out);
-        if (n && *n > 0) mark_dirty(id);  // a window update may be due
+        // A read changes nothing on the wire unless it opened the window enough to say so.
+        if (n && *n > 0 && s->conn->ack_due()) mark_dirty(id);
         return n;
     }
 
