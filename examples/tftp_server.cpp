@@ -44,7 +44,8 @@ double secs(l4::duration d) { return std::chrono::duration<double>(d).count(); }
 
 void report(std::string_view who, const tftp::transfer& t, l4::duration took) {
     const auto& s = t.stats();
-    std::cout << who << ": " << (t.complete() ? "complete" : t.final_ack_unseen() ? "sent, final ACK not seen" : "failed") << ", " << t.file().size() << " bytes, "
+    const char* outcome = t.complete() ? "complete" : t.final_ack_unseen() ? "sent, final ACK not seen" : "failed";
+    std::cout << who << ": " << outcome << ", " << t.file().size() << " bytes, "
               << s.blocks << " blocks in " << secs(took) << " s, " << s.packets_sent << " packets sent, "
               << s.retransmissions << " retransmissions, " << s.duplicates << " duplicates";
     if (auto r = t.srtt()) std::cout << ", srtt " << secs(*r) * 1000 << " ms";

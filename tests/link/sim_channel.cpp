@@ -143,7 +143,7 @@ TEST_CASE("RED: drop gaps are uniform, as Floyd & Jacobson's count makes them", 
     // gap between drops is uniform on 1 .. 1/p_b − 1 = 19, so one arrival in
     // 10 is dropped, and no gap is longer than 20.
     input_queue q{red_config{.min_th = 5, .max_th = 15, .max_p = 0.1, .w_q = 1, .limit = 100}, 77, 10'000'000};
-    for (slot_id s = 0; s < 10; ++s) q.push({s, 100, 0});
+    for (int i = 0; i < 10; ++i) q.push({100, 0});
     int drops = 0, gap = 0, longest = 0;
     const int n = 100'000;
     for (int i = 0; i < n; ++i) {
@@ -163,9 +163,9 @@ TEST_CASE("RED: drop gaps are uniform, as Floyd & Jacobson's count makes them", 
 TEST_CASE("RED: nothing dropped below min_th, everything at max_th and above", "[sim][queue][red]") {
     const red_config cfg{.min_th = 5, .max_th = 15, .max_p = 0.1, .w_q = 1, .limit = 100};
     input_queue q{cfg, 1, 10'000'000};
-    for (slot_id s = 0; s < 4; ++s) q.push({s, 100, 0});
+    for (int i = 0; i < 4; ++i) q.push({100, 0});
     for (int i = 0; i < 1000; ++i) REQUIRE(q.admit(100, true, i));
-    for (slot_id s = 4; s < 15; ++s) q.push({s, 100, 0});
+    for (int i = 4; i < 15; ++i) q.push({100, 0});
     for (int i = 0; i < 1000; ++i) REQUIRE_FALSE(q.admit(100, true, i));
     CHECK(q.stats().red_forced == 1000);
 }
@@ -174,7 +174,7 @@ TEST_CASE("RED: the average decays while the wire is idle", "[sim][queue][red]")
     // s = 500 B at 10 Mbit/s = 400 us; after 10 s idle, m = 25 000 and
     // (1 − 0.002)^25000 ≈ 2e-22.
     input_queue q{red_config{}, 1, 10'000'000};
-    for (slot_id s = 0; s < 30; ++s) q.push({s, 100, 0});
+    for (int i = 0; i < 30; ++i) q.push({100, 0});
     for (int i = 0; i < 2000; ++i) (void)q.admit(100, true, 0);
     const double before = q.red_average();
     CHECK(before > 15);

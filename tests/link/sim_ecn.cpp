@@ -79,7 +79,7 @@ TEST_CASE("sim ecn: ce_threshold marks ECN-capable arrivals above K waiting and 
     input_queue q{ce_threshold{.limit = 6, .k = 2}, 1, 10'000'000};
     const auto arrive = [&](bool ect) {
         const admission a = q.classify(100, true, 0, ect);
-        if (a != admission::refuse) q.push({0, 100, 0});
+        if (a != admission::refuse) q.push({100, 0});
         return a;
     };
     CHECK(arrive(true) == admission::take);          // 0 waiting

@@ -406,8 +406,8 @@ public:
         return d;
     }
 
-    // After a read: the window opened enough to be worth a segment
-    // (maybe_window_update), so the endpoint's send pass has work.
+    // An ACK is to leave at once: after a read, the window opened enough to
+    // be worth a segment (maybe_window_update), so the send pass has work.
     [[nodiscard]] bool ack_due() const noexcept { return ack_now_; }
 
     // config::ack_coalescing: the segment just taken in belongs to a receive
@@ -633,11 +633,11 @@ private:
                 scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt, cfg_.cork || more_};
     }
 
-    // In slow start, after `len` more bytes the windows stop a burst while data waits (Linux marks PSH there).
     [[nodiscard]] bool below_notsent_lowat() const noexcept {
         return cfg_.notsent_lowat == 0 || unsent() < cfg_.notsent_lowat;
     }
 
+    // In slow start, after `len` more bytes the windows stop a burst while data waits (Linux marks PSH there).
     [[nodiscard]] bool window_ends_burst(std::uint32_t len) const noexcept {
         if (in_recovery_ || dupacks_ > 0 || cc_.cwnd() >= cc_.ssthresh()) return false;  // not RFC 3042 limited transmit
         const auto st = send_state();

@@ -158,7 +158,7 @@ public:
             // and waits in the queue until that one leaves the wire.
             start_ns = end_ns_;
             start_frac = end_frac_;
-            queue_.push({s, len, free_at_});
+            queue_.push({len, free_at_});
         }
         const std::uint64_t num = start_frac + std::uint64_t{len} * 8 * 1'000'000'000;
         end_ns_ = start_ns + static_cast<std::int64_t>(num / cfg_.bandwidth_bps);

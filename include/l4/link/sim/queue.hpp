@@ -23,7 +23,6 @@
 //       the marking (ecn_mark.hpp); the queue only says which.
 #pragma once
 
-#include <l4/link/sim/pool.hpp>
 #include <l4/link/sim/random.hpp>
 #include <l4/link/sim/ring.hpp>
 
@@ -63,8 +62,9 @@ using queue_config = std::variant<drop_tail_packets, drop_tail_bytes, red_config
 // What the queue does with an arriving frame.
 enum class admission : std::uint8_t { refuse, take, take_marked };
 
+// A waiting frame as the policies see it (the frame itself is already in
+// the channel's pipe: its crossing is planned when it is taken).
 struct queued_frame {
-    slot_id slot;
     std::uint32_t len;
     std::int64_t leaves;  // when the frame ahead of it leaves the wire and it starts
 };
