@@ -159,7 +159,9 @@ TEST_CASE("byte_ring: bytes written ahead stay put when the ring empties", "[byt
 
 TEST_CASE("byte_ring: free_span is the free space where it lies, filled in place without a second copy", "[byte_ring]") {
     byte_ring r{8};
-    CHECK(r.free_span(0, 4).empty());  // no storage before the first write
+    CHECK_FALSE(r.allocated());
+    CHECK(r.free_span(0, 4).size() == 4);  // the storage is made for it
+    CHECK(r.allocated());
     r.push(iota_bytes(5));
     r.consume(4);  // content: 4 (at index 4); free: indices 5, 6, 7, then 0..3
     const auto span = r.free_span(1, 2);  // indices 6 and 7
@@ -175,90 +177,150 @@ TEST_CASE("byte_ring: free_span is the free space where it lies, filled in place
     CHECK(pop_n(r, 4) == std::vector<std::uint8_t>{4, 50, 60, 70});
 }
 
-TEST_CASE("byte_ring: behaves as a std::deque", "[byte_ring][property]") {
-    rc::prop("random push, pop, peek, consume, write_ahead and commit", [] {
-        const auto cap = *rc::gen::inRange<std::size_t>(0, 40);
-        byte_ring r{cap};
-        std::deque<std::uint8_t> model;
-        // What write_ahead put in the free space, by offset past the back; unwritten bytes are unspecified.
-        std::vector<std::uint8_t> ahead(cap);
-        std::vector<bool> written(cap);
-        // The back moved by n: what was n bytes ahead is now at the back.
-        const auto shift = [&](std::size_t n) {
-            for (std::size_t j = 0; j < cap; ++j) {
-                written[j] = j + n < cap && written[j + n];
-                ahead[j] = j + n < cap ? ahead[j + n] : 0;
-            }
-        };
-        const auto ops = *rc::gen::inRange(1, 200);
-        for (int i = 0; i < ops; ++i) {
-            switch (*rc::gen::inRange(0, 6)) {
-            case 0: {  // push
-                const auto data = *rc::gen::container<std::vector<std::uint8_t>>(*rc::gen::inRange<std::size_t>(0, 50), rc::gen::arbitrary<std::uint8_t>());
-                const std::size_t n = r.push(data);
-                RC_ASSERT(n == std::min(data.size(), cap - model.size()));
-                model.insert(model.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
-                shift(n);
-                break;
-            }
-            case 1: {  // pop
-                std::vector<std::uint8_t> out(*rc::gen::inRange<std::size_t>(0, 50));
-                const std::size_t n = r.pop(out);
-                RC_ASSERT(n == std::min(out.size(), model.size()));
-                for (std::size_t k = 0; k < n; ++k) {
-                    RC_ASSERT(out[k] == model.front());
-                    model.pop_front();
-                }
-                break;
-            }
-            case 2: {  // peek
-                const auto offset = *rc::gen::inRange<std::size_t>(0, 50);
-                std::vector<std::uint8_t> out(*rc::gen::inRange<std::size_t>(0, 50));
-                const std::size_t n = r.peek(offset, out);
-                RC_ASSERT(n == (offset >= model.size() ? 0 : std::min(out.size(), model.size() - offset)));
-                for (std::size_t k = 0; k < n; ++k) RC_ASSERT(out[k] == model[offset + k]);
-                break;
-            }
-            case 3: {  // consume: the back stays where it is
-                const auto n = *rc::gen::inRange<std::size_t>(0, 50);
-                r.consume(n);
-                model.erase(model.begin(), model.begin() + static_cast<std::ptrdiff_t>(std::min(n, model.size())));
-                break;
-            }
-            case 4: {  // write_ahead
-                const auto offset = *rc::gen::inRange<std::size_t>(0, 45);
-                const auto data = *rc::gen::container<std::vector<std::uint8_t>>(*rc::gen::inRange<std::size_t>(0, 20), rc::gen::arbitrary<std::uint8_t>());
-                const std::size_t room = cap - model.size();
-                const std::size_t n = r.write_ahead(offset, data);
-                RC_ASSERT(n == (offset >= room ? 0 : std::min(data.size(), room - offset)));
-                for (std::size_t k = 0; k < n; ++k) {
-                    ahead[offset + k] = data[k];
-                    written[offset + k] = true;
-                }
-                RC_ASSERT(r.size() == model.size());  // nothing became content
-                break;
-            }
-            default: {  // commit: the written bytes appear as written, the others as whatever the storage held
-                const std::size_t room = cap - model.size();
-                const auto n = *rc::gen::inRange<std::size_t>(0, room + 5);
-                const std::size_t k = std::min(n, room);
-                r.commit(n);
-                std::vector<std::uint8_t> tail(k);
-                RC_ASSERT(r.peek(model.size(), tail) == k);
-                for (std::size_t j = 0; j < k; ++j)
-                    if (written[j]) RC_ASSERT(tail[j] == ahead[j]);
-                model.insert(model.end(), tail.begin(), tail.end());
-                shift(k);
-                break;
-            }
-            }
-            RC_ASSERT(r.size() == model.size());
-            RC_ASSERT(r.free() == cap - model.size());
-            RC_ASSERT(r.capacity() == cap);
-            // Peeking everything equals the model, every step.
-            std::vector<std::uint8_t> all(model.size());
-            RC_ASSERT(r.peek(0, all) == model.size());
-            RC_ASSERT(std::equal(all.begin(), all.end(), model.begin()));
+TEST_CASE("byte_ring: the storage follows the bytes in use, not the capacity", "[byte_ring]") {
+    byte_ring r{4 * 1024 * 1024};
+    CHECK(r.storage() == 0);  // nothing before the first write
+    // A sender that keeps about 100 KB unacknowledged: 1448-byte segments in, acknowledged 2 at a time.
+    const auto segment = iota_bytes(1448);
+    std::uint64_t written = 0, acknowledged = 0;
+    std::vector<std::uint8_t> out(2 * 1448);
+    for (int i = 0; i < 20'000; ++i) {
+        REQUIRE(r.push(segment) == segment.size());
+        written += segment.size();
+        if (r.size() > 100'000) {
+            REQUIRE(r.peek(0, out) == out.size());
+            CHECK(out[0] == static_cast<std::uint8_t>(acknowledged % 1448));
+            r.consume(out.size());
+            acknowledged += out.size();
         }
+    }
+    CHECK(written == 20'000u * 1448u);  // 29 MB through the ring: it wrapped many times
+    CHECK(r.storage() >= r.size());
+    CHECK(r.storage() <= 128 * 1024);  // the next power of two above 100 KB, not 4 MiB
+    CHECK(r.free() == r.capacity() - r.size());
+}
+
+TEST_CASE("byte_ring: growing keeps what lies beyond the back", "[byte_ring]") {
+    byte_ring r{1 << 20};
+    r.push(iota_bytes(3000));
+    r.consume(2500);  // the front is 2500 bytes into the first storage
+    CHECK(r.write_ahead(10, iota_bytes(100, 7)) == 100);  // out of order, still inside it
+    const std::size_t before = r.storage();
+    CHECK(r.write_ahead(50'000, iota_bytes(10, 200)) == 10);  // far ahead: the storage grows
+    CHECK(r.storage() > before);
+    r.push(iota_bytes(10, 90));  // the gap's first 10 bytes
+    r.commit(100);               // and the out-of-order bytes behind them
+    std::vector<std::uint8_t> all(r.size());
+    REQUIRE(r.peek(0, all) == 610);
+    CHECK(std::equal(all.begin(), all.begin() + 500, iota_bytes(500, static_cast<std::uint8_t>(2500 % 256)).begin()));
+    CHECK(std::equal(all.begin() + 500, all.begin() + 510, iota_bytes(10, 90).begin()));
+    CHECK(std::equal(all.begin() + 510, all.end(), iota_bytes(100, 7).begin()));
+    r.commit(50'000 - 110);
+    std::vector<std::uint8_t> far(10);
+    CHECK(r.peek(r.size(), far) == 0);
+    r.commit(10);
+    CHECK(r.peek(r.size() - 10, far) == 10);
+    CHECK(far == iota_bytes(10, 200));
+}
+
+namespace {
+
+// Random push, pop, peek, consume, write_ahead and commit against a
+// std::deque, on rings of capacity [min_cap, max_cap], with sizes scaled to
+// the capacity (so that rings above 4 KiB grow their storage on the way).
+void deque_model(std::size_t min_cap, std::size_t max_cap, int max_ops) {
+    const auto cap = *rc::gen::inRange<std::size_t>(min_cap, max_cap + 1);
+    const std::size_t unit = std::max<std::size_t>(1, cap / 40);
+    byte_ring r{cap};
+    std::deque<std::uint8_t> model;
+    // What write_ahead put in the free space, by offset past the back; unwritten bytes are unspecified.
+    std::vector<std::uint8_t> ahead(cap);
+    std::vector<bool> written(cap);
+    // The back moved by n: what was n bytes ahead is now at the back.
+    const auto shift = [&](std::size_t n) {
+        for (std::size_t j = 0; j < cap; ++j) {
+            written[j] = j + n < cap && written[j + n];
+            ahead[j] = j + n < cap ? ahead[j + n] : 0;
+        }
+    };
+    const auto ops = *rc::gen::inRange(1, max_ops);
+    for (int i = 0; i < ops; ++i) {
+        switch (*rc::gen::inRange(0, 6)) {
+        case 0: {  // push
+            const auto data = *rc::gen::container<std::vector<std::uint8_t>>(*rc::gen::inRange<std::size_t>(0, 50 * unit), rc::gen::arbitrary<std::uint8_t>());
+            const std::size_t n = r.push(data);
+            RC_ASSERT(n == std::min(data.size(), cap - model.size()));
+            model.insert(model.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(n));
+            shift(n);
+            break;
+        }
+        case 1: {  // pop
+            std::vector<std::uint8_t> out(*rc::gen::inRange<std::size_t>(0, 50 * unit));
+            const std::size_t n = r.pop(out);
+            RC_ASSERT(n == std::min(out.size(), model.size()));
+            for (std::size_t k = 0; k < n; ++k) {
+                RC_ASSERT(out[k] == model.front());
+                model.pop_front();
+            }
+            break;
+        }
+        case 2: {  // peek
+            const auto offset = *rc::gen::inRange<std::size_t>(0, 50 * unit);
+            std::vector<std::uint8_t> out(*rc::gen::inRange<std::size_t>(0, 50 * unit));
+            const std::size_t n = r.peek(offset, out);
+            RC_ASSERT(n == (offset >= model.size() ? 0 : std::min(out.size(), model.size() - offset)));
+            for (std::size_t k = 0; k < n; ++k) RC_ASSERT(out[k] == model[offset + k]);
+            break;
+        }
+        case 3: {  // consume: the back stays where it is
+            const auto n = *rc::gen::inRange<std::size_t>(0, 50 * unit);
+            r.consume(n);
+            model.erase(model.begin(), model.begin() + static_cast<std::ptrdiff_t>(std::min(n, model.size())));
+            break;
+        }
+        case 4: {  // write_ahead
+            const auto offset = *rc::gen::inRange<std::size_t>(0, 45 * unit);
+            const auto data = *rc::gen::container<std::vector<std::uint8_t>>(*rc::gen::inRange<std::size_t>(0, 20 * unit), rc::gen::arbitrary<std::uint8_t>());
+            const std::size_t room = cap - model.size();
+            const std::size_t n = r.write_ahead(offset, data);
+            RC_ASSERT(n == (offset >= room ? 0 : std::min(data.size(), room - offset)));
+            for (std::size_t k = 0; k < n; ++k) {
+                ahead[offset + k] = data[k];
+                written[offset + k] = true;
+            }
+            RC_ASSERT(r.size() == model.size());  // nothing became content
+            break;
+        }
+        default: {  // commit: the written bytes appear as written, the others as whatever the storage held
+            const std::size_t room = cap - model.size();
+            const auto n = *rc::gen::inRange<std::size_t>(0, room + 5);
+            const std::size_t k = std::min(n, room);
+            r.commit(n);
+            std::vector<std::uint8_t> tail(k);
+            RC_ASSERT(r.peek(model.size(), tail) == k);
+            for (std::size_t j = 0; j < k; ++j)
+                if (written[j]) RC_ASSERT(tail[j] == ahead[j]);
+            model.insert(model.end(), tail.begin(), tail.end());
+            shift(k);
+            break;
+        }
+        }
+        RC_ASSERT(r.size() == model.size());
+        RC_ASSERT(r.free() == cap - model.size());
+        RC_ASSERT(r.capacity() == cap);
+        RC_ASSERT(r.storage() <= cap);
+        // Peeking everything equals the model, every step.
+        std::vector<std::uint8_t> all(model.size());
+        RC_ASSERT(r.peek(0, all) == model.size());
+        RC_ASSERT(std::equal(all.begin(), all.end(), model.begin()));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("byte_ring: behaves as a std::deque", "[byte_ring][property]") {
+    rc::prop("small rings: wrap-around at every offset", [] { deque_model(0, 40, 200); });
+    rc::prop("rings above the first storage: growth while content and written-ahead bytes wrap", [] {
+        deque_model(4000, 12'000, 60);
     });
 }

@@ -2,11 +2,18 @@
 // (bytes written and not yet acknowledged) and the storage of its receive
 // buffer (tcp/reassembly.hpp).
 //
-// The one allocation happens at the first write; nothing afterwards
-// allocates, so a connection's per-segment path stays allocation-free
-// (issue 10 §2), and a connection that never carries data (a half-open one
-// from a SYN flood) holds no buffer at all. Any capacity works: positions wrap by one comparison and
-// subtraction, never by a modulo, and a copy is at most two memcpy calls.
+// The capacity is a limit, not an allocation: the storage is made at the
+// first write and doubles when the bytes in use (content and what
+// write_ahead put beyond it) need more, up to the capacity. A connection
+// that never carries data (a half-open one from a SYN flood) holds no
+// buffer at all; one whose peer keeps 300 KB in flight through a 4 MiB
+// buffer cycles through 512 KiB of storage, in cache, not through 4 MiB of
+// cold memory. The storage grows at most log2(capacity / 4 KiB) times, so a
+// connection's per-segment path allocates nothing once it reached its
+// working size (issue 10 §2). Any size works: positions wrap by one
+// comparison and subtraction, never by a modulo, and a copy is at most two
+// memcpy calls. A ring holds at most 4 GiB - 1 bytes (a TCP window is at
+// most 1 GiB).
 //
 //   front                              back
 //     | <------------- size() -------------> | <----- free() ----> |
@@ -24,7 +31,7 @@
 //   free_span(offset, n) that free space where it lies, for a caller that fills it
 //                       itself (and then passes it to write_ahead, which copies nothing)
 //
-// State: a pointer and three sizes (32 bytes), buffer excluded.
+// State: a pointer and four sizes (32 bytes), buffer excluded.
 #pragma once
 
 #include <l4/core/bytes.hpp>
@@ -32,6 +39,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <utility>
 
@@ -39,20 +47,25 @@ namespace l4 {
 
 class byte_ring {
 public:
-    explicit byte_ring(std::size_t capacity) noexcept : capacity_{capacity} {}
+    explicit byte_ring(std::size_t capacity) noexcept
+        : capacity_{static_cast<std::uint32_t>(std::min<std::size_t>(capacity, max_capacity))} {}
 
     byte_ring(byte_ring&& o) noexcept
         : data_{std::move(o.data_)},
           capacity_{std::exchange(o.capacity_, 0)},
+          storage_{std::exchange(o.storage_, 0)},
           head_{std::exchange(o.head_, 0)},
           size_{std::exchange(o.size_, 0)} {}
     byte_ring& operator=(byte_ring&& o) noexcept {
         data_ = std::move(o.data_);
         capacity_ = std::exchange(o.capacity_, 0);
+        storage_ = std::exchange(o.storage_, 0);
         head_ = std::exchange(o.head_, 0);
         size_ = std::exchange(o.size_, 0);
         return *this;
     }
+
+    static constexpr std::size_t max_capacity = std::numeric_limits<std::uint32_t>::max();
 
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
@@ -82,7 +95,7 @@ public:
         if (offset >= size_) return {};
         n = std::min(n, size_ - offset);
         const std::size_t at = wrap(head_ + offset);
-        const std::size_t first = std::min(n, capacity_ - at);
+        const std::size_t first = std::min(n, storage_ - at);
         return {bytes{data_.get() + at, first}, bytes{data_.get(), n - first}};
     }
 
@@ -114,44 +127,73 @@ public:
     std::size_t write_ahead(std::size_t offset, bytes data) {
         if (offset >= free()) return 0;
         const std::size_t n = std::min(data.size(), free() - offset);
-        if (!data_ && n != 0) data_ = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
+        if (n == 0) return 0;
+        reserve(size_ + offset + n);
         copy_in(size_ + offset, data.data(), n);
         return n;
     }
 
-    // The n bytes of free space from `offset` past the back, where they lie,
-    // when they are one span of storage already made; empty otherwise. A
-    // caller that writes there hands the same span to write_ahead, which then
-    // copies nothing: TCP's receiver verifies a segment's checksum as it
-    // copies the payload here, one pass over its bytes instead of two.
-    [[nodiscard]] mut_bytes free_span(std::size_t offset, std::size_t n) noexcept {
-        if (!data_ || n == 0 || offset >= free() || n > free() - offset) return {};
+    // The n bytes of free space from `offset` past the back, where they lie
+    // (the storage made or grown to hold them), when they are one span;
+    // empty where they wrap. A caller that writes there hands the same span
+    // to write_ahead, which then copies nothing: TCP's receiver verifies a
+    // segment's checksum as it copies the payload here, one pass over its
+    // bytes instead of two.
+    [[nodiscard]] mut_bytes free_span(std::size_t offset, std::size_t n) {
+        if (n == 0 || offset >= free() || n > free() - offset) return {};
+        reserve(size_ + offset + n);
         const std::size_t at = wrap(head_ + size_ + offset);
-        if (n > capacity_ - at) return {};
+        if (n > storage_ - at) return {};
         return mut_bytes{data_.get() + at, n};
     }
 
     // Makes the first min(n, free()) bytes of the free space content, as
     // written by write_ahead (or unspecified bytes where nothing was).
     void commit(std::size_t n) {
-        if (!data_ && n != 0) data_ = std::make_unique_for_overwrite<std::uint8_t[]>(capacity_);
-        size_ += std::min(n, free());
+        n = std::min(n, free());
+        if (n == 0) return;
+        reserve(size_ + n);
+        size_ += n;
     }
 
     // Whether the storage exists yet (it is made by the first write).
     [[nodiscard]] bool allocated() const noexcept { return data_ != nullptr; }
+    // The bytes of storage made so far: at most capacity().
+    [[nodiscard]] std::size_t storage() const noexcept { return storage_; }
 
 private:
-    // Position `offset` bytes past the front; offset < 2 * capacity.
-    [[nodiscard]] std::size_t wrap(std::size_t pos) const noexcept { return pos >= capacity_ ? pos - capacity_ : pos; }
+    static constexpr std::uint32_t first_storage = 4096;
+
+    // Position `pos` bytes past the start of the storage; pos < 2 * storage.
+    [[nodiscard]] std::size_t wrap(std::size_t pos) const noexcept { return pos >= storage_ ? pos - storage_ : pos; }
+
+    // Makes the storage hold at least `used` bytes from the front (used <=
+    // capacity): doubled, or at once to what is needed, the bytes (content
+    // and whatever lies in the free space beyond it) kept at their offsets
+    // from the front, which moves to the start.
+    void reserve(std::size_t used) {
+        if (used <= storage_) [[likely]]
+            return;
+        const auto grown = static_cast<std::uint32_t>(std::min<std::size_t>(
+            capacity_, std::max({used, std::size_t{storage_} * 2, std::size_t{first_storage}})));
+        auto next = std::make_unique_for_overwrite<std::uint8_t[]>(grown);
+        if (data_) {
+            const std::size_t first = storage_ - head_;
+            copy_bytes(bytes{data_.get() + head_, first}, next.get());
+            copy_bytes(bytes{data_.get(), head_}, next.get() + first);
+        }
+        data_ = std::move(next);
+        storage_ = grown;
+        head_ = 0;
+    }
 
     void copy_out(std::size_t offset, std::uint8_t* to, std::size_t n) const noexcept {
         if (n == 0) return;
         const std::size_t at = wrap(head_ + offset);
-        // Never taken (offset + n <= capacity_). Said so that GCC 12, which cannot see it, does not warn of a copy
+        // Never taken (offset + n <= storage_). Said so that GCC 12, which cannot see it, does not warn of a copy
         // out of bounds (-Warray-bounds) where a caller passes a constant offset.
-        if (at >= capacity_) return;
-        const std::size_t first = std::min(n, capacity_ - at);
+        if (at >= storage_) return;
+        const std::size_t first = std::min(n, storage_ - at);
         copy_bytes(bytes{data_.get() + at, first}, to);
         copy_bytes(bytes{data_.get(), n - first}, to + first);
     }
@@ -159,18 +201,19 @@ private:
     void copy_in(std::size_t offset, const std::uint8_t* from, std::size_t n) noexcept {
         if (n == 0) return;
         const std::size_t at = wrap(head_ + offset);
-        // Never taken (offset + n <= capacity_). Said so that GCC 12, which cannot see it, does not warn of a copy
+        // Never taken (offset + n <= storage_). Said so that GCC 12, which cannot see it, does not warn of a copy
         // out of bounds (-Warray-bounds) where a caller passes a constant offset.
-        if (at >= capacity_) return;
+        if (at >= storage_) return;
         if (from == data_.get() + at) return;  // written in place, through free_span
-        const std::size_t first = std::min(n, capacity_ - at);
+        const std::size_t first = std::min(n, storage_ - at);
         copy_bytes(bytes{from, first}, data_.get() + at);
         copy_bytes(bytes{from + first, n - first}, data_.get());
     }
 
     std::unique_ptr<std::uint8_t[]> data_;
-    std::size_t capacity_;
-    std::size_t head_ = 0;  // index of the front byte
+    std::uint32_t capacity_;
+    std::uint32_t storage_ = 0;  // bytes of data_
+    std::size_t head_ = 0;       // index of the front byte
     std::size_t size_ = 0;
 };
 

@@ -237,7 +237,7 @@ public:
     // cannot be (not in order, data not expected, the place wraps); anything
     // written there by a segment that is then refused stays beyond rcv.nxt,
     // in space that holds nothing yet.
-    [[nodiscard]] mut_bytes in_order_slot(seq32 seq, std::size_t len) noexcept {
+    [[nodiscard]] mut_bytes in_order_slot(seq32 seq, std::size_t len) {
         if (seq != rcv_nxt_ || !may_receive_data(state_) || app_closed_) return {};
         return recv_buf_.in_order_slot(len);
     }

@@ -145,7 +145,7 @@ public:
     std::size_t read(mut_bytes out) noexcept {
         const std::size_t n = ring_.pop(out);
         // Emptied, with nothing held beyond: the next bytes go to the ring's first byte again, whose
-        // cache lines are still warm, instead of walking on through capacity() bytes of cold ones.
+        // cache lines are still warm, instead of walking on through the storage's cold ones.
         if (ring_.empty() && count_ == 0) ring_.clear();
         return n;
     }
@@ -161,9 +161,9 @@ public:
 
     // Where n in-order bytes would go, for a caller that copies them there
     // itself and then inserts that same span at offset 0 (no second copy);
-    // empty when something is held out of order, or the place wraps or does
-    // not exist yet.
-    [[nodiscard]] mut_bytes in_order_slot(std::size_t n) noexcept {
+    // empty when something is held out of order, or the place wraps. May
+    // make or grow the ring's storage (byte_ring::free_span).
+    [[nodiscard]] mut_bytes in_order_slot(std::size_t n) {
         return count_ == 0 ? ring_.free_span(0, n) : mut_bytes{};
     }
 
