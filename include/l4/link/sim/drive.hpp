@@ -54,13 +54,16 @@ template <class Clock, class Ready, class... Stacks>
     } guard{net, net.port_deadline_mode()};
     net.set_port_deadlines(network::port_deadlines::own_arrivals);
 
+    // Instants as plain values, `never` for none: a std::optional<instant>
+    // returned in two registers and read back from memory as one 16-byte
+    // load stalls store forwarding, several times a round.
+    constexpr instant never = instant::max();
+    const auto value = [](std::optional<instant> t) { return t ? *t : never; };
     // A host's next instant: its own deadlines and arrivals, and the
     // network's next event while it keeps refused frames.
-    const auto due_at = [&](const auto& s) -> std::optional<instant> {
-        std::optional<instant> d = s.next_deadline();
-        if (s.wants_writable())
-            if (const auto n = net.next_deadline(); n && (!d || *n < *d)) d = n;
-        return d;
+    const auto due_at = [&](const auto& s) {
+        const instant d = value(s.next_deadline());
+        return s.wants_writable() ? std::min(d, value(net.next_deadline())) : d;
     };
     bool first = true;  // the first round polls every host: the caller may have changed anything
     for (std::uint64_t round = 0; round < 100'000'000u; ++round) {
@@ -69,31 +72,23 @@ template <class Clock, class Ready, class... Stacks>
         const auto visit = [&](auto& s) {
             // A host with refused frames is due at every event (the time
             // moved to one), as under net::drive_all_until.
-            if (first || s.wants_writable()) {
-                moved += s.poll(now);
-                return;
-            }
-            if (const auto d = s.next_deadline(); d && *d <= now) moved += s.poll(now);
+            if (first || s.wants_writable() || value(s.next_deadline()) <= now) moved += s.poll(now);
         };
         (visit(stacks), ...);
         first = false;
         if (ready()) return {};
         if (now >= deadline) return errc::timed_out;
         if (moved > 0) continue;
-        std::optional<instant> next;
-        const auto take = [&](std::optional<instant> d) {
-            if (d && (!next || *d < *next)) next = d;
-        };
-        (take(due_at(stacks)), ...);
-        if (!next && !net.next_deadline()) return errc::timed_out;
+        const instant next = std::min({due_at(stacks)...});
+        if (next == never && !net.next_deadline()) return errc::timed_out;
         // As net::drive_all_until: time moves at least a nanosecond, never
         // past the deadline; a frame arriving earlier wakes its host sooner;
         // a network that runs dry with no host waiting stops time at its
         // last event, where that driver gives up too (after one more round).
-        const instant limit = next ? std::min(std::max(*next, now + duration{1}), deadline) : deadline;
+        const instant limit = next != never ? std::min(std::max(next, now + duration{1}), deadline) : deadline;
         instant to = limit;
         if (const auto arrival = net.run_until_arrival(limit)) to = *arrival;
-        else if (!next && !net.next_deadline()) to = net.now();
+        else if (next == never && !net.next_deadline()) to = net.now();
         clk.advance_to(std::max(to, now + duration{1}));
     }
     return errc::timed_out;
