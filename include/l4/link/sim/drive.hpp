@@ -22,12 +22,12 @@
 // Same outcome as net::drive_all_until: the network runs the same events in
 // the same order, and a host is polled at every instant it was polled
 // there at which a poll does anything (a host polled with nothing due does
-// nothing: the stack's law). Rounds are as there: after a round in which a
-// host received frames, another round at the same instant; `ready()` is
-// asked after every round, so it sees each instant at which a host moved,
-// but not the network's events in between. Every stack's link must be a
-// port of `net` (a sim::port, or a decorator around one: then pass the
-// network all the same).
+// nothing: the stack's law). After a round in which a host received frames
+// comes another at the same instant if it would poll a host (there, always).
+// `ready()` is asked after every round, so it sees each instant at which a
+// host moved, but not the network's events in between. Every stack's link
+// must be a port of `net` (a sim::port, or a decorator around one: then pass
+// the network all the same).
 #pragma once
 
 #include <l4/core/error_code.hpp>
@@ -78,8 +78,13 @@ template <class Clock, class Ready, class... Stacks>
         first = false;
         if (ready()) return {};
         if (now >= deadline) return errc::timed_out;
-        if (moved > 0) continue;
         const instant next = std::min({due_at(stacks)...});
+        // After a round that moved frames, another at this instant, where
+        // it would poll a host: one due by now (a frame crossed a
+        // transparent hop to it, ready() wrote or read) or one with refused
+        // frames. A round that would poll nobody is skipped: ready(), asked
+        // just now, has nothing new to see.
+        if (moved > 0 && (next <= now || (stacks.wants_writable() || ...))) continue;
         if (next == never && !net.next_deadline()) return errc::timed_out;
         // As net::drive_all_until: time moves at least a nanosecond, never
         // past the deadline; a frame arriving earlier wakes its host sooner;
