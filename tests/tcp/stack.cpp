@@ -10,7 +10,9 @@
 
 #include <rapidcheck/catch.h>
 
+#include <algorithm>
 #include <array>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -98,6 +100,84 @@ TEST_CASE("tcp: the course's echo: connect, accept, send, recv, close", "[tcp][s
         return n.a.transport<tcp_t>().connections() == 0 && n.b.transport<tcp_t>().connections() == 0;
     }));
     CHECK(n.clk.now() >= instant{} + 60s);  // 2·MSL
+}
+
+TEST_CASE("tcp: recv_in_place reads where the bytes lie and frees only what it consumed", "[tcp][stack]") {
+    pair_on_memory n;
+    auto listener = stream(n.b);
+    REQUIRE(n.b.bind(listener, {ip_address::any_v4(), 50008}));
+    REQUIRE(n.b.listen(listener));
+    auto client = stream(n.a);
+    REQUIRE(n.a.set_option(client, socket_option::receive_buffer, 4096));  // small: the echo below wraps its storage
+    REQUIRE(n.a.connect(client, {b4, 50008}, n.clk.now()));
+    std::optional<net::socket_id> server;
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+        if (!server)
+            if (auto s = n.b.accept(listener)) server = *s;
+        return server.has_value();
+    }));
+    const auto nothing = [](bytes) { return std::size_t{0}; };
+    CHECK(n.b.recv_in_place(*server, nothing).error() == errc::would_block);
+    CHECK(n.b.recv_in_place(listener, nothing).error() == errc::not_connected);
+    auto u = n.b.socket(net::socket_type::datagram).value();
+    CHECK(n.b.recv_in_place(u, nothing).error() == errc::not_supported);
+
+    REQUIRE(n.a.send(client, text("Hello, in place"), n.clk.now()));
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] { return n.b.readable(*server); }));
+    // Taking 7 of the 15 bytes leaves the other 8 to read, in order.
+    std::string seen;
+    auto took = n.b.recv_in_place(*server, [&](bytes in) {
+        seen.assign(reinterpret_cast<const char*>(in.data()), in.size());
+        return std::size_t{7};
+    });
+    REQUIRE(took);
+    CHECK(*took == 7);
+    CHECK(seen == "Hello, in place");
+    std::array<std::uint8_t, 64> buf{};
+    auto rest = n.b.recv(*server, buf);
+    REQUIRE(rest);
+    CHECK(std::string_view(reinterpret_cast<const char*>(buf.data()), *rest) == "in place");
+    // Claiming more than was offered consumes what was offered, no more.
+    REQUIRE(n.a.send(client, text("abc"), n.clk.now()));
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] { return n.b.readable(*server); }));
+    const auto all = n.b.recv_in_place(*server, [](bytes) { return std::size_t{1000}; });
+    REQUIRE(all);
+    CHECK(*all == 3);
+    CHECK_FALSE(n.b.readable(*server));
+
+    // 100 KB echoed back through the client's 4 KiB buffer, read in place:
+    // each read sees at most what lies before the storage wraps, and the
+    // window the reads open lets the rest through, byte for byte.
+    std::vector<std::uint8_t> sent(100'000);
+    for (std::size_t k = 0; k < sent.size(); ++k) sent[k] = static_cast<std::uint8_t>(k * 7 + k / 251);
+    std::size_t out = 0;
+    std::vector<std::uint8_t> got;
+    std::size_t largest = 0;
+    REQUIRE(run(n.a, n.b, n.clk, 60s, [&] {
+        while (out < sent.size()) {
+            auto w = n.b.send(*server, std::span{sent}.subspan(out), n.clk.now());
+            if (!w || *w == 0) break;
+            out += *w;
+        }
+        while (true) {
+            auto r = n.a.recv_in_place(client, [&](bytes in) {
+                largest = std::max(largest, in.size());
+                const std::size_t take = std::min<std::size_t>(in.size(), 1000);  // in pieces
+                got.insert(got.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
+                return take;
+            });
+            if (!r || *r == 0) break;
+        }
+        return got.size() == sent.size();
+    }));
+    CHECK(got == sent);
+    CHECK(largest <= 4096);
+    // The peer's end of the stream reads as recv's does: 0 bytes, no error.
+    REQUIRE(n.b.close(*server, n.clk.now()));
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+        auto r = n.a.recv_in_place(client, nothing);
+        return r && *r == 0;
+    }));
 }
 
 TEST_CASE("tcp: connecting to a port nobody listens on is refused by RST", "[tcp][stack][errors]") {

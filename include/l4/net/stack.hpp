@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <optional>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -250,6 +251,21 @@ public:
     [[nodiscard]] io_result<std::size_t> recv(socket_id s, mut_bytes buffer) {
         return with_socket<std::size_t>(s, [&](auto& t, std::uint32_t id) -> io_result<std::size_t> {
             if constexpr (requires { t.recv(id, buffer); }) return to_io(t.recv(id, buffer));
+            else return errc::not_supported;
+        });
+    }
+
+    // A read without a copy, for a stream socket (as smoltcp's recv with a
+    // closure): f(bytes) is handed the first received bytes where they lie in
+    // the receive buffer (up to where its storage wraps: call again for the
+    // rest) and returns how many it consumed, which are freed as recv() frees
+    // what it copies. Returns that count; otherwise as recv(), and
+    // not_supported for a transport without a byte stream.
+    template <class F>
+        requires std::is_invocable_r_v<std::size_t, F&, bytes>
+    [[nodiscard]] io_result<std::size_t> recv_in_place(socket_id s, F&& f) {
+        return with_socket<std::size_t>(s, [&](auto& t, std::uint32_t id) -> io_result<std::size_t> {
+            if constexpr (requires { t.recv_in_place(id, f); }) return to_io(t.recv_in_place(id, f));
             else return errc::not_supported;
         });
     }

@@ -54,6 +54,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace l4::tcp {
@@ -129,6 +130,21 @@ public:
         if (peer_closed()) return std::size_t{0};
         if (state_ == state::closed) return errc::not_connected;
         return errc::would_block;
+    }
+
+    // Reads in place: f(bytes) sees the first in-order bytes where they lie
+    // (those up to the end of the storage, where the buffer wraps: call again
+    // for the rest) and returns how many it consumed (at most as many); those
+    // are freed. Returns that count, or as recv() does when nothing is there.
+    template <class F>
+        requires std::is_invocable_r_v<std::size_t, F&, bytes>
+    [[nodiscard]] result<std::size_t> recv_in_place(F&& f) {
+        const bytes in = recv_buf_.readable_span();
+        if (in.empty()) return recv(mut_bytes{});
+        const std::size_t n = std::min(static_cast<std::size_t>(f(in)), in.size());
+        recv_buf_.discard(n);
+        if (n > 0) maybe_window_update();
+        return n;
     }
 
     // Half-close: a FIN follows the queued data (RFC 9293 §3.10.4).

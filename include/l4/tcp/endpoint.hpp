@@ -421,6 +421,17 @@ public:
         return n;
     }
 
+    // connection::recv_in_place through a socket.
+    template <class F>
+    [[nodiscard]] result<std::size_t> recv_in_place(std::uint32_t id, F&& f) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (!s->conn) return errc::not_connected;
+        auto n = s->conn->recv_in_place(f);
+        if (n && *n > 0 && s->conn->ack_due()) mark_dirty(id);
+        return n;
+    }
+
     template <class Host>
     [[nodiscard]] result<void> shutdown(Host& host, std::uint32_t id, instant now) {
         auto* s = find(id);

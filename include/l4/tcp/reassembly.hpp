@@ -143,11 +143,22 @@ public:
 
     // Copies up to out.size() readable bytes and frees their space (the window opens by as much).
     std::size_t read(mut_bytes out) noexcept {
-        const std::size_t n = ring_.pop(out);
+        const std::size_t n = ring_.peek(0, out);
+        discard(n);
+        return n;
+    }
+
+    // The first readable bytes where they lie, for a reader that takes them
+    // in place and then discards what it took: all of them, or those up to
+    // the end of the storage where they wrap.
+    [[nodiscard]] bytes readable_span() const noexcept { return ring_.spans(0, ring_.size()).first; }
+
+    // Frees the first min(n, readable()) bytes (the window opens by as much).
+    void discard(std::size_t n) noexcept {
+        ring_.consume(n);
         // Emptied, with nothing held beyond: the next bytes go to the ring's first byte again, whose
         // cache lines are still warm, instead of walking on through the storage's cold ones.
         if (ring_.empty() && count_ == 0) ring_.clear();
-        return n;
     }
 
     // Copies readable bytes from `offset` past the first without freeing them (MSG_PEEK).
