@@ -192,6 +192,18 @@ TEST_CASE("ipv4: a header whose checksum needs the carry folded twice", "[ipv4][
     CHECK_FALSE(ipv4_view::check(buf)->verify_header_checksum());
 }
 
+TEST_CASE("ipv4: the header sum taken 32 bits at a time is RFC 1071's sum of 16-bit words", "[ipv4][checksum][property]") {
+    rc::prop("any bytes, any length up to a 60-byte header and past it", [] {
+        const auto data = *rc::gen::container<std::vector<std::uint8_t>>(*rc::gen::inRange<std::size_t>(0, 70),
+                                                                         rc::gen::arbitrary<std::uint8_t>());
+        std::uint64_t sum = 0;  // the textbook loop: 16-bit words, an odd byte padded with zero
+        for (std::size_t i = 0; i < data.size(); i += 2)
+            sum += std::uint64_t{data[i]} << 8 | (i + 1 < data.size() ? data[i + 1] : 0u);
+        while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
+        RC_ASSERT(l4::wire::detail::ipv4_header_sum(data) == static_cast<std::uint16_t>(~sum));
+    });
+}
+
 TEST_CASE("ipv4: the header checksum of a captured SYN verifies, and any flipped bit breaks it", "[ipv4][checksum]") {
     const auto syn = edited(syn_header, [](byte_vector& d) { d.resize(60); });
     auto v = ipv4_view::check(syn);

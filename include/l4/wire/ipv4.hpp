@@ -123,11 +123,18 @@ namespace detail {
 // RFC 1071 §4.1: the one's complement of the one's complement sum of the
 // 16-bit words. Computed here rather than with l4/checksum/ so that wire/
 // depends on core/ only; an IPv4 header is at most 60 bytes. Over a header
-// whose checksum field is right the result is 0.
+// whose checksum field is right the result is 0. Summed 32 bits at a time
+// (a header is whole 32-bit words): 2^16 = 1 modulo 0xFFFF, so folding the
+// sum of the words gives the sum of their halves, in half the additions.
 [[nodiscard]] constexpr std::uint16_t ipv4_header_sum(bytes header) noexcept {
     std::uint64_t sum = 0;
-    for (std::size_t i = 0; i + 1 < header.size(); i += 2) sum += load_be16(header.data() + i);
-    if (header.size() % 2 != 0) sum += std::uint64_t{header.back()} << 8;
+    std::size_t i = 0;
+    for (; i + 3 < header.size(); i += 4) sum += load_be32(header.data() + i);
+    if (i + 1 < header.size()) {
+        sum += load_be16(header.data() + i);
+        i += 2;
+    }
+    if (i < header.size()) sum += std::uint64_t{header[i]} << 8;
     while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
     return static_cast<std::uint16_t>(~sum);
 }
