@@ -86,7 +86,6 @@ outcome run(const scenario& s) {
     const l4::instant end = clk.now() + std::chrono::seconds{s.seconds};
     const l4::instant warmup = clk.now() + std::chrono::seconds{s.warmup_seconds};
     if (!a.connect(c, {b4, 5001}, clk.now())) return o;
-    static const std::array<std::uint8_t, 64 * 1024> chunk{};
     std::optional<l4::net::socket_id> accepted;
     std::uint64_t received = 0, at_warmup = 0;
     bool warm = s.warmup_seconds == 0;
@@ -117,7 +116,13 @@ outcome run(const scenario& s) {
         // the receiver accepts, the sender writes whatever the state (the
         // buffer fills during the handshake, as an application's would).
         if (!accepted || a.writable(c))
-            while (auto w = a.send(c, chunk, clk.now()))
+            // Writes of 64 KiB, made where they will lie (send_in_place: the
+            // application's bytes, zeros, written straight into the send
+            // buffer, as ns-3's BulkSend makes its packets' virtual bytes).
+            while (auto w = a.send_in_place(c, 64 * 1024, [](l4::mut_bytes room) {
+                       std::fill(room.begin(), room.end(), std::uint8_t{0});
+                       return room.size();
+                   }, clk.now()))
                 if (*w == 0) break;
         // The receiver counts the bytes where they lie and lets them go, as
         // ns-3's PacketSink does (recv_in_place: no copy out).

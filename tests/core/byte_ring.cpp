@@ -318,6 +318,29 @@ void deque_model(std::size_t min_cap, std::size_t max_cap, int max_ops) {
 
 }  // namespace
 
+TEST_CASE("byte_ring: back_span is the free space at the back, filled in place and pushed without a copy", "[byte_ring]") {
+    byte_ring r{8};
+    CHECK(r.back_span(0).empty());
+    r.push(iota_bytes(6));
+    r.consume(5);  // content: 5 (at index 5); free: indices 6, 7, then 0..4
+    auto room = r.back_span(100);
+    REQUIRE(room.size() == 2);  // cut where the storage wraps
+    room[0] = 60;
+    room[1] = 70;
+    CHECK(r.push(room) == 2);  // the same place: nothing copied
+    room = r.back_span(3);
+    REQUIRE(room.size() == 3);  // at the storage's start
+    std::fill(room.begin(), room.end(), std::uint8_t{9});
+    CHECK(r.push(room.first(1)) == 1);
+    CHECK(pop_n(r, 8) == std::vector<std::uint8_t>{5, 60, 70, 9});
+    r.push(iota_bytes(8));
+    CHECK(r.back_span(5).empty());  // full
+    // A large ring grows its storage to what is asked.
+    byte_ring big{1 << 20};
+    CHECK(big.back_span(100'000).size() == 100'000);
+    CHECK(big.storage() >= 100'000);
+}
+
 TEST_CASE("byte_ring: behaves as a std::deque", "[byte_ring][property]") {
     rc::prop("small rings: wrap-around at every offset", [] { deque_model(0, 40, 200); });
     rc::prop("rings above the first storage: growth while content and written-ahead bytes wrap", [] {

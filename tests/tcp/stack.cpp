@@ -180,6 +180,91 @@ TEST_CASE("tcp: recv_in_place reads where the bytes lie and frees only what it c
     }));
 }
 
+TEST_CASE("tcp: send_in_place queues what the writer put where the bytes will lie", "[tcp][stack]") {
+    pair_on_memory n;
+    auto listener = stream(n.b);
+    REQUIRE(n.b.bind(listener, {ip_address::any_v4(), 50009}));
+    REQUIRE(n.b.listen(listener));
+    auto client = stream(n.a);
+    REQUIRE(n.a.set_option(client, socket_option::send_buffer, 4096));  // small: it fills, and its storage wraps
+    bool called = false;
+    const auto mark = [&](mut_bytes) {
+        called = true;
+        return std::size_t{0};
+    };
+    CHECK(n.a.send_in_place(client, 10, mark, n.clk.now()).error() == errc::not_connected);
+    auto u = n.a.socket(net::socket_type::datagram).value();
+    CHECK(n.a.send_in_place(u, 10, mark, n.clk.now()).error() == errc::not_supported);
+    CHECK_FALSE(called);
+    REQUIRE(n.a.connect(client, {b4, 50009}, n.clk.now()));
+    std::optional<net::socket_id> server;
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+        if (!server)
+            if (auto s = n.b.accept(listener)) server = *s;
+        return server.has_value();
+    }));
+
+    // The writer is shown at most `max` bytes, fills some, and only those are sent.
+    std::size_t offered = 0;
+    const auto hello = n.a.send_in_place(client, 100, [&](mut_bytes room) {
+        offered = room.size();
+        const std::string_view w = "Hello, world";
+        std::copy(w.begin(), w.end(), room.begin());
+        return std::size_t{5};
+    }, n.clk.now());
+    REQUIRE(hello);
+    CHECK(*hello == 5);
+    CHECK(offered == 100);
+    std::array<std::uint8_t, 64> buf{};
+    std::size_t got = 0;
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+        if (auto r = n.b.recv(*server, std::span{buf}.subspan(got))) got += *r;
+        return got >= 5;
+    }));
+    CHECK(std::string_view(reinterpret_cast<const char*>(buf.data()), got) == "Hello");
+    // Claiming more than it was shown queues what it was shown.
+    const auto all = n.a.send_in_place(client, 3, [](mut_bytes room) {
+        std::fill(room.begin(), room.end(), std::uint8_t{'!'});
+        return std::size_t{1000};
+    }, n.clk.now());
+    REQUIRE(all);
+    CHECK(*all == 3);
+
+    // 100 KB through the 4 KiB buffer, written in place in pieces of up to
+    // 1000 bytes, arrive byte for byte; a full buffer is would_block and
+    // the writer is not called.
+    std::vector<std::uint8_t> sent(100'000);
+    for (std::size_t k = 0; k < sent.size(); ++k) sent[k] = static_cast<std::uint8_t>(k * 13 + k / 257);
+    std::size_t out = 0, blocked = 0;
+    std::vector<std::uint8_t> received;
+    got = 0;
+    REQUIRE(run(n.a, n.b, n.clk, 60s, [&] {
+        while (out < sent.size()) {
+            called = false;
+            auto w = n.a.send_in_place(client, std::min<std::size_t>(1000, sent.size() - out), [&](mut_bytes room) {
+                called = true;
+                std::copy_n(sent.begin() + static_cast<std::ptrdiff_t>(out), room.size(), room.begin());
+                return room.size();
+            }, n.clk.now());
+            if (!w) {
+                CHECK(w.error() == errc::would_block);
+                CHECK_FALSE(called);
+                ++blocked;
+                break;
+            }
+            out += *w;
+        }
+        while (auto r = n.b.recv(*server, buf)) {
+            if (*r == 0) break;
+            received.insert(received.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*r));
+        }
+        return received.size() == 3 + sent.size();
+    }));
+    CHECK(std::all_of(received.begin(), received.begin() + 3, [](std::uint8_t b) { return b == '!'; }));
+    CHECK(std::equal(received.begin() + 3, received.end(), sent.begin()));
+    CHECK(blocked > 0);
+}
+
 TEST_CASE("tcp: connecting to a port nobody listens on is refused by RST", "[tcp][stack][errors]") {
     pair_on_memory n;
     auto client = stream(n.a);

@@ -30,6 +30,8 @@
 //                       append it: out-of-order bytes stored in their final place
 //   free_span(offset, n) that free space where it lies, for a caller that fills it
 //                       itself (and then passes it to write_ahead, which copies nothing)
+//   back_span(max)      the free space at the back where it lies, up to where the
+//                       storage wraps, for a caller that fills it and push()es it
 //
 // State: a pointer and four sizes (32 bytes), buffer excluded.
 #pragma once
@@ -145,6 +147,18 @@ public:
         const std::size_t at = wrap(head_ + size_ + offset);
         if (n > storage_ - at) return {};
         return mut_bytes{data_.get() + at, n};
+    }
+
+    // Up to `max` bytes of free space at the back, where they lie: the
+    // storage made or grown to hold them, and the span cut where the
+    // storage wraps (the rest follows at its start). Empty when full. A
+    // caller that fills it and push()es the same bytes copies nothing.
+    [[nodiscard]] mut_bytes back_span(std::size_t max) {
+        const std::size_t n = std::min(max, free());
+        if (n == 0) return {};
+        reserve(size_ + n);
+        const std::size_t at = wrap(head_ + size_);
+        return mut_bytes{data_.get() + at, std::min(n, storage_ - at)};
     }
 
     // Makes the first min(n, free()) bytes of the free space content, as

@@ -255,6 +255,25 @@ public:
         });
     }
 
+    // A write without a copy, for a stream socket (as smoltcp's send with a
+    // closure): f(mut_bytes) is handed up to `max` bytes of free space in the
+    // send buffer where they lie (up to where its storage wraps: call again
+    // for more), fills them from the front and returns how many, which are
+    // queued and sent as send() would. Returns that count; otherwise as
+    // send(), with would_block when there is no room (f not called), and
+    // not_supported for a transport without a byte stream.
+    template <class F>
+        requires std::is_invocable_r_v<std::size_t, F&, mut_bytes>
+    [[nodiscard]] io_result<std::size_t> send_in_place(socket_id s, std::size_t max, F&& f, instant now,
+                                                       send_flags flags = send_flags::none) {
+        last_now_ = now;
+        return with_socket<std::size_t>(s, [&](auto& t, std::uint32_t id) -> io_result<std::size_t> {
+            if constexpr (requires { t.send_in_place(host(), id, max, f, now, flags); })
+                return to_io(t.send_in_place(host(), id, max, f, now, flags));
+            else return errc::not_supported;
+        });
+    }
+
     // A read without a copy, for a stream socket (as smoltcp's recv with a
     // closure): f(bytes) is handed the first received bytes where they lie in
     // the receive buffer (up to where its storage wraps: call again for the

@@ -111,6 +111,25 @@ public:
         return n;
     }
 
+    // Writes in place: f(mut_bytes) is handed up to `max` bytes of the send
+    // buffer's free space where they lie (up to where its storage wraps),
+    // fills what it likes from the front and returns how many; those are
+    // queued as send() queues them, with no copy. Errors as send(); and
+    // would_block when there is no room (or TCP_NOTSENT_LOWAT holds writes
+    // back) and max > 0, f not called.
+    template <class F>
+        requires std::is_invocable_r_v<std::size_t, F&, mut_bytes>
+    [[nodiscard]] result<std::size_t> send_in_place(std::size_t max, F&& f, bool more = false) {
+        if (error_ != errc::ok) return error_;
+        if (fin_queued_ || !(state_ == state::syn_sent || state_ == state::syn_received || may_send_data(state_)))
+            return errc::not_connected;
+        if (fo_.deferred) max = std::min<std::size_t>(max, fo_.syn_room);  // what the SYN carries: send() takes no more
+        const mut_bytes room = below_notsent_lowat() ? send_buf_.back_span(max) : mut_bytes{};
+        if (room.empty()) return max == 0 ? result<std::size_t>{std::size_t{0}} : result<std::size_t>{errc::would_block};
+        const std::size_t n = std::min(static_cast<std::size_t>(f(room)), room.size());
+        return send(room.first(n), more);  // already where send() puts them: queued without a copy
+    }
+
     // A forced push (TCP_NODELAY set, even while corked: tcp(7)): what is
     // queued leaves at the next poll_transmit, short segment included.
     void push() noexcept {

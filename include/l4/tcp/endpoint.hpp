@@ -411,6 +411,19 @@ public:
         return *n;
     }
 
+    // connection::send_in_place through a socket, then the send pass as send().
+    template <class Host, class F>
+    [[nodiscard]] io_result<std::size_t> send_in_place(Host& host, std::uint32_t id, std::size_t max, F&& f,
+                                                       instant now, send_flags flags = send_flags::none) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (!s->conn) return errc::not_connected;
+        auto n = s->conn->send_in_place(max, f, flags == send_flags::more);
+        if (!n) return n.error();
+        flush(host, id, now);
+        return *n;
+    }
+
     [[nodiscard]] result<std::size_t> recv(std::uint32_t id, mut_bytes out) {
         auto* s = find(id);
         if (!s) return errc::bad_socket;
