@@ -24,9 +24,10 @@
 //     FIN or anything, mutated the same way;
 //   - the legitimate peer sending its next bytes (or again from snd.una),
 //     maybe with its FIN, or acknowledging the host's data (or duplicates);
-//   - a jump of virtual time; the application reading, writing, shutting
-//     down or closing the established connection, accepting from the
-//     listeners, reading from, closing or aborting an attacker's connection.
+//   - a jump of virtual time; the application reading and writing (with
+//     recv and send, or in place), shutting down or closing the established
+//     connection, accepting from the listeners, reading from, closing or
+//     aborting an attacker's connection.
 //
 // Injected bytes must never reach the legitimate stream. TCP cannot stop an
 // attacker who knows the sequence numbers and sends a valid segment, so the
@@ -519,7 +520,13 @@ private:
         auto& p = peer_;
         if (p.app && !p.app_closed) {
             std::array<std::uint8_t, 4096> buf{};
-            if (auto r = host_->recv(*p.app, std::span{buf}.first(n))) {
+            // An odd count reads in place (recv_in_place), taking up to n bytes of what it is shown.
+            const auto in_place = [&](bytes in) {
+                const std::size_t take = std::min(in.size(), n);
+                std::copy_n(in.begin(), take, buf.begin());
+                return take;
+            };
+            if (auto r = (n & 1) ? host_->recv_in_place(*p.app, in_place) : host_->recv(*p.app, std::span{buf}.first(n))) {
                 if (*r == 0) {
                     // End of stream: only where a FIN was, after every byte before it.
                     L4_FUZZ_CHECK(std::find(p.fins.begin(), p.fins.end(), p.read) != p.fins.end());
@@ -540,7 +547,14 @@ private:
         if (p.app && !p.app_closed) {
             std::array<std::uint8_t, 4096> buf{};
             for (std::size_t k = 0; k < n; ++k) buf[k] = stream_byte(host_key, p.host_written + k);
-            if (auto w = host_->send(*p.app, std::span{buf}.first(n), now_)) {
+            // An odd count writes in place (send_in_place): as many of the n bytes as it is shown.
+            const auto in_place = [&](mut_bytes room) {
+                L4_FUZZ_CHECK(room.size() <= n);
+                std::copy_n(buf.begin(), room.size(), room.begin());
+                return room.size();
+            };
+            if (auto w = (n & 1) ? host_->send_in_place(*p.app, n, in_place, now_)
+                                 : host_->send(*p.app, std::span{buf}.first(n), now_)) {
                 L4_FUZZ_CHECK(*w <= n);
                 p.host_written += *w;
             }
