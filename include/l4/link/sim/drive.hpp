@@ -57,7 +57,7 @@ template <class Clock, class Ready, class... Stacks>
     // Instants as plain values, `never` for none: a std::optional<instant>
     // returned in two registers and read back from memory as one 16-byte
     // load stalls store forwarding, several times a round.
-    constexpr instant never = instant::max();
+    static constexpr instant never = instant::max();
     const auto value = [](std::optional<instant> t) { return t ? *t : never; };
     // A host's next instant: its own deadlines and arrivals, and the
     // network's next event while it keeps refused frames.
