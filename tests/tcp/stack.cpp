@@ -51,6 +51,22 @@ struct pair_on_memory {
 
 net::socket_id stream(auto& h) { return h.socket(net::socket_type::stream).value(); }
 
+// `client` on a connects to a listener on b:port; returns the listener and the socket b accepted.
+std::pair<net::socket_id, net::socket_id> connect_and_accept(pair_on_memory& n, net::socket_id client,
+                                                             std::uint16_t port) {
+    auto listener = stream(n.b);
+    REQUIRE(n.b.bind(listener, {ip_address::any_v4(), port}));
+    REQUIRE(n.b.listen(listener));
+    REQUIRE(n.a.connect(client, {b4, port}, n.clk.now()));
+    std::optional<net::socket_id> server;
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+        if (!server)
+            if (auto s = n.b.accept(listener)) server = *s;
+        return server.has_value();
+    }));
+    return {listener, *server};
+}
+
 }  // namespace
 
 TEST_CASE("tcp: the course's echo: connect, accept, send, recv, close", "[tcp][stack]") {
@@ -104,29 +120,21 @@ TEST_CASE("tcp: the course's echo: connect, accept, send, recv, close", "[tcp][s
 
 TEST_CASE("tcp: recv_in_place reads where the bytes lie and frees only what it consumed", "[tcp][stack]") {
     pair_on_memory n;
-    auto listener = stream(n.b);
-    REQUIRE(n.b.bind(listener, {ip_address::any_v4(), 50008}));
-    REQUIRE(n.b.listen(listener));
     auto client = stream(n.a);
     REQUIRE(n.a.set_option(client, socket_option::receive_buffer, 4096));  // small: the echo below wraps its storage
-    REQUIRE(n.a.connect(client, {b4, 50008}, n.clk.now()));
-    std::optional<net::socket_id> server;
-    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
-        if (!server)
-            if (auto s = n.b.accept(listener)) server = *s;
-        return server.has_value();
-    }));
+    const auto ends = connect_and_accept(n, client, 50008);  // no structured binding: clang 14's lambdas cannot capture one
+    const net::socket_id listener = ends.first, server = ends.second;
     const auto nothing = [](bytes) { return std::size_t{0}; };
-    CHECK(n.b.recv_in_place(*server, nothing).error() == errc::would_block);
+    CHECK(n.b.recv_in_place(server, nothing).error() == errc::would_block);
     CHECK(n.b.recv_in_place(listener, nothing).error() == errc::not_connected);
     auto u = n.b.socket(net::socket_type::datagram).value();
     CHECK(n.b.recv_in_place(u, nothing).error() == errc::not_supported);
 
     REQUIRE(n.a.send(client, text("Hello, in place"), n.clk.now()));
-    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] { return n.b.readable(*server); }));
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] { return n.b.readable(server); }));
     // Taking 7 of the 15 bytes leaves the other 8 to read, in order.
     std::string seen;
-    auto took = n.b.recv_in_place(*server, [&](bytes in) {
+    auto took = n.b.recv_in_place(server, [&](bytes in) {
         seen.assign(reinterpret_cast<const char*>(in.data()), in.size());
         return std::size_t{7};
     });
@@ -134,16 +142,16 @@ TEST_CASE("tcp: recv_in_place reads where the bytes lie and frees only what it c
     CHECK(*took == 7);
     CHECK(seen == "Hello, in place");
     std::array<std::uint8_t, 64> buf{};
-    auto rest = n.b.recv(*server, buf);
+    auto rest = n.b.recv(server, buf);
     REQUIRE(rest);
     CHECK(std::string_view(reinterpret_cast<const char*>(buf.data()), *rest) == "in place");
     // Claiming more than was offered consumes what was offered, no more.
     REQUIRE(n.a.send(client, text("abc"), n.clk.now()));
-    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] { return n.b.readable(*server); }));
-    const auto all = n.b.recv_in_place(*server, [](bytes) { return std::size_t{1000}; });
+    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] { return n.b.readable(server); }));
+    const auto all = n.b.recv_in_place(server, [](bytes) { return std::size_t{1000}; });
     REQUIRE(all);
     CHECK(*all == 3);
-    CHECK_FALSE(n.b.readable(*server));
+    CHECK_FALSE(n.b.readable(server));
 
     // 100 KB echoed back through the client's 4 KiB buffer, read in place:
     // each read sees at most what lies before the storage wraps, and the
@@ -155,7 +163,7 @@ TEST_CASE("tcp: recv_in_place reads where the bytes lie and frees only what it c
     std::size_t largest = 0;
     REQUIRE(run(n.a, n.b, n.clk, 60s, [&] {
         while (out < sent.size()) {
-            auto w = n.b.send(*server, std::span{sent}.subspan(out), n.clk.now());
+            auto w = n.b.send(server, std::span{sent}.subspan(out), n.clk.now());
             if (!w || *w == 0) break;
             out += *w;
         }
@@ -173,7 +181,7 @@ TEST_CASE("tcp: recv_in_place reads where the bytes lie and frees only what it c
     CHECK(got == sent);
     CHECK(largest <= 4096);
     // The peer's end of the stream reads as recv's does: 0 bytes, no error.
-    REQUIRE(n.b.close(*server, n.clk.now()));
+    REQUIRE(n.b.close(server, n.clk.now()));
     REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
         auto r = n.a.recv_in_place(client, nothing);
         return r && *r == 0;
@@ -182,9 +190,6 @@ TEST_CASE("tcp: recv_in_place reads where the bytes lie and frees only what it c
 
 TEST_CASE("tcp: send_in_place queues what the writer put where the bytes will lie", "[tcp][stack]") {
     pair_on_memory n;
-    auto listener = stream(n.b);
-    REQUIRE(n.b.bind(listener, {ip_address::any_v4(), 50009}));
-    REQUIRE(n.b.listen(listener));
     auto client = stream(n.a);
     REQUIRE(n.a.set_option(client, socket_option::send_buffer, 4096));  // small: it fills, and its storage wraps
     bool called = false;
@@ -196,13 +201,7 @@ TEST_CASE("tcp: send_in_place queues what the writer put where the bytes will li
     auto u = n.a.socket(net::socket_type::datagram).value();
     CHECK(n.a.send_in_place(u, 10, mark, n.clk.now()).error() == errc::not_supported);
     CHECK_FALSE(called);
-    REQUIRE(n.a.connect(client, {b4, 50009}, n.clk.now()));
-    std::optional<net::socket_id> server;
-    REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
-        if (!server)
-            if (auto s = n.b.accept(listener)) server = *s;
-        return server.has_value();
-    }));
+    const net::socket_id server = connect_and_accept(n, client, 50009).second;
 
     // The writer is shown at most `max` bytes, fills some, and only those are sent.
     std::size_t offered = 0;
@@ -218,7 +217,7 @@ TEST_CASE("tcp: send_in_place queues what the writer put where the bytes will li
     std::array<std::uint8_t, 64> buf{};
     std::size_t got = 0;
     REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
-        if (auto r = n.b.recv(*server, std::span{buf}.subspan(got))) got += *r;
+        if (auto r = n.b.recv(server, std::span{buf}.subspan(got))) got += *r;
         return got >= 5;
     }));
     CHECK(std::string_view(reinterpret_cast<const char*>(buf.data()), got) == "Hello");
@@ -254,7 +253,7 @@ TEST_CASE("tcp: send_in_place queues what the writer put where the bytes will li
             }
             out += *w;
         }
-        while (auto r = n.b.recv(*server, buf)) {
+        while (auto r = n.b.recv(server, buf)) {
             if (*r == 0) break;
             received.insert(received.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(*r));
         }

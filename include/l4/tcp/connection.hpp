@@ -90,10 +90,8 @@ public:
     // this write waits for it, as under config::cork, until a write without
     // it, an arriving segment, push(), or the override timeout (one RTO).
     [[nodiscard]] result<std::size_t> send(bytes data, bool more = false) {
-        if (error_ != errc::ok) return error_;
+        if (const errc e = write_refused(); e != errc::ok) return e;
         if (fo_.deferred) data = fast_open_first_write(data);
-        if (fin_queued_ || !(state_ == state::syn_sent || state_ == state::syn_received || may_send_data(state_)))
-            return errc::not_connected;
         const std::size_t n = below_notsent_lowat() ? send_buf_.push(data) : 0;
         if (n == 0 && !data.empty()) return errc::would_block;
         more_ = more;
@@ -120,9 +118,7 @@ public:
     template <class F>
         requires std::is_invocable_r_v<std::size_t, F&, mut_bytes>
     [[nodiscard]] result<std::size_t> send_in_place(std::size_t max, F&& f, bool more = false) {
-        if (error_ != errc::ok) return error_;
-        if (fin_queued_ || !(state_ == state::syn_sent || state_ == state::syn_received || may_send_data(state_)))
-            return errc::not_connected;
+        if (const errc e = write_refused(); e != errc::ok) return e;
         if (fo_.deferred) max = std::min<std::size_t>(max, fo_.syn_room);  // what the SYN carries: send() takes no more
         const mut_bytes room = below_notsent_lowat() ? send_buf_.back_span(max) : mut_bytes{};
         if (room.empty()) return max == 0 ? result<std::size_t>{std::size_t{0}} : result<std::size_t>{errc::would_block};
@@ -666,6 +662,15 @@ private:
                                 sent_data, static_cast<std::uint32_t>(send_buf_.size()));
         return {in_flight(), snd_wnd_, cwnd(), snd_mss_, queued, cfg_.nodelay, fin_queued_, override_now_ || push_now_,
                 scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt, cfg_.cork || more_};
+    }
+
+    // Why a write may queue nothing at all: the connection's error, or
+    // not_connected (after shutdown, or in a state that takes no data); ok otherwise.
+    [[nodiscard]] errc write_refused() const noexcept {
+        if (error_ != errc::ok) return error_;
+        if (fin_queued_ || !(state_ == state::syn_sent || state_ == state::syn_received || may_send_data(state_)))
+            return errc::not_connected;
+        return errc::ok;
     }
 
     [[nodiscard]] bool below_notsent_lowat() const noexcept {
