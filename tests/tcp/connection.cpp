@@ -367,3 +367,38 @@ TEST_CASE("tcp trace: reading a full receive buffer sends a window update", "[tc
     REQUIRE(out.size() == 1);
     CHECK(out[0].window >= 8000);
 }
+
+TEST_CASE("tcp trace: a read sends a window update only when the peer's view of the window was at most half and doubles",
+          "[tcp][trace][window]") {
+    auto c = established();  // an 8 KiB receive buffer, delayed ACK
+    instant t = t0 + 30ms;
+    std::uint32_t seq = irs + 1;
+    std::vector<std::uint8_t> buf(8192);
+    const auto arrive = [&](char fill) {
+        deliver(c, {seq, iss + 1, f::ack, 65535, text(1000, fill)}, t);
+        seq += 1000;
+        return poll(c, t);
+    };
+    REQUIRE(arrive('a').empty());  // a lone segment waits for the delayed ACK
+    auto out = arrive('b');
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].window == 8192 - 2000);
+    REQUIRE(arrive('c').empty());
+    // The peer was told of 6192 and can still send 5192: reading 3000 opens
+    // the window, but it is wide; the delayed ACK carries it.
+    REQUIRE(c.recv(buf).value() == 3000);
+    CHECK(poll(c, t += 1ms).empty());
+    out = poll(c, *c.next_deadline());
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].ack == seq32{seq});
+    CHECK(out[0].window == 8192);
+    // Five more unread: the peer last heard of 4192, can send 3192, under
+    // half the buffer; a read that more than doubles it is announced at once.
+    t += 1s;
+    for (char fill : {'d', 'e', 'f', 'g', 'h'}) (void)arrive(fill);
+    REQUIRE(c.recv(buf).value() == 5000);
+    out = poll(c, t += 1ms);
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].ack == seq32{seq});
+    CHECK(out[0].window == 8192);
+}

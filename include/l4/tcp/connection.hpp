@@ -616,6 +616,11 @@ private:
     }
 
     // After a read: tell the peer when the window opened enough to matter.
+    // As Linux (tcp_cleanup_rbuf): when the window the peer last heard of is
+    // at most half the buffer and the read at least doubles it. A window that
+    // is still wide reaches the peer on the next ACK: an update of its own
+    // would only cost a segment each way (a bulk receiver that keeps up sent
+    // one for every few data segments).
     void maybe_window_update() {
         if (!may_receive_data(state_)) return;
         // Against the edge the peer last heard of: advertise() may have moved ours since without a segment.
@@ -623,8 +628,7 @@ private:
         const seq32 edge = rcv_adv_;
         advertise();
         const auto after = static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_);
-        if (after > before && (before == 0 || after - before >= 2u * cfg_.mss ||
-                               after - before >= recv_buf_.capacity() / 2))
+        if (after > before && 2 * std::uint64_t{before} <= recv_buf_.capacity() && after >= 2 * std::uint64_t{before})
             ack_now_ = true;
         else
             rcv_adv_ = edge;  // unsent, so unpromised: a rule that opens byte by byte must not creep the edge
