@@ -168,3 +168,12 @@ TEST_CASE("bbr: recovery conserves packets, a timeout falls to one segment", "[c
     CHECK(b.cwnd() == mss);
     CHECK(b.ssthresh() == 0xFFFFFFFF);  // BBR does not use it
 }
+
+TEST_CASE("send quantum: 1 SMSS below 1.2 Mbit/s, 2 below 24 Mbit/s, else 1 ms of data up to 64 KB", "[congestion][bbr]") {
+    using l4::congestion::send_quantum;
+    CHECK(send_quantum(100'000, 1448) == 1448);           // 0.8 Mbit/s
+    CHECK(send_quantum(1.2e6 / 8, 1448) == 2 * 1448);     // 1.2 Mbit/s
+    CHECK(send_quantum(2'999'999, 1448) == 2 * 1448);     // just under 24 Mbit/s
+    CHECK(send_quantum(12'500'000, 1448) == 12'500);      // 100 Mbit/s: 1 ms
+    CHECK(send_quantum(125'000'000, 1448) == 65'536);     // 1 Gbit/s: capped
+}

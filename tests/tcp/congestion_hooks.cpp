@@ -10,19 +10,21 @@ using namespace l4::trace;
 
 namespace {
 
-// A window that never limits, and a rate that does: 100 kB/s.
-class paced_at_100kBps {
+// A window that never limits, and a rate that does (bytes per second).
+template <std::uint64_t Rate>
+class paced_at {
 public:
     using policy_family = policy::congestion_family;
-    explicit paced_at_100kBps(const congestion::params&) {}
+    explicit paced_at(const congestion::params&) {}
     void on_ack(const congestion::ack_event&) {}
     void on_enter_recovery(const congestion::loss_event&) {}
     void on_exit_recovery(instant) {}
     void on_rto(const congestion::loss_event&) {}
     std::uint32_t cwnd() const { return 1 << 20; }
     std::uint32_t ssthresh() const { return 1 << 20; }
-    std::optional<std::uint64_t> pacing_rate() const { return 100'000; }
+    std::optional<std::uint64_t> pacing_rate() const { return Rate; }
 };
+using paced_at_100kBps = paced_at<100'000>;
 L4_ASSERT_CONGESTION_ALGORITHM(paced_at_100kBps);
 
 wire::tcp_options sack_ok() {
@@ -122,4 +124,34 @@ TEST_CASE("tcp congestion hooks: an algorithm's pacing rate spaces new data out"
     CHECK(poll(c, start + 10ms).size() == 1);
     CHECK(poll(c, start + 20ms).size() == 1);
     CHECK(c.in_flight() == 3000);
+}
+
+TEST_CASE("tcp congestion hooks: a paced sender sends bursts of one send quantum, then waits for the rate",
+          "[tcp][congestion][pacing][trace]") {
+    auto cfg = small();  // MSS 1000
+    cfg.nodelay = true;
+    // 1.6 Mbit/s: a quantum of 2 SMSS, so two segments every 10 ms.
+    {
+        using paced = tcp::connection<paced_at<200'000>, flow::sliding_window, flow::receive_window<>>;
+        paced c = established<paced>(cfg);
+        REQUIRE(c.send(as_bytes(text(5000))));
+        const instant start = t0 + 20ms;
+        CHECK(poll(c, start).size() == 2);
+        CHECK(c.next_deadline() == start + 10ms);
+        CHECK(poll(c, start + 9ms).empty());
+        CHECK(poll(c, start + 10ms).size() == 2);
+        CHECK(poll(c, start + 20ms).size() == 1);
+    }
+    // 80 Mbit/s: 1 ms of data, 10 segments, then the next 10 a millisecond later.
+    {
+        using paced = tcp::connection<paced_at<10'000'000>, flow::sliding_window, flow::receive_window<>>;
+        paced c = established<paced>(cfg);
+        REQUIRE(c.send(as_bytes(text(16'000))));
+        const instant start = t0 + 20ms;
+        CHECK(poll(c, start).size() == 10);
+        CHECK(c.next_deadline() == start + 1ms);
+        CHECK(poll(c, start + 999us).empty());
+        CHECK(poll(c, start + 1ms).size() == 6);
+        CHECK(c.in_flight() == 16'000);
+    }
 }

@@ -43,6 +43,7 @@
 
 #include <l4/congestion/concept.hpp>
 #include <l4/congestion/round.hpp>
+#include <l4/congestion/send_quantum.hpp>
 #include <l4/congestion/window.hpp>
 
 #include <algorithm>
@@ -192,12 +193,8 @@ private:
         return m;
     }
 
-    // §4.1.1.4 (BBRSetSendQuantum): 1 SMSS below 1.2 Mbit/s, 2 below 24, else 1 ms of data up to 64 KB.
-    [[nodiscard]] double send_quantum() const noexcept {
-        if (pacing_rate_ < 1.2e6 / 8) return smss_;
-        if (pacing_rate_ < 24e6 / 8) return 2.0 * smss_;
-        return std::min(pacing_rate_ * 1e-3, 65536.0);
-    }
+    // §4.1.1.4 (BBRSetSendQuantum): the bursts the endpoint's pacer sends.
+    [[nodiscard]] double send_quantum() const noexcept { return congestion::send_quantum(pacing_rate_, smss_); }
     [[nodiscard]] std::uint32_t min_pipe() const noexcept {
         return static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{min_pipe_segments} * smss_, 0xFFFFFFFF));
     }

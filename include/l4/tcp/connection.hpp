@@ -31,6 +31,7 @@
 
 #include <l4/congestion/concept.hpp>
 #include <l4/congestion/delivery_rate.hpp>
+#include <l4/congestion/send_quantum.hpp>
 #include <l4/congestion/trace.hpp>
 #include <l4/core/byte_ring.hpp>
 #include <l4/core/error.hpp>
@@ -772,14 +773,20 @@ private:
         return static_cast<std::uint32_t>(snd_nxt_ - data_front()) == send_buf_.size();
     }
 
-    // A pacing rate, when the algorithm sets one, spaces new data out
-    // (bytes / rate after each segment); the endpoint paces any algorithm.
+    // A pacing rate, when the algorithm sets one, spaces new data out; the
+    // endpoint paces any algorithm. New data leaves in bursts of a send
+    // quantum (congestion/send_quantum.hpp), each segment booking
+    // bytes / rate; once a quantum is booked, nothing more leaves until the
+    // rate has caught up with it. The long-run rate is the pacing rate.
     void pace(std::uint32_t len, instant now) {
         const auto rate = congestion::pacing_rate(cc_);
         if (!rate || *rate == 0) return;
-        const auto gap = std::chrono::duration_cast<duration>(
-            std::chrono::duration<double>(static_cast<double>(len) / static_cast<double>(*rate)));
-        next_send_ = std::max(next_send_, now) + gap;
+        const auto r = static_cast<double>(*rate);
+        paced_until_ = std::max(paced_until_, now) +
+                       std::chrono::duration_cast<duration>(std::chrono::duration<double>(len / r));
+        // In bytes, a byte short: the nanoseconds each segment's time was cut to must not add a segment.
+        const double booked = std::chrono::duration<double>(paced_until_ - now).count() * r;
+        if (booked >= congestion::send_quantum(r, snd_mss_) - 1) next_send_ = paced_until_;
     }
 
     // --- selective repeat (a sender policy with a scoreboard, SACK negotiated) ---
@@ -1091,7 +1098,8 @@ private:
     [[no_unique_address]] std::conditional_t<congestion::detail::has_pacing_rate<Congestion>,
                                              congestion::delivery_rate_sampler<>, congestion::no_delivery_rate> rate_{};
     std::optional<duration> min_rtt_;
-    instant next_send_{};
+    instant next_send_{};    // pacing: no new data before this
+    instant paced_until_{};  // pacing: when the rate has caught up with what was sent
     std::optional<instant> pace_at_;
     seq32 highest_sacked_;  // RFC 6675: the highest SACKed byte + 1, for counting duplicates
     Sender sender_{};
