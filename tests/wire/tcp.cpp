@@ -285,6 +285,19 @@ TEST_CASE("tcp properties", "[tcp][property]") {
         RC_ASSERT(back.has_value());
         RC_ASSERT(*back == r);
     });
+    rc::prop("read over a repr that held another segment gives what from_view gives", [] {
+        std::vector<std::uint8_t> pa, pb;
+        const tcp_repr a = random_repr(pa), b = random_repr(pb);
+        std::vector<std::uint8_t> ba(a.buffer_len()), bb(b.buffer_len());
+        RC_PRE(a.emit(ba).has_value() && b.emit(bb).has_value());
+        const auto va = tcp_view::check(ba), vb = tcp_view::check(bb);
+        RC_ASSERT(va.has_value() && vb.has_value());
+        tcp_repr reused;
+        RC_ASSERT(tcp_repr::read(*va, reused) == l4::errc::ok);
+        RC_ASSERT(tcp_repr::read(*vb, reused) == l4::errc::ok);
+        RC_ASSERT(reused == *tcp_repr::from_view(*vb));
+        RC_ASSERT(reused == b);
+    });
     rc::prop("any bytes either check or are refused, and a checked view stays in bounds", [] {
         const auto raw = *rc::gen::container<std::vector<std::uint8_t>>(*rc::gen::inRange(0, 80),
                                                                          rc::gen::arbitrary<std::uint8_t>());

@@ -515,10 +515,10 @@ public:
             ++counters_.rx_bad_checksum;
             return wire::input_verdict::dropped;
         }
-        auto seg = repr::from_view(*v);
-        if (!seg) {
+        repr* seg = &rx_repr_;
+        if (const errc e = repr::read(*v, *seg); e != errc::ok) {
             ++counters_.rx_malformed;
-            counters_.rx_malformed_by.add(seg.error());
+            counters_.rx_malformed_by.add(e);
             return wire::input_verdict::dropped;
         }
         if (id) {
@@ -991,6 +991,7 @@ private:
     flow_table conns_{0, flow_hash{}};
     std::optional<std::pair<flow_key, std::uint32_t>> last_flow_;  // find_flow's last answer
     repr tx_repr_;  // send_segment's, rebuilt for each segment
+    repr rx_repr_;  // input's, read over for each segment (input is never re-entered)
     listener_table listeners_{0, wire::keyed_address_hash{}};
     wire::port_space ports_;
     syn_cookies cookies_;

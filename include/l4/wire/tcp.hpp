@@ -286,7 +286,15 @@ struct basic_tcp_repr {
     // here, and copies of a repr and its options cost it 8 %.
     [[nodiscard]] static constexpr result<basic_tcp_repr> from_view(const view_type& v) noexcept {
         result<basic_tcp_repr> out;
-        basic_tcp_repr& r = *out;
+        if (const errc e = read(v, *out); e != errc::ok) out = e;
+        return out;
+    }
+
+    // from_view into a repr the caller keeps and reuses (an earlier
+    // segment's: every field is overwritten). Errors: those of from_view;
+    // `r` then holds part of the segment.
+    [[nodiscard]] static constexpr errc read(const view_type& v, basic_tcp_repr& r) noexcept {
+        r.options.clear();
         r.src_port = v.src_port();
         r.dst_port = v.dst_port();
         r.seq_number = v.seq_number();
@@ -305,8 +313,7 @@ struct basic_tcp_repr {
             }
             e = r.options.decode(*opt);
         }
-        if (e != errc::ok) out = e;
-        return out;
+        return e;
     }
 
     [[nodiscard]] constexpr std::size_t header_len() const noexcept {

@@ -158,6 +158,18 @@ struct tcp_options {
     [[nodiscard]] constexpr std::span<const std::uint8_t> unknown() const noexcept {
         return {unknown_kinds.data(), unknown_count};
     }
+    // Back to no options, the arrays past their counts left as they are
+    // (they take part nowhere): what a reused repr does before decoding
+    // the next segment's, instead of zeroing 60 bytes.
+    constexpr void clear() noexcept {
+        mss.reset();
+        window_scale.reset();
+        sack_permitted = false;
+        sack_count = 0;
+        ts.reset();
+        fast_open.reset();
+        unknown_count = 0;
+    }
     constexpr void add_sack(sack_block b) noexcept {
         if (sack_count < max_sack_blocks) sack[sack_count++] = b;
     }
