@@ -306,7 +306,7 @@ constexpr void ecn_echo(C& c, const loss_event& ev) {
 }
 
 // Bytes per second the sender should pace at, or nullopt: send as the
-// window allows.
+// window allows. The endpoint paces in bursts of send_quantum.hpp's size.
 template <algorithm C>
 [[nodiscard]] constexpr std::optional<std::uint64_t> pacing_rate(const C& c) {
     if constexpr (detail::has_pacing_rate<C>) return c.pacing_rate();
