@@ -41,6 +41,35 @@
 
 namespace l4::link::sim {
 
+namespace detail {
+
+// Instants as plain values, `never` for none: a std::optional<instant>
+// returned in two registers and read back from memory as one 16-byte
+// load stalls store forwarding, several times a round.
+inline constexpr instant never = instant::max();
+[[nodiscard]] constexpr instant value_or_never(std::optional<instant> t) noexcept { return t ? *t : never; }
+
+// Out of line, so that hosts of one type share one copy of the poll and
+// of the deadline: inlined at each host, the per-segment path took twice
+// its room in the instruction cache.
+template <class Stack>
+[[gnu::noinline]] std::size_t poll_if_due(Stack& s, instant now, bool first) {
+    // A host with refused frames is due at every event (the time moved to
+    // one), as under net::drive_all_until.
+    if (first || s.wants_writable() || value_or_never(s.next_deadline()) <= now) return s.poll(now);
+    return 0;
+}
+
+// A host's next instant: its own deadlines and arrivals, and the
+// network's next event while it keeps refused frames.
+template <class Stack>
+[[nodiscard, gnu::noinline]] instant due_at(const Stack& s, const network& net) {
+    const instant d = value_or_never(s.next_deadline());
+    return s.wants_writable() ? std::min(d, value_or_never(net.next_deadline())) : d;
+}
+
+}  // namespace detail
+
 // Polls the hosts `stacks` on `net` until `ready()` or `deadline`. Errors:
 // timed_out, also when nothing is left that could ever happen.
 template <class Clock, class Ready, class... Stacks>
@@ -54,31 +83,16 @@ template <class Clock, class Ready, class... Stacks>
     } guard{net, net.port_deadline_mode()};
     net.set_port_deadlines(network::port_deadlines::own_arrivals);
 
-    // Instants as plain values, `never` for none: a std::optional<instant>
-    // returned in two registers and read back from memory as one 16-byte
-    // load stalls store forwarding, several times a round.
-    static constexpr instant never = instant::max();
-    const auto value = [](std::optional<instant> t) { return t ? *t : never; };
-    // A host's next instant: its own deadlines and arrivals, and the
-    // network's next event while it keeps refused frames.
-    const auto due_at = [&](const auto& s) {
-        const instant d = value(s.next_deadline());
-        return s.wants_writable() ? std::min(d, value(net.next_deadline())) : d;
-    };
+    using detail::never;
     bool first = true;  // the first round polls every host: the caller may have changed anything
     for (std::uint64_t round = 0; round < 100'000'000u; ++round) {
         const instant now = clk.now();
         std::size_t moved = 0;
-        const auto visit = [&](auto& s) {
-            // A host with refused frames is due at every event (the time
-            // moved to one), as under net::drive_all_until.
-            if (first || s.wants_writable() || value(s.next_deadline()) <= now) moved += s.poll(now);
-        };
-        (visit(stacks), ...);
+        ((moved += detail::poll_if_due(stacks, now, first)), ...);  // in the order given
         first = false;
         if (ready()) return {};
         if (now >= deadline) return errc::timed_out;
-        const instant next = std::min({due_at(stacks)...});
+        const instant next = std::min({detail::due_at(stacks, net)...});
         // After a round that moved frames, another at this instant, where
         // it would poll a host: one due by now (a frame crossed a
         // transparent hop to it, ready() wrote or read) or one with refused
