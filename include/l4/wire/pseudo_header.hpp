@@ -16,11 +16,8 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <type_traits>
 
 namespace l4::wire {
 
@@ -89,22 +86,12 @@ public:
         if (size_ > ipv4_pseudo_layout::size)  // was IPv6's: zero past the end, so == compares the bytes
             std::fill(storage_.begin() + ipv4_pseudo_layout::size, storage_.end(), std::uint8_t{0});
         size_ = ipv4_pseudo_layout::size;
-        if (!std::is_constant_evaluated()) {
-            // One 8-byte and one 4-byte store, which the checksum's 8- and
-            // 4-byte loads read straight back (byte stores there stall every
-            // segment's checksum on store forwarding).
-            const std::uint64_t addresses = to_big_endian(std::uint64_t{src.to_u32()} << 32 | dst.to_u32());
-            const std::uint32_t rest = to_big_endian(std::uint32_t{protocol} << 16 | length);
-            std::memcpy(storage_.data(), &addresses, sizeof addresses);
-            std::memcpy(storage_.data() + sizeof addresses, &rest, sizeof rest);
-            return;
-        }
-        const mut_view<ipv4_pseudo_layout> h{storage_.data()};
-        h.set<"src">(src.to_u32());
-        h.set<"dst">(dst.to_u32());
-        h.set<"zero">(0);
-        h.set<"protocol">(protocol);
-        h.set<"length">(length);
+        // src and dst, then zero, protocol and length (ipv4_pseudo_layout) as
+        // one 8-byte and one 4-byte store, which the checksum's 8- and 4-byte
+        // loads read straight back (byte stores there stall every segment's
+        // checksum on store forwarding).
+        store_be64(storage_.data(), std::uint64_t{src.to_u32()} << 32 | dst.to_u32());
+        store_be32(storage_.data() + 8, std::uint32_t{protocol} << 16 | length);
     }
 
     // RFC 8200 §8.1: `next_header` is the upper layer's protocol, which
@@ -163,13 +150,6 @@ public:
 
 private:
     constexpr explicit pseudo_header(std::size_t size) noexcept : size_{size} {}
-
-    template <class U>
-    [[nodiscard]] static U to_big_endian(U v) noexcept {
-        if constexpr (std::endian::native == std::endian::big) return v;
-        else if constexpr (sizeof(U) == 8) return __builtin_bswap64(v);
-        else return __builtin_bswap32(v);
-    }
 
     std::array<std::uint8_t, max_size> storage_{};  // zero past size_, so == compares the bytes
     std::size_t size_ = 0;
