@@ -172,19 +172,20 @@ int main(int argc, char** argv) {
                     u(l.timeouts));
         {
             const double n_us = cpu_us_per_segment(n, s), l_us = cpu_us_per_segment(l, s);
-            char line[320];
-            int at = std::snprintf(line, sizeof line,
-                                   ": CPU per data segment delivered ns-3 %.2f us, l4kit %.3f us (%.1fx)", n_us, l_us,
-                                   l_us > 0 ? n_us / l_us : 0.0);
-            if (repeat > 1 && at > 0 && static_cast<std::size_t>(at) < sizeof line)
-                at += std::snprintf(line + at, sizeof line - static_cast<std::size_t>(at),
-                                    ", the best of %zu runs; medians ns-3 %.2f us, l4kit %.3f us (%.1fx)", repeat,
-                                    ns3_side.median_us, l4kit_side.median_us,
-                                    l4kit_side.median_us > 0 ? ns3_side.median_us / l4kit_side.median_us : 0.0);
-            if (at > 0 && static_cast<std::size_t>(at) < sizeof line)
-                std::snprintf(line + at, sizeof line - static_cast<std::size_t>(at),
-                              "; l4kit %llu simulator events, %llu driver rounds", u(l.events), u(l.rounds));
-            notes.push_back(std::string{r.label} + line);
+            std::string line = r.label;
+            char part[200];
+            std::snprintf(part, sizeof part, ": CPU per data segment delivered ns-3 %.2f us, l4kit %.3f us (%.1fx)",
+                          n_us, l_us, l_us > 0 ? n_us / l_us : 0.0);
+            line += part;
+            if (repeat > 1) {
+                const double n_med = ns3_side.median_us, l_med = l4kit_side.median_us;
+                std::snprintf(part, sizeof part, ", the best of %zu runs; medians ns-3 %.2f us, l4kit %.3f us (%.1fx)",
+                              repeat, n_med, l_med, l_med > 0 ? n_med / l_med : 0.0);
+                line += part;
+            }
+            std::snprintf(part, sizeof part, "; l4kit %llu simulator events, %llu driver rounds", u(l.events),
+                          u(l.rounds));
+            notes.push_back(line + part);
             if (!ns3_side.same_outcome || !l4kit_side.same_outcome)
                 notes.push_back(std::string{r.label} + ": the repeated runs did not all deliver the same (not deterministic)");
         }
