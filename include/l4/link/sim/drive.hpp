@@ -35,6 +35,7 @@
 #include <l4/link/sim/network.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -52,20 +53,25 @@ inline constexpr instant never = instant::max();
 // Out of line, so that hosts of one type share one copy of the poll and
 // of the deadline: inlined at each host, the per-segment path took twice
 // its room in the instruction cache.
+//
+// `own` is the host's deadline as due_at() left it at the end of the last
+// round. Only the network ran since (the driver's loop), and the network
+// changes nothing of a host but its link's arrivals, which only come
+// sooner: the earlier of `own` and the link's deadline is the host's
+// deadline now, without asking its timers and transports again.
 template <class Stack>
-[[gnu::noinline]] std::size_t poll_if_due(Stack& s, instant now, bool first) {
+[[gnu::noinline]] std::size_t poll_if_due(Stack& s, instant own, instant now, bool first) {
     // A host with refused frames is due at every event (the time moved to
     // one), as under net::drive_all_until.
-    if (first || s.wants_writable() || value_or_never(s.next_deadline()) <= now) return s.poll(now);
+    if (first || s.wants_writable() || std::min(own, value_or_never(s.link().next_deadline())) <= now)
+        return s.poll(now);
     return 0;
 }
 
-// A host's next instant: its own deadlines and arrivals, and the
-// network's next event while it keeps refused frames.
+// A host's own next instant: its deadlines and arrivals.
 template <class Stack>
-[[nodiscard, gnu::noinline]] instant due_at(const Stack& s, const network& net) {
-    const instant d = value_or_never(s.next_deadline());
-    return s.wants_writable() ? std::min(d, value_or_never(net.next_deadline())) : d;
+[[nodiscard, gnu::noinline]] instant due_at(const Stack& s) {
+    return value_or_never(s.next_deadline());
 }
 
 }  // namespace detail
@@ -85,20 +91,28 @@ template <class Clock, class Ready, class... Stacks>
 
     using detail::never;
     bool first = true;  // the first round polls every host: the caller may have changed anything
+    std::array<instant, sizeof...(Stacks)> own{};  // each host's deadline, as the last round left it
     for (std::uint64_t round = 0; round < 100'000'000u; ++round) {
         const instant now = clk.now();
         std::size_t moved = 0;
-        ((moved += detail::poll_if_due(stacks, now, first)), ...);  // in the order given
+        std::size_t i = 0;
+        ((moved += detail::poll_if_due(stacks, own[i++], now, first)), ...);  // in the order given
         first = false;
         if (ready()) return {};
         if (now >= deadline) return errc::timed_out;
-        const instant next = std::min({detail::due_at(stacks, net)...});
+        // Asked after ready(), which may have written or read on any host.
+        i = 0;
+        ((own[i++] = detail::due_at(stacks)), ...);
+        // A host keeping refused frames waits for the network's next event too.
+        const bool refused = (stacks.wants_writable() || ...);
+        const instant next = std::min(*std::min_element(own.begin(), own.end()),
+                                      refused ? detail::value_or_never(net.next_deadline()) : never);
         // After a round that moved frames, another at this instant, where
         // it would poll a host: one due by now (a frame crossed a
         // transparent hop to it, ready() wrote or read) or one with refused
         // frames. A round that would poll nobody is skipped: ready(), asked
         // just now, has nothing new to see.
-        if (moved > 0 && (next <= now || (stacks.wants_writable() || ...))) continue;
+        if (moved > 0 && (next <= now || refused)) continue;
         if (next == never && !net.next_deadline()) return errc::timed_out;
         // As net::drive_all_until: time moves at least a nanosecond, never
         // past the deadline; a frame arriving earlier wakes its host sooner;
