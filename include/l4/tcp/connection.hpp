@@ -662,11 +662,14 @@ private:
     }
 
     [[nodiscard]] flow::send_state send_state() const noexcept {
-        const auto sent_data = static_cast<std::uint32_t>(snd_nxt_ - data_front());
-        const auto queued = static_cast<std::uint32_t>(send_buf_.size()) - std::min<std::uint32_t>(
-                                sent_data, static_cast<std::uint32_t>(send_buf_.size()));
-        return {in_flight(), snd_wnd_, cwnd(), snd_mss_, queued, cfg_.nodelay, fin_queued_, override_now_ || push_now_,
+        return {in_flight(), snd_wnd_, cwnd(), snd_mss_, queued(), cfg_.nodelay, fin_queued_, override_now_ || push_now_,
                 scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt, cfg_.cork || more_};
+    }
+    // The bytes queued past snd.nxt (send_state().queued), without the
+    // scoreboard walk that send_state's pipe costs.
+    [[nodiscard]] std::uint32_t queued() const noexcept {
+        const auto size = static_cast<std::uint32_t>(send_buf_.size());
+        return size - std::min(static_cast<std::uint32_t>(snd_nxt_ - data_front()), size);
     }
 
     // Why a write may queue nothing at all: the connection's error, or
@@ -715,9 +718,9 @@ private:
     template <class Emit>
     bool send_tail_probe(Emit& emit, instant now) {
         if (in_flight() == 0 || !tlp_enabled()) return false;
-        const auto queued = send_state().queued;
+        const auto waiting = queued();
         segment* s = nullptr;
-        if (queued > 0 && snd_nxt_ == snd_max_ && in_flight() + std::min(queued, snd_mss_) <= snd_wnd_) {
+        if (waiting > 0 && snd_nxt_ == snd_max_ && in_flight() + std::min(waiting, snd_mss_) <= snd_wnd_) {
             s = data_segment(snd_nxt_, snd_mss_);
             if (s) mark_new_data(*s);
         } else if (fin_queued_ && snd_max_ == fin_seq_ + 1 && snd_una_ <= fin_seq_) {
@@ -844,7 +847,7 @@ private:
                 if (const auto r = rack_.next_lost(scoreboard(), cfg_.resend_whole_segment)) h = {{r->start, r->len}};
             } else {
                 h = scoreboard().next_lost(high_rxt_, snd_una_, snd_mss_);
-                if (!h && send_state().queued == 0) h = scoreboard().next_unsacked(high_rxt_, snd_una_);
+                if (!h && queued() == 0) h = scoreboard().next_unsacked(high_rxt_, snd_una_);
             }
             if (!h) break;
             auto* s = data_segment(h->start, std::min(h->len, snd_mss_));
@@ -860,7 +863,7 @@ private:
 
     // Delivery-rate estimation §3.4: the application, not the network, stopped us.
     void note_app_limited() {
-        if (!in_recovery_ && send_state().queued < snd_mss_ && in_flight() < cc_.cwnd())
+        if (!in_recovery_ && queued() < snd_mss_ && in_flight() < cc_.cwnd())
             rate_.on_app_limited(in_flight());
     }
 
@@ -997,7 +1000,7 @@ private:
     // as arrival resets it).
     void arm_persist(instant now) {
         override_now_ = push_now_ = false;
-        if (!persist_at_ && !pace_at_ && in_flight() == 0 && established() && send_state().queued > 0)
+        if (!persist_at_ && !pace_at_ && in_flight() == 0 && established() && queued() > 0)
             persist_at_ = now + rto_.rto();
     }
 
@@ -1047,7 +1050,7 @@ private:
     }
 
     void on_keepalive(instant now) {
-        if (in_flight() > 0 || send_state().queued > 0) {
+        if (in_flight() > 0 || queued() > 0) {
             idle_since_ = now;  // not idle: the retransmission timer watches the peer
             keep_probes_ = 0;
             return;
