@@ -16,10 +16,16 @@
 //                                  add up to 1.25x the bottleneck (1 Gbit/s,
 //                                  RED); each receiver answers every frame
 //                                  with a 64-byte ACK
+//   sim/wire_time/{div,fixed_divisor}
+//                                  a channel's exact time on the wire for a
+//                                  run of frames (ns and the remainder
+//                                  carried to the next), by a 64-bit DIV and
+//                                  by core/fixed_divisor: the ratio of the two
 //
 //   bench_simulator --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
+#include <l4/core/fixed_divisor.hpp>
 #include <l4/link/sim.hpp>
 
 #include <array>
@@ -107,8 +113,39 @@ void dumbbell_flows(benchmark::State& state) {
 
 }  // namespace
 
+// Back-to-back frames of mixed sizes on a 100 Mbit/s wire, each end depending
+// on the last (the remainder carries), as channel::accept computes them.
+template <class Divide>
+void wire_time(benchmark::State& state, Divide divide) {
+    constexpr std::array<std::uint64_t, 4> lens{1500, 52, 1500, 576};
+    std::uint64_t end_ns = 0, frac = 0;
+    std::size_t i = 0;
+    for (auto _ : state) {
+        const auto [ns, r] = divide(frac + lens[i++ & 3] * 8 * 1'000'000'000);
+        end_ns += ns;
+        frac = r;
+        benchmark::DoNotOptimize(end_ns);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
+void wire_time_div(benchmark::State& state) {
+    std::uint64_t bps = 100'000'000;
+    benchmark::DoNotOptimize(bps);  // a rate known only at run time, as a channel's
+    wire_time(state, [bps](std::uint64_t n) { return l4::fixed_divisor::quotient_remainder{n / bps, n % bps}; });
+}
+
+void wire_time_fixed_divisor(benchmark::State& state) {
+    std::uint64_t bps = 100'000'000;
+    benchmark::DoNotOptimize(bps);
+    const l4::fixed_divisor by{bps};
+    wire_time(state, [&by](std::uint64_t n) { return by.divide(n); });
+}
+
 BENCHMARK(saturated_channel)->Name("sim/saturated_channel")->Arg(64)->Arg(1500);
 BENCHMARK(impaired_channel)->Name("sim/impaired_channel")->Arg(1500);
 BENCHMARK(dumbbell_flows)->Name("sim/dumbbell")->Arg(2)->Arg(8)->Arg(32);
+BENCHMARK(wire_time_div)->Name("sim/wire_time/div");
+BENCHMARK(wire_time_fixed_divisor)->Name("sim/wire_time/fixed_divisor");
 
 BENCHMARK_MAIN();

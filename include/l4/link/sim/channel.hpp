@@ -37,6 +37,7 @@
 // reordered frame leaves the pipe and gets a heap event of its own.
 #pragma once
 
+#include <l4/core/fixed_divisor.hpp>
 #include <l4/core/time.hpp>
 #include <l4/link/sim/impairments.hpp>
 #include <l4/link/sim/pool.hpp>
@@ -90,7 +91,8 @@ public:
           cfg_{cfg},
           queue_{cfg.queue, derive_seed(network_seed, id, stream::red), cfg.bandwidth_bps},
           impair_{cfg.impair, network_seed, id},
-          impaired_{impair_.any()} {}
+          impaired_{impair_.any()},
+          by_bandwidth_{std::max<std::uint64_t>(cfg.bandwidth_bps, 1)} {}
 
     // A frame of `len` bytes arrives at the input at `now`: will the queue
     // take it, and marked CE? Counted either way. Asked before the frame is
@@ -160,9 +162,9 @@ public:
             start_frac = end_frac_;
             queue_.push({len, free_at_});
         }
-        const std::uint64_t num = start_frac + std::uint64_t{len} * 8 * 1'000'000'000;
-        end_ns_ = start_ns + static_cast<std::int64_t>(num / cfg_.bandwidth_bps);
-        end_frac_ = num % cfg_.bandwidth_bps;
+        const auto [ns, frac] = by_bandwidth_.divide(start_frac + std::uint64_t{len} * 8 * 1'000'000'000);
+        end_ns_ = start_ns + static_cast<std::int64_t>(ns);
+        end_frac_ = frac;
         free_at_ = end_ns_ + (end_frac_ != 0 ? 1 : 0);
         propagate(s, len, free_at_, sched, pool);
         return false;
@@ -249,7 +251,9 @@ private:
     impairments impair_;
     bool impaired_;
     // The transmitter: the exact end of the last frame taken, and the
-    // nanosecond the wire is free again.
+    // nanosecond the wire is free again; a frame's time on the wire is
+    // divided by the bandwidth without a DIV (one a frame and channel).
+    fixed_divisor by_bandwidth_;
     std::int64_t end_ns_ = 0;
     std::uint64_t end_frac_ = 0;
     std::int64_t free_at_ = 0;
