@@ -220,12 +220,16 @@ public:
     std::size_t expire(instant now, F&& fn) {
         if (expiring_) return 0;
         const std::uint64_t now_key = to_key(now);
-        // Nothing due, as the cached minimum says: a host polled for a frame
-        // pays one comparison, not a walk of the past list and the levels.
-        // The cursor stays (moving it may ask for cascades); where nothing is
-        // armed it moves for free.
+        // The cursor moves to one past now (saturating at the last key, where
+        // it stays at now). Every wheel timer is at or above the cursor, so
+        // only a now at or above it can find one due.
+        const std::uint64_t target = now_key == UINT64_MAX ? now_key : now_key + 1;
+        // Nothing due: a host polled for a frame pays a comparison, not a
+        // walk of the past list and the levels. With nothing armed the cursor
+        // moves for free; past the cached minimum it stays (moving it may ask
+        // for cascades).
         if (armed_ == 0) {
-            cur_ = std::max(cur_, now_key == UINT64_MAX ? now_key : now_key + 1);
+            cur_ = std::max(cur_, target);
             return 0;
         }
         if (min_valid_ && min_key_ > now_key) return 0;
@@ -233,10 +237,6 @@ public:
         // arm cannot join it (law 3) and the wheel is consistent while they run.
         batch_.clear();
         collect_past(now_key);
-        // The cursor moves to one past now (saturating at the last key, where
-        // it stays at now). Every wheel timer is at or above the cursor, so
-        // only a now at or above it can find one due.
-        const std::uint64_t target = now_key == UINT64_MAX ? now_key : now_key + 1;
         if (now_key >= cur_) {
             while (level_mask_ != 0) {
                 const unsigned level = static_cast<unsigned>(std::countr_zero(level_mask_));
