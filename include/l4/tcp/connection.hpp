@@ -499,10 +499,7 @@ public:
         return (may_send_data(state_) || fo_.deferred) && !fin_queued_ && send_buf_.free() > 0 && below_notsent_lowat();
     }
     // Bytes queued and never sent, not even once (TCP_NOTSENT_LOWAT counts these).
-    [[nodiscard]] std::uint32_t unsent() const noexcept {
-        const auto size = static_cast<std::uint32_t>(send_buf_.size());
-        return size - std::min(static_cast<std::uint32_t>(snd_max_ - data_front()), size);
-    }
+    [[nodiscard]] std::uint32_t unsent() const noexcept { return queued_past(snd_max_); }
     // Nothing left to send or acknowledge: a closed connection may be freed.
     [[nodiscard]] bool finished() const noexcept { return state_ == state::closed && !reset_; }
     [[nodiscard]] std::size_t send_queue() const noexcept { return send_buf_.size(); }
@@ -667,9 +664,11 @@ private:
     }
     // The bytes queued past snd.nxt (send_state().queued), without the
     // scoreboard walk that send_state's pipe costs.
-    [[nodiscard]] std::uint32_t queued() const noexcept {
+    [[nodiscard]] std::uint32_t queued() const noexcept { return queued_past(snd_nxt_); }
+    // The send buffer's bytes from `seq` on.
+    [[nodiscard]] std::uint32_t queued_past(seq32 seq) const noexcept {
         const auto size = static_cast<std::uint32_t>(send_buf_.size());
-        return size - std::min(static_cast<std::uint32_t>(snd_nxt_ - data_front()), size);
+        return size - std::min(static_cast<std::uint32_t>(seq - data_front()), size);
     }
 
     // Why a write may queue nothing at all: the connection's error, or
