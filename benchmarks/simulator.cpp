@@ -111,8 +111,6 @@ void dumbbell_flows(benchmark::State& state) {
     state.counters["pool_slots"] = static_cast<double>(net.pool().capacity());
 }
 
-}  // namespace
-
 // Back-to-back frames of mixed sizes on a 100 Mbit/s wire, each end depending
 // on the last (the remainder carries), as channel::accept computes them.
 template <class Divide>
@@ -141,6 +139,8 @@ void wire_time_fixed_divisor(benchmark::State& state) {
     const l4::fixed_divisor by{bps};
     wire_time(state, [&by](std::uint64_t n) { return by.divide(n); });
 }
+
+}  // namespace
 
 BENCHMARK(saturated_channel)->Name("sim/saturated_channel")->Arg(64)->Arg(1500);
 BENCHMARK(impaired_channel)->Name("sim/impaired_channel")->Arg(1500);

@@ -53,8 +53,6 @@ public:
         return {q, n - q * d_};
     }
 
-    [[nodiscard]] constexpr std::uint64_t divisor() const noexcept { return d_; }
-
 private:
     __extension__ using u128 = unsigned __int128;
 
