@@ -894,25 +894,17 @@ private:
     template <class Host>
     void send_segment(Host& host, const socket_address& local, const socket_address& remote, const segment& seg,
                       const connection_type* c, instant) {
-        repr& r = tx_repr_;  // reused: a fresh repr zeroes its options' arrays every segment
-        r.src_port = local.port;
-        r.dst_port = remote.port;
-        r.seq_number = seg.seq;
-        r.ack_number = seg.ack;
-        r.flags = seg.flags;
-        r.window = seg.window;
-        copy_options(r.options, seg.options);
-        r.urgent_pointer = 0;
-        r.payload = {};
-        const std::size_t len = r.header_len() + seg.payload_len;
+        const std::size_t len = repr::traits::fixed_len + seg.options.buffer_len() + seg.payload_len;
         const auto pseudo = pseudo_for(local.address, remote.address, len);
         if (seg.has(wire::tcp_flags::rst)) ++counters_.tx_resets;
         (void)host.transmit(local.address, remote.address, ip_protocol, len, [&](mut_bytes out) -> result<std::size_t> {
-            auto h = r.emit(out);
+            // Straight from the connection's segment: no repr in between to copy its options into.
+            auto h = repr::emit_header(out, {local.port, remote.port, seg.seq, seg.ack, seg.flags, seg.window, 0},
+                                       seg.options, seg.payload_len);
             if (!h) return h.error();
             constexpr std::size_t field = wire::tcp_layout_traits<layout>::checksum_offset;
             // One pass over the payload: summed as it is copied from the send buffer into the frame.
-            // emit() wrote the field as zeros: the header is summed in one piece.
+            // emit_header() wrote the field as zeros: the header is summed in one piece.
             auto st = checksum_type::update(checksum_type::update(checksum_type::init(), pseudo.bytes()), out.first(*h));
             std::size_t at = *h;
             if (seg.payload_len > 0 && c) {
@@ -929,28 +921,6 @@ private:
             wire::store_checksum<checksum_type>(out, field, checksum_type::finish(st));
             return len;
         }, seg.ecn, c ? c->ip_options() : ip_header_options{});
-    }
-
-    // Member by member, the used parts only: a whole-struct copy reads back
-    // with 16-byte loads what the connection has just written in smaller
-    // stores (a store-forwarding stall on every segment sent), and moves
-    // arrays that are mostly unused.
-    static void copy_options(wire::tcp_options& to, const wire::tcp_options& from) noexcept {
-        if (from.mss) to.mss = *from.mss;
-        else to.mss.reset();
-        if (from.window_scale) to.window_scale = *from.window_scale;
-        else to.window_scale.reset();
-        to.sack_permitted = from.sack_permitted;
-        const auto blocks = from.sack_blocks();
-        to.sack_count = static_cast<std::uint8_t>(blocks.size());
-        for (std::size_t i = 0; i < blocks.size(); ++i) to.sack[i] = blocks[i];
-        if (from.ts) to.ts = wire::timestamps{from.ts->tsval, from.ts->tsecr};
-        else to.ts.reset();
-        if (from.fast_open) [[unlikely]] to.fast_open = from.fast_open;
-        else to.fast_open.reset();
-        const auto unknown = from.unknown();
-        to.unknown_count = static_cast<std::uint8_t>(unknown.size());
-        for (std::size_t i = 0; i < unknown.size(); ++i) to.unknown_kinds[i] = unknown[i];
     }
 
     template <class Host>
@@ -990,7 +960,6 @@ private:
     std::uint64_t buffer_bytes_ = 0;  // charged by every connection, against cfg_.memory_budget
     flow_table conns_{0, flow_hash{}};
     std::optional<std::pair<flow_key, std::uint32_t>> last_flow_;  // find_flow's last answer
-    repr tx_repr_;  // send_segment's, rebuilt for each segment
     repr rx_repr_;  // input's, read over for each segment (input is never re-entered)
     listener_table listeners_{0, wire::keyed_address_hash{}};
     wire::port_space ports_;

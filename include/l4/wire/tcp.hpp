@@ -329,29 +329,54 @@ struct basic_tcp_repr {
     // count), value_out_of_range (a value wider than its field),
     // buffer_too_small.
     [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out) const noexcept {
-        const std::size_t hlen = header_len();
-        if (hlen > traits::max_header_len || options.buffer_len() > max_options_len) return errc::options_too_long;
-        if (!traits::template fits<"src_port">(src_port) || !traits::template fits<"dst_port">(dst_port) ||
-            !traits::template fits<"window">(window) || !traits::template fits<"urgent_pointer">(urgent_pointer))
+        auto hlen = emit_header(out, {src_port, dst_port, seq_number, ack_number, flags, window, urgent_pointer},
+                                options, payload.size());
+        if (!hlen) return hlen.error();
+        copy_bytes(payload, out.data() + *hlen);
+        return *hlen + payload.size();
+    }
+
+    // The values of the fixed header that a sender sets.
+    struct header_values {
+        typename traits::port_type src_port;
+        typename traits::port_type dst_port;
+        seq32 seq_number;
+        seq32 ack_number;
+        tcp_flags flags;
+        typename traits::window_type window;
+        typename traits::urgent_type urgent_pointer;
+    };
+
+    // The header alone, options included, with a zero checksum, leaving room
+    // for `payload_len` bytes after it; returns the header's length. For a
+    // sender that keeps these values elsewhere (tcp::endpoint writes each
+    // segment straight from the connection's). Errors: those of emit().
+    [[nodiscard]] static constexpr result<std::size_t> emit_header(mut_bytes out, const header_values& v,
+                                                                   const tcp_options& options,
+                                                                   std::size_t payload_len) noexcept {
+        const std::size_t options_len = options.buffer_len();
+        const std::size_t hlen = traits::fixed_len + options_len;
+        if (hlen > traits::max_header_len || options_len > max_options_len) return errc::options_too_long;
+        if (!traits::template fits<"src_port">(v.src_port) || !traits::template fits<"dst_port">(v.dst_port) ||
+            !traits::template fits<"window">(v.window) || !traits::template fits<"urgent_pointer">(v.urgent_pointer))
             return errc::value_out_of_range;
-        if (out.size() < hlen + payload.size()) return errc::buffer_too_small;
+        if (out.size() < hlen + payload_len) return errc::buffer_too_small;
         const mut_view<Layout> h{out.data()};
         // Fields a custom layout adds beyond RFC 9293's are sent as zero.
         if constexpr (Layout::field_count != tcp_layout::field_count)
             for (std::size_t i = 0; i < traits::fixed_len; ++i) out[i] = 0;
-        h.template set<"src_port">(src_port);
-        h.template set<"dst_port">(dst_port);
-        h.template set<"seq_number">(seq_number.raw());
-        h.template set<"ack_number">(ack_number.raw());
+        h.template set<"src_port">(v.src_port);
+        h.template set<"dst_port">(v.dst_port);
+        h.template set<"seq_number">(v.seq_number.raw());
+        h.template set<"ack_number">(v.ack_number.raw());
         h.template set<"data_offset">(static_cast<std::uint8_t>(hlen / 4));
         h.template set<"reserved">(0);
-        traits::write_flags(h, flags);
-        h.template set<"window">(window);
+        traits::write_flags(h, v.flags);
+        h.template set<"window">(v.window);
         h.template set<"checksum">(0);
-        h.template set<"urgent_pointer">(urgent_pointer);
-        if (auto n = options.emit(out.subspan(traits::fixed_len)); !n) return n.error();
-        copy_bytes(payload, out.data() + hlen);
-        return hlen + payload.size();
+        h.template set<"urgent_pointer">(v.urgent_pointer);
+        options.write(out.data() + traits::fixed_len);
+        return hlen;
     }
 
     // As emit, then fills the checksum over pseudo-header and segment.

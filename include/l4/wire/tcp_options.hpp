@@ -245,43 +245,40 @@ struct tcp_options {
         const std::size_t n = buffer_len();
         if (n > max_options_len) return errc::options_too_long;
         if (out.size() < n) return errc::buffer_too_small;
-        std::uint8_t* p = out.data();
+        write(out.data());
+        return n;
+    }
+
+    // emit() without its checks, for a caller that has made them (the
+    // header's emit, which needs buffer_len() for the data offset anyway):
+    // writes buffer_len() bytes at p.
+    constexpr void write(std::uint8_t* p) const noexcept {
         if (mss) {
-            *p++ = option_kind::mss;
-            *p++ = 4;
-            store_be16(p, *mss);
-            p += 2;
+            store_be32(p, std::uint32_t{option_kind::mss} << 24 | 4u << 16 | *mss);
+            p += 4;
         }
         if (ts) {
-            if (sack_permitted) {
-                *p++ = option_kind::sack_permitted;
-                *p++ = 2;
-            } else {
-                *p++ = option_kind::nop;
-                *p++ = option_kind::nop;
-            }
-            *p++ = option_kind::timestamps;
-            *p++ = 10;
-            store_be32(p, ts->tsval);
-            store_be32(p + 4, ts->tsecr);
-            p += 8;
+            // The word before TSval: two NOPs, or SACK-permitted in their place.
+            const std::uint32_t lead = sack_permitted ? std::uint32_t{option_kind::sack_permitted} << 8 | 2u
+                                                      : std::uint32_t{option_kind::nop} << 8 | option_kind::nop;
+            store_be32(p, lead << 16 | std::uint32_t{option_kind::timestamps} << 8 | 10u);
+            store_be32(p + 4, ts->tsval);
+            store_be32(p + 8, ts->tsecr);
+            p += 12;
         } else if (sack_permitted) {
-            *p++ = option_kind::nop;
-            *p++ = option_kind::nop;
-            *p++ = option_kind::sack_permitted;
-            *p++ = 2;
+            store_be32(p, std::uint32_t{option_kind::nop} << 24 | std::uint32_t{option_kind::nop} << 16 |
+                              std::uint32_t{option_kind::sack_permitted} << 8 | 2u);
+            p += 4;
         }
         if (window_scale) {
-            *p++ = option_kind::nop;
-            *p++ = option_kind::window_scale;
-            *p++ = 3;
-            *p++ = *window_scale;
+            store_be32(p, std::uint32_t{option_kind::nop} << 24 | std::uint32_t{option_kind::window_scale} << 16 |
+                              3u << 8 | *window_scale);
+            p += 4;
         }
         if (sack_count) {
-            *p++ = option_kind::nop;
-            *p++ = option_kind::nop;
-            *p++ = option_kind::sack;
-            *p++ = static_cast<std::uint8_t>(2 + 8 * sack_count);
+            store_be32(p, std::uint32_t{option_kind::nop} << 24 | std::uint32_t{option_kind::nop} << 16 |
+                              std::uint32_t{option_kind::sack} << 8 | (2u + 8u * sack_count));
+            p += 4;
             for (const sack_block& b : sack_blocks()) {
                 store_be32(p, b.left.raw());
                 store_be32(p + 4, b.right.raw());
@@ -296,7 +293,6 @@ struct tcp_options {
             for (const std::uint8_t b : cookie) *p++ = b;
             for (std::size_t pad = fast_open->wire_len() - 2 - cookie.size(); pad > 0; --pad) *p++ = option_kind::nop;
         }
-        return n;
     }
 
 private:
