@@ -893,8 +893,11 @@ private:
         if (s.payload_len > 0 && end > snd_max_ && !probing_ && !s.has(wire::tcp_flags::syn)) {
             // New data: never beyond min(cwnd, peer window) (RFC 5681 §3.1, RFC 9293 §3.8.6.2.1).
             const auto flight_after = static_cast<std::uint32_t>(end - snd_una_);
-            const std::uint32_t pipe_after = scoreboard_active() ? pipe() + s.payload_len : flight_after;
-            if (pipe_after > cwnd() || flight_after > snd_wnd_) invariants_ok_ = false;
+            // Outside recovery pipe never exceeds snd.nxt - snd.una: within cwnd by that bound, no walk needed.
+            const bool over_cwnd = scoreboard_active() ? (in_recovery_ || in_flight() + s.payload_len > cwnd()) &&
+                                                             pipe() + s.payload_len > cwnd()
+                                                       : flight_after > cwnd();
+            if (over_cwnd || flight_after > snd_wnd_) invariants_ok_ = false;
         }
         if (probing_) {
             snd_max_ = std::max(snd_max_, end);  // an ACK of the probe's byte is one of what was sent
