@@ -6,6 +6,7 @@
 #include <l4/congestion/delivery_rate.hpp>
 
 #include <catch2/catch.hpp>
+#include <rapidcheck/catch.h>
 
 #include <array>
 #include <chrono>
@@ -261,4 +262,67 @@ TEST_CASE("delivery rate: with SACK, the ACK that fills a hole is not a burst of
     INFO("max sample with SACK " << max_sack / rate << "x the link, cumulative ACKs alone " << max_cumulative / rate << 'x');
     CHECK(max_sack >= rate * 0.95);
     CHECK(max_cumulative > rate * 1.2);  // what feeding SACKed ranges to the sampler is for
+}
+
+// Whatever the SACK blocks (repeated, grown, merged, overlapping, unaligned,
+// D-SACK) and resends, a record is delivered exactly once: when it first lies
+// wholly inside a block above snd.una, or below snd.una. A sample comes with
+// every ACK that delivers something (no minimum RTT given, time moving on).
+TEST_CASE("delivery rate: property: each record is delivered once, by its first SACK or cumulative ACK",
+          "[congestion][delivery_rate]") {
+    rc::prop("against a set of records", [] {
+        delivery_rate_sampler<> s;
+        struct sent {
+            seq32 seq, end;
+            bool delivered = false;
+        };
+        std::vector<sent> records;
+        const seq32 isn{*rc::gen::arbitrary<std::uint32_t>()};
+        seq32 snd_nxt = isn, snd_una = isn;
+        l4::instant now{};
+        const auto count = *rc::gen::inRange<std::size_t>(1, 80);
+        for (std::size_t i = 0; i < count; ++i) {
+            const std::uint32_t len = 100 * *rc::gen::inRange<std::uint32_t>(1, 4);
+            s.on_send(snd_nxt, len, now, static_cast<std::uint32_t>(snd_nxt - snd_una));
+            records.push_back({snd_nxt, snd_nxt + len});
+            snd_nxt += len;
+            now += 1ms;
+        }
+        // A sequence number near a record's boundary, at or above `from`.
+        const auto point = [&](seq32 from) {
+            const auto& r = records[*rc::gen::inRange<std::size_t>(0, records.size())];
+            const seq32 p = *rc::gen::element(r.seq, r.end, r.seq + 50);
+            return p < from ? from : p;
+        };
+        std::uint64_t expected = 0;
+        const auto acks = *rc::gen::inRange(1, 40);
+        for (int a = 0; a < acks; ++a) {
+            now += 1ms;
+            if (*rc::gen::inRange(0, 4) == 0) {  // a resend, re-stamped unless SACKed
+                const auto& r = records[*rc::gen::inRange<std::size_t>(0, records.size())];
+                if (snd_una < r.end) s.on_send(r.seq, static_cast<std::uint32_t>(r.end - r.seq), now, 0);
+                now += 1ms;
+            }
+            if (*rc::gen::inRange(0, 3) == 0) snd_una = point(snd_una);
+            std::vector<block> blocks;
+            for (int b = *rc::gen::inRange(0, 4); b > 0; --b) {
+                const seq32 left = point(isn), right = point(left);
+                blocks.push_back(*rc::gen::inRange(0, 6) == 0 ? block{right, left} : block{left, right});
+            }
+            bool any = false;
+            const auto deliver = [&](sent& r) {
+                r.delivered = any = true;
+                expected += r.end - r.seq;
+            };
+            for (const block& b : blocks)
+                for (auto& r : records)
+                    if (!r.delivered && b.left < b.right && snd_una < b.right && !(r.seq < b.left) && !(b.right < r.end))
+                        deliver(r);
+            for (auto& r : records)
+                if (!r.delivered && !(snd_una < r.end)) deliver(r);
+            const auto sample = s.on_ack(snd_una, now, static_cast<std::uint32_t>(snd_nxt - snd_una), std::nullopt, blocks);
+            RC_ASSERT(s.delivered() == expected);
+            RC_ASSERT(sample.has_value() == any);
+        }
+    });
 }

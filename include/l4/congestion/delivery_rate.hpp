@@ -50,7 +50,7 @@ public:
     constexpr void on_send(seq32 seq, std::uint32_t len, instant now, std::uint32_t in_flight) noexcept {
         if (len == 0) return;
         if (in_flight == 0) first_sent_time_ = delivered_time_ = now;  // the flight starts now
-        const record r{seq, seq + len, now, first_sent_time_, delivered_time_, delivered_, app_limited_ != 0, false};
+        const record r{seq, seq + len, now, first_sent_time_, delivered_time_, delivered_, app_limited_ != 0, false, 0};
         if (size_ > 0 && seq < at(size_ - 1).end) {
             // A retransmission takes the send-time state of now, in the record of the same bytes; one that
             // does not match a record's start leaves the original (which still counts the bytes once).
@@ -78,11 +78,13 @@ public:
         for (const auto& b : sack_blocks) {
             const seq32 left = b.left, right = b.right;
             if (!(left < right) || !(snd_una < right)) continue;  // RFC 2883 D-SACK, or bogus
-            // Records are in sequence order: those wholly inside [left, right).
-            for (std::size_t i = first_ending_after(left); i < size_ && !(right < at(i).end); ++i) {
+            // Records are in sequence order: those wholly inside [left, right) and not SACKed before.
+            for (std::size_t i = unsacked_from(first_ending_after(left)); i < size_ && !(right < at(i).end);
+                 i = unsacked_from(i + 1)) {
                 record& p = at(i);
-                if (p.sacked || p.seq < left) continue;
+                if (p.seq < left) continue;
                 p.sacked = true;
+                p.skip = 1;
                 deliver(p, now, newest);
             }
         }
@@ -130,6 +132,9 @@ private:
         std::uint64_t delivered;                             // P.delivered
         bool is_app_limited;
         bool sacked;  // delivered by a SACK, before snd.una passed it
+        // When sacked: how far on the next record that may not be lies (at
+        // least 1). An offset, so popping the oldest record changes none.
+        std::uint32_t skip;
     };
     struct no_block {
         seq32 left, right;
@@ -148,6 +153,21 @@ private:
             else lo = mid + 1;
         }
         return lo;
+    }
+    // The first record at or after i that is not SACKed, or size_. Every ACK
+    // of a recovery repeats the SACK blocks of the ACK before it, grown a
+    // little: their records are jumped over, not walked again. Each jump is
+    // lengthened on the way (path halving, as in a union-find), so a long
+    // run of SACKed records costs a few steps however often it is crossed.
+    // A jump never passes size_: it ends on a record, or just past the
+    // newest, where later records are appended.
+    constexpr std::size_t unsacked_from(std::size_t i) noexcept {
+        while (i < size_ && at(i).sacked) {
+            record& p = at(i);
+            if (const std::size_t next = i + p.skip; next < size_ && at(next).sacked) p.skip += at(next).skip;
+            i += p.skip;
+        }
+        return i;
     }
     // §3.3 UpdateRateSample: P is delivered now; the most recently sent of
     // the packets this ACK delivers sets the sample (ties: the higher end).
