@@ -179,19 +179,20 @@ private:
         return out;
     }
 
-    // A windowed max over btlbw_filter_rounds rounds: the best sample of each round.
+    // A windowed max over btlbw_filter_rounds rounds: the best sample of each
+    // round. Taken here, where the rounds change, since every ACK reads it
+    // several times.
     void bw_update(std::uint64_t round, double rate) noexcept {
         auto& slot = bw_rounds_[round % bw_rounds_.size()];
         if (slot.round != round) slot = {round, 0};
         slot.rate = std::max(slot.rate, rate);
         latest_round_ = round;
-    }
-    [[nodiscard]] double max_bw() const noexcept {
-        double m = 0;
+        max_bw_ = 0;
         for (const auto& s : bw_rounds_)
-            if (s.round + btlbw_filter_rounds > latest_round_ && s.round <= latest_round_) m = std::max(m, s.rate);
-        return m;
+            if (s.round + btlbw_filter_rounds > latest_round_ && s.round <= latest_round_)
+                max_bw_ = std::max(max_bw_, s.rate);
     }
+    [[nodiscard]] double max_bw() const noexcept { return max_bw_; }
 
     // §4.1.1.4 (BBRSetSendQuantum): the bursts the endpoint's pacer sends.
     [[nodiscard]] double send_quantum() const noexcept { return congestion::send_quantum(pacing_rate_, smss_); }
@@ -327,6 +328,7 @@ private:
     round_counter rounds_;
     std::uint64_t acked_ = 0, latest_round_ = 0, conservation_round_ = 0;
     std::array<round_rate, btlbw_filter_rounds> bw_rounds_{};
+    double max_bw_ = 0;  // over bw_rounds_, as of latest_round_
     std::array<checkpoint, 16> checkpoints_{};
     std::size_t next_cp_ = 0;
     std::optional<duration> rtprop_;
