@@ -97,7 +97,9 @@ public:
     // A frame of `len` bytes arrives at the input at `now`: will the queue
     // take it, and marked CE? Counted either way. Asked before the frame is
     // copied, so a refused frame costs no copy; `ecn` is its IP ECN
-    // codepoint (ecn_mark.hpp), and the caller marks a take_marked frame.
+    // codepoint (ecn_mark.hpp), read only when reads_ecn() (else pass 0:
+    // the caller need not read the frame), and the caller marks a
+    // take_marked frame.
     [[nodiscard]] admission admit(std::uint32_t len, std::int64_t now, std::uint8_t ecn = 0) noexcept {
         ++counters_.offered;
         if (cfg_.bandwidth_bps == 0) return admission::take;
@@ -106,6 +108,10 @@ public:
         if (a == admission::refuse) ++counters_.dropped_queue;
         return a;
     }
+
+    // Whether admit() decides on the frame's ECN codepoint: a marking queue
+    // behind a wire. Every other channel takes or refuses regardless.
+    [[nodiscard]] bool reads_ecn() const noexcept { return cfg_.bandwidth_bps != 0 && queue_.marks(); }
 
     // Whether every frame up to `max_len` bytes, ECN-capable or not, would
     // be taken at `now` and until more frames arrive (the wire only drains

@@ -276,7 +276,7 @@ private:
     bool enter(channel_id c, slot_id s) {
         const std::uint32_t len = pool_.meta(s).len;
         channel& next = channels_[c];
-        const admission a = next.admit(len, now_, ecn_codepoint({pool_.data(s), len}));
+        const admission a = next.admit(len, now_, next.reads_ecn() ? ecn_codepoint({pool_.data(s), len}) : 0);
         if (a == admission::refuse) {
             pool_.release(s);
             return false;
@@ -320,7 +320,8 @@ inline io_result<void> port::transmit(bytes frame, instant now) {
     if (self.path == network::no_path) return errc::link_closed;
     const auto len = static_cast<std::uint32_t>(frame.size());
     const channel_id c = n.paths_[self.path].hops.front();
-    const admission a = n.channels_[c].admit(len, n.now_, ecn_codepoint(frame));
+    channel& first = n.channels_[c];
+    const admission a = first.admit(len, n.now_, first.reads_ecn() ? ecn_codepoint(frame) : 0);
     if (a == admission::refuse) {
         ++self.counters.tx_dropped_full;
         n.wake_when_room(c);
@@ -332,7 +333,7 @@ inline io_result<void> port::transmit(bytes frame, instant now) {
     n.pool_.meta(s) = {len, self.path, 0};
     ++self.counters.tx_frames;
     self.counters.tx_bytes += len;
-    if (n.channels_[c].accept(s, len, n.now_, n.sched_, n.pool_)) n.forward(s);
+    if (first.accept(s, len, n.now_, n.sched_, n.pool_)) n.forward(s);
     return {};
 }
 
@@ -378,7 +379,8 @@ inline io_result<void> port::transmit_built(std::size_t len, instant now) {
     const channel_id c = n.paths_[self.path].hops.front();
     // Sure to be taken (transmit_buffer() checked); asked all the same, to
     // count it and to learn whether to mark it.
-    const admission a = n.channels_[c].admit(l, n.now_, ecn_codepoint({n.pool_.data(s), l}));
+    channel& first = n.channels_[c];
+    const admission a = first.admit(l, n.now_, first.reads_ecn() ? ecn_codepoint({n.pool_.data(s), l}) : 0);
     if (a == admission::refuse) {
         ++self.counters.tx_dropped_full;
         n.wake_when_room(c);
@@ -389,7 +391,7 @@ inline io_result<void> port::transmit_built(std::size_t len, instant now) {
     n.pool_.meta(s) = {l, self.path, 0};
     ++self.counters.tx_frames;
     self.counters.tx_bytes += l;
-    if (n.channels_[c].accept(s, l, n.now_, n.sched_, n.pool_)) n.forward(s);
+    if (first.accept(s, l, n.now_, n.sched_, n.pool_)) n.forward(s);
     return {};
 }
 

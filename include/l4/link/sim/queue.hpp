@@ -145,6 +145,9 @@ public:
     // The wire went idle with nothing waiting: RED's "q_time ← time".
     void on_idle(std::int64_t now) noexcept { idle_since_ = now; }
 
+    // Whether classify() ever looks at `ect`: only a marking policy does.
+    [[nodiscard]] bool marks() const noexcept { return std::holds_alternative<ce_threshold>(cfg_); }
+
     [[nodiscard]] bool empty() const noexcept { return frames_.empty(); }
     [[nodiscard]] std::size_t packets() const noexcept { return frames_.size(); }
     [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
