@@ -92,6 +92,7 @@ public:
           queue_{cfg.queue, derive_seed(network_seed, id, stream::red), cfg.bandwidth_bps},
           impair_{cfg.impair, network_seed, id},
           impaired_{impair_.any()},
+          transparent_{cfg.bandwidth_bps == 0 && cfg.delay.count() == 0 && !impaired_},
           by_bandwidth_{std::max<std::uint64_t>(cfg.bandwidth_bps, 1)} {}
 
     // A frame of `len` bytes arrives at the input at `now`: will the queue
@@ -140,8 +141,15 @@ public:
 
     // Whether this channel passes frames through at once: no wire, no
     // delay, no impairment.
-    [[nodiscard]] bool transparent() const noexcept {
-        return cfg_.bandwidth_bps == 0 && cfg_.delay.count() == 0 && !impaired_;
+    [[nodiscard]] bool transparent() const noexcept { return transparent_; }
+
+    // A transparent channel's whole crossing at once, what admit() and
+    // accept() would count: offered, taken, delivered.
+    void pass_through(std::uint32_t len) noexcept {
+        ++counters_.offered;
+        ++counters_.queued;
+        ++counters_.delivered;
+        counters_.delivered_bytes += len;
     }
 
     // The admitted frame, in slot s: its crossing is planned and it is in
@@ -149,7 +157,7 @@ public:
     // on at once (the caller forwards it); it is then counted delivered.
     [[nodiscard]] bool accept(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
         ++counters_.queued;
-        if (transparent()) {
+        if (transparent_) {
             count_delivery(s, pool);
             return true;
         }
@@ -256,6 +264,7 @@ private:
     mutable input_queue queue_;  // brought up to the time when read: catch_up() is const
     impairments impair_;
     bool impaired_;
+    bool transparent_;
     // The transmitter: the exact end of the last frame taken, and the
     // nanosecond the wire is free again; a frame's time on the wire is
     // divided by the bandwidth without a DIV (one a frame and channel).

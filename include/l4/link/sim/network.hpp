@@ -259,7 +259,8 @@ private:
         const path& p = paths_[m.path];
         for (std::uint32_t hop = m.hop + 1; hop < p.hops.size(); ++hop) {
             pool_.meta(s).hop = hop;
-            if (!enter(p.hops[hop], s)) return;
+            if (channel& next = channels_[p.hops[hop]]; next.transparent()) next.pass_through(m.len);
+            else if (!enter(next, s)) return;
         }
         port_state& to = ports_[p.to];
         if (to.inbox.size() >= cfg_.port_rx_limit) {
@@ -271,11 +272,10 @@ private:
         arrived_ = true;
     }
 
-    // The frame in slot s offered to channel c, from inside the network:
-    // refused (dropped), taken, or passed through (returns true).
-    bool enter(channel_id c, slot_id s) {
+    // The frame in slot s offered to channel `next`, from inside the
+    // network: refused (dropped), taken, or passed through (returns true).
+    bool enter(channel& next, slot_id s) {
         const std::uint32_t len = pool_.meta(s).len;
-        channel& next = channels_[c];
         const admission a = next.admit(len, now_, next.reads_ecn() ? ecn_codepoint({pool_.data(s), len}) : 0);
         if (a == admission::refuse) {
             pool_.release(s);
