@@ -92,6 +92,7 @@ public:
           queue_{cfg.queue, derive_seed(network_seed, id, stream::red), cfg.bandwidth_bps},
           impair_{cfg.impair, network_seed, id},
           impaired_{impair_.any()},
+          impaired_after_loss_{impair_.any_after_loss()},
           transparent_{cfg.bandwidth_bps == 0 && cfg.delay.count() == 0 && !impaired_},
           by_bandwidth_{std::max<std::uint64_t>(cfg.bandwidth_bps, 1)} {}
 
@@ -214,15 +215,23 @@ private:
     };
 
     // After the wire (the frame's last bit leaves at `now`): impairments in
-    // the order impairments.hpp gives, then the propagation delay.
+    // the order impairments.hpp gives, then the propagation delay. Steps
+    // that cannot act draw nothing, so skipping them changes nothing.
     void propagate(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
-        std::int64_t at = now + cfg_.delay.count();
-        if (!impaired_) return enter_pipe(s, at, sched);
-        if (impair_.lose()) {
-            ++counters_.lost;
-            pool.release(s);
-            return;
+        const std::int64_t at = now + cfg_.delay.count();
+        if (impaired_) {
+            if (impair_.lose()) {
+                ++counters_.lost;
+                pool.release(s);
+                return;
+            }
+            if (impaired_after_loss_) return impair_after_loss(s, len, at, sched, pool);
         }
+        enter_pipe(s, at, sched);
+    }
+
+    // Steps 2-5 for a frame not lost, due at `at` without them.
+    void impair_after_loss(slot_id s, std::uint32_t len, std::int64_t at, scheduler& sched, frame_pool& pool) {
         if (const std::int64_t bit = impair_.corrupt_bit(len); bit >= 0) {
             pool.data(s)[bit / 8] ^= static_cast<std::uint8_t>(0x80u >> (bit % 8));
             ++counters_.corrupted;
@@ -264,6 +273,7 @@ private:
     mutable input_queue queue_;  // brought up to the time when read: catch_up() is const
     impairments impair_;
     bool impaired_;
+    bool impaired_after_loss_;
     bool transparent_;
     // The transmitter: the exact end of the last frame taken, and the
     // nanosecond the wire is free again; a frame's time on the wire is

@@ -102,9 +102,10 @@ public:
     }
 
     // True when some impairment may act; lets the channel skip them all.
-    [[nodiscard]] bool any() const noexcept {
-        return model_ != model::none || corrupt_.possible() || duplicate_.possible() || reorder_.possible() ||
-               jitter_.max.count() > 0;
+    [[nodiscard]] bool any() const noexcept { return model_ != model::none || any_after_loss(); }
+    // True when one of steps 2-5 may act; lets a lossy channel skip them.
+    [[nodiscard]] bool any_after_loss() const noexcept {
+        return corrupt_.possible() || duplicate_.possible() || reorder_.possible() || jitter_.max.count() > 0;
     }
 
     // Step 1. Gilbert–Elliott: decide in the current state, then step the chain.
