@@ -15,6 +15,7 @@
 
 #include <l4/core/time.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -40,22 +41,22 @@ static_assert(sizeof(event) == 24 && std::is_trivially_copyable_v<event>);
 
 class scheduler {
 public:
-    [[nodiscard]] bool empty() const noexcept { return heap_.empty(); }
-    [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] const event& top() const noexcept { return heap_.front(); }
     [[nodiscard]] std::optional<instant> next_time() const noexcept {
-        if (heap_.empty()) return std::nullopt;
+        if (size_ == 0) return std::nullopt;
         return instant_of(heap_.front().at);
     }
     // Events scheduled so far (also the next insertion number).
     [[nodiscard]] std::uint64_t scheduled() const noexcept { return seq_; }
 
     void push(std::int64_t at, std::uint32_t target, std::uint32_t arg) {
+        if (size_ == heap_.size()) grow();
         // Sift up from a hole at the end: move parents down until the new
         // event's place is found, then write it once.
         const event e{at, seq_++, target, arg};
-        std::size_t i = heap_.size();
-        heap_.push_back(e);
+        std::size_t i = size_++;
         while (i > 0) {
             const std::size_t parent = (i - 1) / 2;
             if (!before(e, heap_[parent])) break;
@@ -67,10 +68,9 @@ public:
 
     event pop() noexcept {
         const event first = heap_.front();
-        const event last = heap_.back();
-        heap_.pop_back();
-        const std::size_t n = heap_.size();
+        const std::size_t n = --size_;
         if (n == 0) return first;
+        const event last = heap_[n];
         // Sift the last event down from the root's hole.
         std::size_t i = 0;
         for (;;) {
@@ -85,10 +85,17 @@ public:
         return first;
     }
 
-    void reserve(std::size_t n) { heap_.reserve(n); }
+    void reserve(std::size_t n) {
+        if (n > heap_.size()) heap_.resize(n);
+    }
 
 private:
-    std::vector<event> heap_;
+    // Out of line: inlined, the reallocation made every push save and
+    // restore six registers.
+    [[gnu::noinline]] void grow() { heap_.resize(std::max<std::size_t>(16, 2 * heap_.size())); }
+
+    std::vector<event> heap_;  // the heap is heap_[0, size_); the rest is room to grow into
+    std::size_t size_ = 0;
     std::uint64_t seq_ = 0;
 };
 
