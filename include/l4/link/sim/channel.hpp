@@ -162,26 +162,7 @@ public:
             count_delivery(s, pool);
             return true;
         }
-        if (cfg_.bandwidth_bps == 0) {
-            propagate(s, len, now, sched, pool);
-            return false;
-        }
-        // Exact end = start + len·8·10^9 / bandwidth, kept as ns + frac/bandwidth;
-        // the frame leaves the wire at the next whole nanosecond (never early).
-        std::int64_t start_ns = now;
-        std::uint64_t start_frac = 0;
-        if (now < free_at_) {
-            // Back to back: it starts at the exact end of the frame ahead,
-            // and waits in the queue until that one leaves the wire.
-            start_ns = end_ns_;
-            start_frac = end_frac_;
-            queue_.push({len, free_at_});
-        }
-        const auto [ns, frac] = by_bandwidth_.divide(start_frac + std::uint64_t{len} * 8 * 1'000'000'000);
-        end_ns_ = start_ns + static_cast<std::int64_t>(ns);
-        end_frac_ = frac;
-        free_at_ = end_ns_ + (end_frac_ != 0 ? 1 : 0);
-        propagate(s, len, free_at_, sched, pool);
+        propagate(s, len, cfg_.bandwidth_bps == 0 ? now : serialise(len, now), sched, pool);
         return false;
     }
 
@@ -213,6 +194,27 @@ private:
         std::int64_t at;
         slot_id slot;
     };
+
+    // The wire takes a frame of `len` bytes at `now`: returns when its last
+    // bit leaves.
+    std::int64_t serialise(std::uint32_t len, std::int64_t now) {
+        // Exact end = start + len·8·10^9 / bandwidth, kept as ns + frac/bandwidth;
+        // the frame leaves the wire at the next whole nanosecond (never early).
+        std::int64_t start_ns = now;
+        std::uint64_t start_frac = 0;
+        if (now < free_at_) {
+            // Back to back: it starts at the exact end of the frame ahead,
+            // and waits in the queue until that one leaves the wire.
+            start_ns = end_ns_;
+            start_frac = end_frac_;
+            queue_.push({len, free_at_});
+        }
+        const auto [ns, frac] = by_bandwidth_.divide(start_frac + std::uint64_t{len} * 8 * 1'000'000'000);
+        end_ns_ = start_ns + static_cast<std::int64_t>(ns);
+        end_frac_ = frac;
+        free_at_ = end_ns_ + (end_frac_ != 0 ? 1 : 0);
+        return free_at_;
+    }
 
     // After the wire (the frame's last bit leaves at `now`): impairments in
     // the order impairments.hpp gives, then the propagation delay. Steps
