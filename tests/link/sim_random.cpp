@@ -110,28 +110,56 @@ TEST_CASE("scheduler: earliest first, ties in insertion order", "[sim][scheduler
 }
 
 TEST_CASE("scheduler: pops in the order of a stable sort by time", "[sim][scheduler]") {
-    rc::prop("any interleaving of pushes and pops", [] {
-        const auto ops = *rc::gen::container<std::vector<std::pair<bool, std::uint8_t>>>(
-            rc::gen::pair(rc::gen::arbitrary<bool>(), rc::gen::inRange<std::uint8_t>(0, 16)));
+    rc::prop("any interleaving of pushes, pops and replacements of the top", [] {
+        enum op : std::uint8_t { push, pop, replace_top };
+        const auto ops = *rc::gen::container<std::vector<std::pair<std::uint8_t, std::uint8_t>>>(
+            rc::gen::pair(rc::gen::inRange<std::uint8_t>(push, replace_top + 1), rc::gen::inRange<std::uint8_t>(0, 16)));
         scheduler s;
         std::vector<std::pair<std::int64_t, std::uint32_t>> model;  // kept sorted stably by time
         std::uint32_t next = 0;
-        for (auto [push, t] : ops) {
-            if (push || model.empty()) {
+        const auto model_push = [&](std::int64_t t) {
+            const auto pos = std::upper_bound(model.begin(), model.end(), t,
+                                              [](std::int64_t v, const auto& e) { return v < e.first; });
+            model.insert(pos, {t, next++});
+        };
+        for (auto [o, t] : ops) {
+            if (o == push || model.empty()) {
                 s.push(t, next, 0);
-                const auto pos = std::upper_bound(model.begin(), model.end(), std::int64_t{t},
-                                                  [](std::int64_t v, const auto& e) { return v < e.first; });
-                model.insert(pos, {t, next});
-                ++next;
-            } else {
+                model_push(t);
+            } else if (o == pop) {
                 const event e = s.pop();
                 RC_ASSERT(e.at == model.front().first);
                 RC_ASSERT(e.target == model.front().second);
                 model.erase(model.begin());
+            } else {
+                // As pop() then push(): the top goes, the new event is the latest scheduled.
+                s.replace_top(t, next, 0);
+                model.erase(model.begin());
+                model_push(t);
             }
+            RC_ASSERT(s.size() == model.size());
         }
-        RC_ASSERT(s.size() == model.size());
+        while (!model.empty()) {
+            const event e = s.pop();
+            RC_ASSERT(e.at == model.front().first);
+            RC_ASSERT(e.target == model.front().second);
+            model.erase(model.begin());
+        }
+        RC_ASSERT(s.empty());
     });
+}
+
+TEST_CASE("scheduler: replace_top is pop then push", "[sim][scheduler]") {
+    scheduler s;
+    s.push(10, 1, 0);
+    s.push(20, 2, 0);
+    s.push(20, 3, 0);
+    s.replace_top(20, 4, 0);  // after 2 and 3: scheduled later at the same time
+    s.replace_top(5, 5, 0);   // replaces 2, and comes first
+    std::vector<std::uint32_t> order;
+    while (!s.empty()) order.push_back(s.pop().target);
+    CHECK(order == std::vector<std::uint32_t>{5, 3, 4});
+    CHECK(s.scheduled() == 5);
 }
 
 TEST_CASE("frame pool reuses released slots before growing", "[sim][pool]") {

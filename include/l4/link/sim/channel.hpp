@@ -166,10 +166,12 @@ public:
         return false;
     }
 
-    // Event: the frame at the head of the pipe arrives at the far end.
+    // Event: the frame at the head of the pipe arrives at the far end. Its
+    // event is the scheduler's top; the next head's takes its place.
     [[nodiscard]] slot_id on_pipe_head(scheduler& sched, const frame_pool& pool) {
         const in_flight f = pipe_.pop_front();
-        if (!pipe_.empty()) sched.push(pipe_.front().at, event_target(id_, channel_event::pipe_head), 0);
+        if (pipe_.empty()) (void)sched.pop();
+        else sched.replace_top(pipe_.front().at, event_target(id_, channel_event::pipe_head), 0);
         count_delivery(f.slot, pool);
         return f.slot;
     }

@@ -180,7 +180,7 @@ public:
         const std::int64_t lim = ns_of(limit);
         arrived_ = false;
         while (!sched_.empty() && sched_.top().at <= lim) {
-            const event e = sched_.pop();
+            const event e = sched_.top();
             now_ = e.at;
             ++events_;
             dispatch(e);
@@ -238,20 +238,26 @@ private:
     // and then run_until() is a comparison in its caller.
     [[gnu::noinline]] void run_due(std::int64_t limit) {
         do {
-            const event e = sched_.pop();
+            const event e = sched_.top();
             now_ = e.at;
             ++events_;
             dispatch(e);
         } while (!sched_.empty() && sched_.top().at <= limit);
     }
 
+    // The scheduler's top event, e: out of the heap first (a pipe's head
+    // event makes way for the next head's in one sift), then handled.
     void dispatch(const event& e) {
         const channel_id id = e.target >> 2;
         channel& c = channels_[id];
         switch (static_cast<channel_event>(e.target & 3)) {
-        case channel_event::room: room_wake_[id] = no_wake; break;
+        case channel_event::room:
+            (void)sched_.pop();
+            room_wake_[id] = no_wake;
+            break;
         case channel_event::pipe_head: forward(c.on_pipe_head(sched_, pool_)); break;
         case channel_event::late_arrival:
+            (void)sched_.pop();
             c.on_late_arrival(e.arg, pool_);
             forward(e.arg);
             break;

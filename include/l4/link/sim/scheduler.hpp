@@ -69,20 +69,16 @@ public:
     event pop() noexcept {
         const event first = heap_.front();
         const std::size_t n = --size_;
-        if (n == 0) return first;
-        const event last = heap_[n];
-        // Sift the last event down from the root's hole.
-        std::size_t i = 0;
-        for (;;) {
-            std::size_t child = 2 * i + 1;
-            if (child >= n) break;
-            if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
-            if (!before(heap_[child], last)) break;
-            heap_[i] = heap_[child];
-            i = child;
-        }
-        heap_[i] = last;
+        if (n > 0) sift_down(heap_[n], n);
         return first;
+    }
+
+    // pop() then push(at, target, arg), in one sift: the same insertion
+    // number, the same order after. For an event whose handling schedules
+    // the next of its kind (a channel's next frame arriving). The heap is
+    // not empty.
+    void replace_top(std::int64_t at, std::uint32_t target, std::uint32_t arg) noexcept {
+        sift_down({at, seq_++, target, arg}, size_);
     }
 
     void reserve(std::size_t n) {
@@ -90,6 +86,21 @@ public:
     }
 
 private:
+    // Fills the root's hole with e, in heap_[0, n): moves the earlier
+    // child up until e's place is found, then writes e once.
+    void sift_down(const event e, std::size_t n) noexcept {
+        std::size_t i = 0;
+        for (;;) {
+            std::size_t child = 2 * i + 1;
+            if (child >= n) break;
+            if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+            if (!before(heap_[child], e)) break;
+            heap_[i] = heap_[child];
+            i = child;
+        }
+        heap_[i] = e;
+    }
+
     // Out of line: inlined, the reallocation made every push save and
     // restore six registers.
     [[gnu::noinline]] void grow() { heap_.resize(std::max<std::size_t>(16, 2 * heap_.size())); }
