@@ -94,6 +94,7 @@ public:
           impaired_{impair_.any()},
           impaired_after_loss_{impair_.any_after_loss()},
           transparent_{cfg.bandwidth_bps == 0 && cfg.delay.count() == 0 && !impaired_},
+          reads_ecn_{cfg.bandwidth_bps != 0 && queue_.marks()},
           by_bandwidth_{std::max<std::uint64_t>(cfg.bandwidth_bps, 1)} {}
 
     // A frame of `len` bytes arrives at the input at `now`: will the queue
@@ -113,7 +114,7 @@ public:
 
     // Whether admit() decides on the frame's ECN codepoint: a marking queue
     // behind a wire. Every other channel takes or refuses regardless.
-    [[nodiscard]] bool reads_ecn() const noexcept { return cfg_.bandwidth_bps != 0 && queue_.marks(); }
+    [[nodiscard]] bool reads_ecn() const noexcept { return reads_ecn_; }
 
     // Whether every frame up to `max_len` bytes, ECN-capable or not, would
     // be taken at `now` and until more frames arrive (the wire only drains
@@ -279,6 +280,7 @@ private:
     bool impaired_;
     bool impaired_after_loss_;
     bool transparent_;
+    bool reads_ecn_;
     // The transmitter: the exact end of the last frame taken, and the
     // nanosecond the wire is free again; a frame's time on the wire is
     // divided by the bandwidth without a DIV (one a frame and channel).
