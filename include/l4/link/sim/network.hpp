@@ -154,6 +154,7 @@ public:
         // events may fill its queue while a port holds a lent slot.
         fed_inside_.resize(channels_.size());
         for (std::size_t i = 1; i < hops.size(); ++i) fed_inside_[hops[i]] = true;
+        for (path& q : paths_) q.first_fed_inside = fed_inside_[q.hops.front()];
         ports_[from.id_].path = static_cast<std::uint32_t>(paths_.size() - 1);
     }
 
@@ -219,6 +220,7 @@ private:
     struct path {
         std::vector<channel_id> hops;
         port_id to;
+        bool first_fed_inside = false;  // fed_inside_ of hops.front(), kept by route()
     };
     struct arrival {
         std::int64_t at;
@@ -369,10 +371,8 @@ inline mut_bytes port::transmit_buffer() {
     network& n = *net_;
     network::port_state& self = n.ports_[id_];
     if (self.path == network::no_path) return {};
-    const channel_id first = n.paths_[self.path].hops.front();
-    if ((first < n.fed_inside_.size() && n.fed_inside_[first]) ||
-        !n.channels_[first].surely_admits(n.cfg_.mtu, n.now_))
-        return {};
+    const network::path& p = n.paths_[self.path];
+    if (p.first_fed_inside || !n.channels_[p.hops.front()].surely_admits(n.cfg_.mtu, n.now_)) return {};
     if (self.lent == network::no_slot) self.lent = n.pool_.allocate();
     return {n.pool_.data(self.lent), n.cfg_.mtu};
 }
