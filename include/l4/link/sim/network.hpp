@@ -154,8 +154,11 @@ public:
         // events may fill its queue while a port holds a lent slot.
         fed_inside_.resize(channels_.size());
         for (std::size_t i = 1; i < hops.size(); ++i) fed_inside_[hops[i]] = true;
-        for (path& q : paths_) q.first_fed_inside = fed_inside_[q.hops.front()];
-        ports_[from.id_].path = static_cast<std::uint32_t>(paths_.size() - 1);
+        port_state& sender = ports_[from.id_];
+        sender.path = static_cast<std::uint32_t>(paths_.size() - 1);
+        sender.first_hop = hops.front();
+        for (port_state& ps : ports_)
+            if (ps.path != no_path) ps.first_fed_inside = fed_inside_[ps.first_hop];
     }
 
     // --- Driving --------------------------------------------------------
@@ -220,7 +223,6 @@ private:
     struct path {
         std::vector<channel_id> hops;
         port_id to;
-        bool first_fed_inside = false;  // fed_inside_ of hops.front(), kept by route()
     };
     struct arrival {
         std::int64_t at;
@@ -231,6 +233,8 @@ private:
 
     struct port_state {
         std::uint32_t path = no_path;
+        channel_id first_hop = 0;       // its path's, read at every transmit
+        bool first_fed_inside = false;  // fed_inside_ of first_hop, kept by route()
         slot_id lent = no_slot;  // transmit_buffer()'s slot, until transmit_built() sends it
         ring<arrival> inbox;
         port_counters counters;
@@ -335,7 +339,7 @@ inline io_result<void> port::transmit(bytes frame, instant now) {
     }
     if (self.path == network::no_path) return errc::link_closed;
     const auto len = static_cast<std::uint32_t>(frame.size());
-    const channel_id c = n.paths_[self.path].hops.front();
+    const channel_id c = self.first_hop;
     channel& first = n.channels_[c];
     const admission a = first.admit(len, n.now_, first.reads_ecn() ? ecn_codepoint(frame) : 0);
     if (a == admission::refuse) {
@@ -373,8 +377,7 @@ inline mut_bytes port::transmit_buffer() {
     network& n = *net_;
     network::port_state& self = n.ports_[id_];
     if (self.path == network::no_path) return {};
-    const network::path& p = n.paths_[self.path];
-    if (p.first_fed_inside || !n.channels_[p.hops.front()].surely_admits(n.cfg_.mtu, n.now_)) return {};
+    if (self.first_fed_inside || !n.channels_[self.first_hop].surely_admits(n.cfg_.mtu, n.now_)) return {};
     if (self.lent == network::no_slot) self.lent = n.pool_.allocate();
     return {n.pool_.data(self.lent), n.cfg_.mtu};
 }
@@ -390,7 +393,7 @@ inline io_result<void> port::transmit_built(std::size_t len, instant now) {
     }
     const auto l = static_cast<std::uint32_t>(len);
     const slot_id s = self.lent;
-    const channel_id c = n.paths_[self.path].hops.front();
+    const channel_id c = self.first_hop;
     // Sure to be taken (transmit_buffer() checked); asked all the same, to
     // count it and to learn whether to mark it.
     channel& first = n.channels_[c];
