@@ -19,16 +19,16 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return count_; }
 
     void push_back(const T& v) {
-        if (count_ == buf_.size()) grow();
-        buf_[(head_ + count_) & (buf_.size() - 1)] = v;
+        if (count_ == capacity_) grow();
+        buf_[(head_ + count_) & (capacity_ - 1)] = v;
         ++count_;
     }
     [[nodiscard]] T& front() noexcept { return buf_[head_]; }
     [[nodiscard]] const T& front() const noexcept { return buf_[head_]; }
-    [[nodiscard]] const T& back() const noexcept { return buf_[(head_ + count_ - 1) & (buf_.size() - 1)]; }
+    [[nodiscard]] const T& back() const noexcept { return buf_[(head_ + count_ - 1) & (capacity_ - 1)]; }
     T pop_front() noexcept {
         const T v = buf_[head_];
-        head_ = (head_ + 1) & (buf_.size() - 1);
+        head_ = (head_ + 1) & (capacity_ - 1);
         --count_;
         return v;
     }
@@ -38,13 +38,17 @@ private:
     // caller (registers saved and restored around it).
     [[gnu::noinline]] void grow() {
         // Capacity stays a power of two so positions wrap with a mask.
-        std::vector<T> bigger(buf_.empty() ? 16 : buf_.size() * 2);
-        for (std::size_t i = 0; i < count_; ++i) bigger[i] = buf_[(head_ + i) & (buf_.size() - 1)];
+        std::vector<T> bigger(capacity_ == 0 ? 16 : capacity_ * 2);
+        for (std::size_t i = 0; i < count_; ++i) bigger[i] = buf_[(head_ + i) & (capacity_ - 1)];
         buf_.swap(bigger);
+        capacity_ = buf_.size();
         head_ = 0;
     }
 
     std::vector<T> buf_;
+    // buf_.size(), kept apart: a push or pop reads one word for it instead
+    // of computing it from the vector's two pointers.
+    std::size_t capacity_ = 0;
     std::size_t head_ = 0, count_ = 0;
 };
 
