@@ -50,22 +50,26 @@ namespace detail {
 inline constexpr instant never = instant::max();
 [[nodiscard]] constexpr instant value_or_never(std::optional<instant> t) noexcept { return t ? *t : never; }
 
-// Out of line, so that hosts of one type share one copy of the poll and
-// of the deadline: inlined at each host, the per-segment path took twice
-// its room in the instruction cache.
-//
-// `own` is the host's deadline as due_at() left it at the end of the last
-// round. Only the network ran since (the driver's loop), and the network
-// changes nothing of a host but its link's arrivals, which only come
-// sooner: the earlier of `own` and the link's deadline is the host's
-// deadline now, without asking its timers and transports again.
+// Whether a host is to be polled at `now`. `own` is the host's deadline
+// as due_at() left it at the end of the last round. Only the network ran
+// since (the driver's loop), and the network changes nothing of a host but
+// its link's arrivals, which only come sooner: the earlier of `own` and
+// the link's deadline is the host's deadline now, without asking its
+// timers and transports again. Inline: many hosts asked are not due (half
+// of them in a one-flow bulk transfer), and then asking costs no call.
 template <class Stack>
-[[gnu::noinline]] std::size_t poll_if_due(Stack& s, instant own, instant now, bool first) {
+[[nodiscard]] bool due(const Stack& s, instant own, instant now, bool first) {
     // A host with refused frames is due at every event (the time moved to
     // one), as under net::drive_all_until.
-    if (first || s.wants_writable() || std::min(own, value_or_never(s.link().next_deadline())) <= now)
-        return s.poll(now);
-    return 0;
+    return first || s.wants_writable() || std::min(own, value_or_never(s.link().next_deadline())) <= now;
+}
+
+// Out of line, as due_at() below, so that hosts of one type share one copy
+// of the poll and of the deadline: inlined at each host, the per-segment
+// path took twice its room in the instruction cache.
+template <class Stack>
+[[gnu::noinline]] std::size_t poll(Stack& s, instant now) {
+    return s.poll(now);
 }
 
 // A host's own next instant: its deadlines and arrivals.
@@ -96,7 +100,7 @@ template <class Clock, class Ready, class... Stacks>
         const instant now = clk.now();
         std::size_t moved = 0;
         std::size_t i = 0;
-        ((moved += detail::poll_if_due(stacks, own[i++], now, first)), ...);  // in the order given
+        ((moved += detail::due(stacks, own[i++], now, first) ? detail::poll(stacks, now) : 0), ...);  // in the order given
         first = false;
         if (ready()) return {};
         if (now >= deadline) return errc::timed_out;
