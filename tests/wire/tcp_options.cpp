@@ -3,8 +3,11 @@
 
 #include "../support.hpp"
 
+#include <rapidcheck/catch.h>
+
 #include <algorithm>
 #include <array>
+#include <span>
 #include <vector>
 
 using namespace l4::wire;
@@ -174,4 +177,100 @@ TEST_CASE("tcp options: the lenient parse keeps every good option and reports th
     CHECK(g.ok());
     CHECK_FALSE(g.malformed);
     CHECK(g.options == tcp_options::parse(good).value());
+}
+
+namespace {
+
+// The general path decode_all takes when the layout is not RFC 7323
+// Appendix A's: the walk, one option at a time.
+l4::errc walked(std::span<const std::uint8_t> raw, tcp_options& out) {
+    option_walker walk{raw};
+    while (const auto opt = walk.next())
+        if (const l4::errc e = out.decode(*opt); e != l4::errc::ok) return e;
+    return walk.error();
+}
+
+void require_same_as_walk(std::span<const std::uint8_t> raw) {
+    tcp_options fast, slow;
+    const l4::errc ef = fast.decode_all(raw), es = walked(raw, slow);
+    RC_ASSERT(ef == es);
+    RC_ASSERT(fast == slow);
+}
+
+// NOP NOP TS(10) tsval tsecr, then NOP NOP SACK with `blocks` blocks.
+std::vector<std::uint8_t> appendix_a(std::uint32_t tsval, std::uint32_t tsecr, std::size_t blocks) {
+    std::vector<std::uint8_t> raw{1, 1, 8, 10};
+    for (const std::uint32_t w : {tsval, tsecr})
+        for (int shift = 24; shift >= 0; shift -= 8) raw.push_back(static_cast<std::uint8_t>(w >> shift));
+    if (blocks == 0) return raw;
+    raw.insert(raw.end(), {1, 1, 5, static_cast<std::uint8_t>(2 + 8 * blocks)});
+    for (std::size_t i = 0; i < 8 * blocks; ++i) raw.push_back(static_cast<std::uint8_t>(i * 37 + 11));
+    return raw;
+}
+
+}  // namespace
+
+TEST_CASE("tcp options: RFC 7323 Appendix A's layout decodes as the walk decodes it", "[tcp][options]") {
+    for (std::size_t blocks = 0; blocks <= 3; ++blocks) {
+        const auto raw = appendix_a(0x01020304, 0xa0b0c0d0, blocks);
+        tcp_options o;
+        REQUIRE(o.decode_all(raw) == l4::errc::ok);
+        CHECK(o.ts == timestamps{0x01020304, 0xa0b0c0d0});
+        CHECK(o.sack_count == blocks);
+        CHECK(tcp_options::parse(raw).value() == o);
+        tcp_options w;
+        REQUIRE(walked(raw, w) == l4::errc::ok);
+        CHECK(o == w);
+    }
+    // Near misses take the walk, and end as it ends.
+    const auto near = [](std::vector<std::uint8_t> raw) {
+        tcp_options fast, slow;
+        CHECK(fast.decode_all(raw) == walked(raw, slow));
+        CHECK(fast == slow);
+    };
+    auto ts = appendix_a(7, 9, 0);
+    ts[3] = 11;  // the TS length byte one too many: past the end
+    near(ts);
+    ts[3] = 9;  // one too few: a TS of the wrong length
+    near(ts);
+    near(std::vector<std::uint8_t>(ts.begin(), ts.begin() + 11));  // the TS cut short
+    auto sack = appendix_a(7, 9, 2);
+    sack[15] = 26;  // the SACK length byte past the end
+    near(sack);
+    sack[15] = 17;  // not whole blocks
+    near(sack);
+    sack[15] = 10;  // one block, the second's bytes left as options
+    near(sack);
+    sack = appendix_a(7, 9, 1);
+    sack.insert(sack.end(), {0, 0, 0, 0});  // EOL and padding after the SACK
+    near(sack);
+    sack = appendix_a(7, 9, 1);
+    sack[14] = 6;  // another kind where SACK stands
+    near(sack);
+    ts = appendix_a(7, 9, 0);
+    ts.insert(ts.end(), {1, 1, 1, 1});  // NOPs after the TS
+    near(ts);
+    ts = appendix_a(7, 9, 0);
+    ts.insert(ts.end(), {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2});  // a second TS, which the walk takes last
+    near(ts);
+    CHECK(tcp_options{}.decode_all({}) == l4::errc::ok);
+}
+
+TEST_CASE("tcp options: decode_all agrees with the walk on any bytes", "[tcp][options][property]") {
+    rc::prop("random option bytes", [] {
+        const auto raw = *rc::gen::container<std::vector<std::uint8_t>>(
+            *rc::gen::inRange<std::size_t>(0, max_options_len + 1), rc::gen::arbitrary<std::uint8_t>());
+        require_same_as_walk(raw);
+    });
+    rc::prop("Appendix A's layout with some bytes changed", [] {
+        auto raw = appendix_a(*rc::gen::arbitrary<std::uint32_t>(), *rc::gen::arbitrary<std::uint32_t>(),
+                              *rc::gen::inRange<std::size_t>(0, 4));
+        const auto changes = *rc::gen::inRange(0, 3);
+        for (int i = 0; i < changes; ++i) {
+            const auto at = *rc::gen::inRange<std::size_t>(0, raw.size());
+            raw[at] = *rc::gen::elementOf(std::vector<std::uint8_t>{0, 1, 2, 5, 8, 9, 10, 11, 18, 26, 34, 255});
+        }
+        if (*rc::gen::arbitrary<bool>()) raw.resize(*rc::gen::inRange<std::size_t>(0, raw.size() + 1));
+        require_same_as_walk(raw);
+    });
 }

@@ -303,17 +303,7 @@ struct basic_tcp_repr {
         r.window = v.window();
         r.urgent_pointer = v.urgent_pointer();
         r.payload = v.payload();
-        option_walker walk{v.options()};
-        errc e = errc::ok;
-        while (e == errc::ok) {
-            const auto opt = walk.next();
-            if (!opt) {
-                e = walk.error();
-                break;
-            }
-            e = r.options.decode(*opt);
-        }
-        return e;
+        return r.options.decode_all(v.options());
     }
 
     [[nodiscard]] constexpr std::size_t header_len() const noexcept {

@@ -177,11 +177,35 @@ struct tcp_options {
     // Strict decoding: known kinds must have their exact lengths.
     [[nodiscard]] static constexpr result<tcp_options> parse(bytes options) noexcept {
         tcp_options out;
-        option_walker walk{options};
-        while (auto opt = walk.next())
-            if (const errc e = out.decode(*opt); e != errc::ok) return e;
-        if (walk.error() != errc::ok) return walk.error();
+        if (const errc e = out.decode_all(options); e != errc::ok) return e;
         return out;
+    }
+
+    // Decodes a segment's option list into *this, which holds none yet
+    // (cleared): what parse decodes, with its errors, and on an error *this
+    // holds the options before the bad one. RFC 7323 Appendix A's layout,
+    // which every stack sends once established (NOP NOP TS, then with SACK
+    // NOP NOP SACK), is read straight, without the walk: it is in nearly
+    // every segment, and the walk costs it three times as many instructions.
+    [[nodiscard]] constexpr errc decode_all(bytes options) noexcept {
+        const std::size_t n = options.size();
+        const std::uint8_t* p = options.data();
+        if (n >= 12 && load_be32(p) == ts_lead) {
+            // After the TS option: nothing, or NOP NOP SACK whose length byte covers the rest exactly.
+            const std::size_t sack_len = n - 14;  // SACK's kind, length and blocks
+            if (n == 12 || (n >= 24 && sack_len % 8 == 2 && (sack_len - 2) / 8 <= max_sack_blocks &&
+                            load_be32(p + 12) == (sack_lead | static_cast<std::uint32_t>(sack_len)))) {
+                ts = timestamps{load_be32(p + 4), load_be32(p + 8)};
+                sack_count = 0;
+                for (std::size_t i = 16; i < n; i += 8)
+                    add_sack({seq32{load_be32(p + i)}, seq32{load_be32(p + i + 4)}});
+                return errc::ok;
+            }
+        }
+        option_walker walk{options};
+        while (const auto opt = walk.next())
+            if (const errc e = decode(*opt); e != errc::ok) return e;
+        return walk.error();
     }
 
     // Decodes one option the walker found into *this. Errors:
@@ -296,6 +320,11 @@ struct tcp_options {
     }
 
 private:
+    static constexpr std::uint32_t ts_lead =
+        std::uint32_t{option_kind::nop} << 24 | std::uint32_t{option_kind::nop} << 16 | option_kind::timestamps << 8 | 10;
+    static constexpr std::uint32_t sack_lead =
+        std::uint32_t{option_kind::nop} << 24 | std::uint32_t{option_kind::nop} << 16 | option_kind::sack << 8;
+
     template <class T, std::size_t N>
     static constexpr bool same_prefix(const std::array<T, N>& a, const std::array<T, N>& b, std::size_t n) noexcept {
         for (std::size_t i = 0; i < n; ++i)
