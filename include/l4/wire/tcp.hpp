@@ -293,7 +293,7 @@ struct basic_tcp_repr {
     // from_view into a repr the caller keeps and reuses (an earlier
     // segment's: every field is overwritten). Errors: those of from_view;
     // `r` then holds part of the segment.
-    [[nodiscard]] static constexpr errc read(const view_type& v, basic_tcp_repr& r) noexcept {
+    [[nodiscard, gnu::always_inline]] static constexpr errc read(const view_type& v, basic_tcp_repr& r) noexcept {
         r.options.clear();
         r.src_port = v.src_port();
         r.dst_port = v.dst_port();
