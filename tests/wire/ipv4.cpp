@@ -493,3 +493,11 @@ TEST_CASE("ipv4: every IPv4 datagram in the shared captures parses and re-emits 
     }
     CHECK(seen == 2788 + 14 + 18 + 22 + 2 + 789 + 3);
 }
+
+TEST_CASE("ipv4: the sum of a header without options is the general sum", "[ipv4][checksum][property]") {
+    rc::prop("any 20 bytes", [] {
+        const auto data = *rc::gen::container<std::vector<std::uint8_t>>(l4::wire::ipv4_min_header_len,
+                                                                         rc::gen::arbitrary<std::uint8_t>());
+        RC_ASSERT(l4::wire::detail::ipv4_plain_header_sum(data.data()) == l4::wire::detail::ipv4_header_sum(data));
+    });
+}
