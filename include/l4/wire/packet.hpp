@@ -97,14 +97,20 @@ struct ipv4_upper {
             auto ip = may_be_cut ? ipv4_view::check_cut(datagram) : ipv4_view::check(datagram);
             if (!ip) return ip.error();
             if (ip->is_fragment()) return errc::fragment;
-            const std::size_t ip_payload_len = ip->total_length() - ip->header_len();
-            auto upper = skip_ipv4_ah(ip->protocol(), ip->payload());
-            if (!upper) return upper.error();
+            // Each of these once: the header's length, the payload's span, AH only when the protocol is AH.
+            const std::size_t header_len = ip->header_len();
+            const bytes payload = ip->datagram().subspan(header_len);
+            ipv4_upper upper{ip->protocol(), 0};
+            if (upper.protocol == ip_protocol::ah) {
+                const auto past_ah = skip_ipv4_ah(upper.protocol, payload);
+                if (!past_ah) return past_ah.error();
+                upper = *past_ah;
+            }
             p.v4 = *ip;
-            p.protocol = upper->protocol;
-            p.transport = ip->payload().subspan(upper->offset);
-            p.transport_len = ip_payload_len - upper->offset;
-            p.pseudo.assign_ipv4(ip->src(), ip->dst(), upper->protocol, static_cast<std::uint16_t>(p.transport_len));
+            p.protocol = upper.protocol;
+            p.transport = payload.subspan(upper.offset);
+            p.transport_len = ip->total_length() - header_len - upper.offset;
+            p.pseudo.assign_ipv4(ip->src(), ip->dst(), upper.protocol, static_cast<std::uint16_t>(p.transport_len));
             return errc::ok;
         }
         case 6: {
