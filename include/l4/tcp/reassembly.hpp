@@ -70,76 +70,14 @@ public:
 
     // Data `offset` bytes past rcv.nxt (0 = in order).
     insert_result insert(std::size_t offset, bytes data) {
-        insert_result r;
-        const std::size_t window = ring_.free();
-        std::size_t n = data.size();
-        // RFC 9293 §3.10.7.4: only the part inside the receive window is kept.
-        if (offset >= window) {
-            r.dropped = r.beyond_window = n;
+        // In order, nothing held out of order, all of it inside the window: the
+        // bulk of any flow, taken where the connection calls, without a call.
+        if (offset == 0 && count_ == 0 && !data.empty() && data.size() <= ring_.free()) [[likely]] {
+            insert_result r;
+            r.stored = r.advanced = ring_.push(data);
             return r;
         }
-        if (n > window - offset) {
-            r.beyond_window = n - (window - offset);
-            n = window - offset;
-        }
-        r.dropped = r.beyond_window;
-        if (n == 0) return r;
-        if (offset == 0 && count_ == 0) [[likely]] {  // in order, nothing out of order held: the bulk of any flow
-            r.stored = r.advanced = ring_.push(data.first(n));
-            return r;
-        }
-        const std::size_t start = offset, end = offset + n;
-
-        std::size_t touching = 0;
-        for (std::size_t i = 0; i < count_; ++i) {
-            const range& h = ranges_[i];
-            if (h.start <= end && h.end >= start) ++touching;
-            const std::size_t lo = std::max(start, h.start), hi = std::min(end, h.end);
-            if (lo < hi) r.duplicate += hi - lo;
-        }
-        // A new separate range when the table is full: dropped, so the state stays bounded (the peer resends it).
-        if (start != 0 && touching == 0 && count_ == max_holes_) {
-            r.dropped += n;
-            return r;
-        }
-        r.stored = n - r.duplicate;
-        write_new_bytes(start, end, data.data());
-
-        if (start == 0) {
-            // In order: rcv.nxt moves to the end of the segment, then across every range that now touches it.
-            std::size_t nxt = end;
-            for (std::size_t i = 0; i < count_;) {
-                if (ranges_[i].start <= nxt) {
-                    nxt = std::max(nxt, ranges_[i].end);
-                    erase(i);
-                    i = 0;  // a range passed over earlier may touch the new rcv.nxt
-                } else {
-                    ++i;
-                }
-            }
-            ring_.commit(nxt);
-            for (std::size_t i = 0; i < count_; ++i) {
-                ranges_[i].start -= nxt;
-                ranges_[i].end -= nxt;
-            }
-            r.advanced = nxt;
-        } else {
-            // RFC 2018 §4: the range holding this segment goes first; the others keep their order.
-            range merged{start, end};
-            for (std::size_t i = 0; i < count_;) {
-                if (ranges_[i].start <= end && ranges_[i].end >= start) {
-                    merged.start = std::min(merged.start, ranges_[i].start);
-                    merged.end = std::max(merged.end, ranges_[i].end);
-                    erase(i);
-                } else {
-                    ++i;
-                }
-            }
-            for (std::size_t i = count_; i > 0; --i) ranges_[i] = ranges_[i - 1];
-            ranges_[0] = merged;
-            ++count_;
-        }
-        return r;
+        return insert_any(offset, data);
     }
 
     // Contiguous bytes the application may read.
@@ -210,6 +148,80 @@ private:
     struct range {
         std::size_t start, end;  // [start, end) past rcv.nxt; start > 0, and ranges neither overlap nor touch
     };
+
+    // insert's general case, out of line so that its in-order case inlines where it is called.
+    [[gnu::noinline]] insert_result insert_any(std::size_t offset, bytes data) {
+        insert_result r;
+        const std::size_t window = ring_.free();
+        std::size_t n = data.size();
+        // RFC 9293 §3.10.7.4: only the part inside the receive window is kept.
+        if (offset >= window) {
+            r.dropped = r.beyond_window = n;
+            return r;
+        }
+        if (n > window - offset) {
+            r.beyond_window = n - (window - offset);
+            n = window - offset;
+        }
+        r.dropped = r.beyond_window;
+        if (n == 0) return r;
+        if (offset == 0 && count_ == 0) {  // in order, nothing out of order held, cut at the window's edge
+            r.stored = r.advanced = ring_.push(data.first(n));
+            return r;
+        }
+        const std::size_t start = offset, end = offset + n;
+
+        std::size_t touching = 0;
+        for (std::size_t i = 0; i < count_; ++i) {
+            const range& h = ranges_[i];
+            if (h.start <= end && h.end >= start) ++touching;
+            const std::size_t lo = std::max(start, h.start), hi = std::min(end, h.end);
+            if (lo < hi) r.duplicate += hi - lo;
+        }
+        // A new separate range when the table is full: dropped, so the state stays bounded (the peer resends it).
+        if (start != 0 && touching == 0 && count_ == max_holes_) {
+            r.dropped += n;
+            return r;
+        }
+        r.stored = n - r.duplicate;
+        write_new_bytes(start, end, data.data());
+
+        if (start == 0) {
+            // In order: rcv.nxt moves to the end of the segment, then across every range that now touches it.
+            std::size_t nxt = end;
+            for (std::size_t i = 0; i < count_;) {
+                if (ranges_[i].start <= nxt) {
+                    nxt = std::max(nxt, ranges_[i].end);
+                    erase(i);
+                    i = 0;  // a range passed over earlier may touch the new rcv.nxt
+                } else {
+                    ++i;
+                }
+            }
+            ring_.commit(nxt);
+            for (std::size_t i = 0; i < count_; ++i) {
+                ranges_[i].start -= nxt;
+                ranges_[i].end -= nxt;
+            }
+            r.advanced = nxt;
+        } else {
+            // RFC 2018 §4: the range holding this segment goes first; the others keep their order.
+            range merged{start, end};
+            for (std::size_t i = 0; i < count_;) {
+                if (ranges_[i].start <= end && ranges_[i].end >= start) {
+                    merged.start = std::min(merged.start, ranges_[i].start);
+                    merged.end = std::max(merged.end, ranges_[i].end);
+                    erase(i);
+                } else {
+                    ++i;
+                }
+            }
+            for (std::size_t i = count_; i > 0; --i) ranges_[i] = ranges_[i - 1];
+            ranges_[0] = merged;
+            ++count_;
+        }
+        return r;
+    }
 
     // Writes the bytes of [start, end) that no range holds: the first copy of a byte wins.
     void write_new_bytes(std::size_t start, std::size_t end, const std::uint8_t* data) noexcept {
