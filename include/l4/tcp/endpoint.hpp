@@ -501,9 +501,11 @@ public:
             counters_.rx_malformed_by.add(v.error());
             return wire::input_verdict::dropped;
         }
-        const socket_address local{dst, static_cast<std::uint16_t>(v->dst_port())};
-        const socket_address remote{src, static_cast<std::uint16_t>(v->src_port())};
-        const auto id = find_flow(flow_key{local, remote});
+        // Built once, in the key the lookup takes, not copied into it.
+        const flow_key key{{dst, static_cast<std::uint16_t>(v->dst_port())}, {src, static_cast<std::uint16_t>(v->src_port())}};
+        const socket_address& local = key.local;
+        const socket_address& remote = key.remote;
+        const auto id = find_flow(key);
         // An in-order payload is verified as it is copied into the receive
         // buffer (one pass over its bytes); anything else is verified where it lies.
         mut_bytes slot;
