@@ -493,8 +493,6 @@ public:
     template <class Host>
     [[nodiscard]] wire::input_verdict input(Host& host, const wire::ip_packet& p, instant now) {
         ++counters_.rx_segments;
-        const ip_address src = p.v4 ? ip_address{p.v4->src()} : ip_address{p.v6->src()};
-        const ip_address dst = p.v4 ? ip_address{p.v4->dst()} : ip_address{p.v6->dst()};
         auto v = view::check(p.transport);
         if (!v) {
             ++counters_.rx_malformed;
@@ -502,7 +500,8 @@ public:
             return wire::input_verdict::dropped;
         }
         // Built once, in the key the lookup takes, not copied into it.
-        const flow_key key{{dst, static_cast<std::uint16_t>(v->dst_port())}, {src, static_cast<std::uint16_t>(v->src_port())}};
+        const flow_key key{{p.v4 ? ip_address{p.v4->dst()} : ip_address{p.v6->dst()}, static_cast<std::uint16_t>(v->dst_port())},
+                           {p.v4 ? ip_address{p.v4->src()} : ip_address{p.v6->src()}, static_cast<std::uint16_t>(v->src_port())}};
         const socket_address& local = key.local;
         const socket_address& remote = key.remote;
         const auto id = find_flow(key);
