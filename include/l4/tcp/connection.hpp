@@ -819,13 +819,16 @@ private:
         return scoreboard_active() && snd_nxt_ == snd_max_ && snd_una_ < scoreboard().lost_below(snd_una_, snd_mss_);
     }
     // RFC 6675 §4 SetPipe in recovery; outside it, what is in flight and not SACKed.
-    [[nodiscard]] std::uint32_t pipe() const noexcept {
+    // Inline outside recovery: every send pass asks, often more than once.
+    [[nodiscard, gnu::always_inline]] std::uint32_t pipe() const noexcept {
         if (!scoreboard_active()) return in_flight();
-        // RFC 8985 §6: with RACK the lost bytes are those it marked, resent ones back in the network.
-        if (in_recovery_ && rack_active())
-            return scoreboard().unsacked(snd_una_, snd_max_) - rack_.lost_bytes(scoreboard());
-        if (in_recovery_) return scoreboard().pipe(snd_una_, snd_max_, high_rxt_, snd_mss_);
+        if (in_recovery_) return pipe_in_recovery();
         return scoreboard().unsacked(snd_una_, snd_nxt_);
+    }
+    [[nodiscard, gnu::noinline]] std::uint32_t pipe_in_recovery() const noexcept {
+        // RFC 8985 §6: with RACK the lost bytes are those it marked, resent ones back in the network.
+        if (rack_active()) return scoreboard().unsacked(snd_una_, snd_max_) - rack_.lost_bytes(scoreboard());
+        return scoreboard().pipe(snd_una_, snd_max_, high_rxt_, snd_mss_);
     }
 
     // RFC 6675 §5 step (C): while cwnd - pipe allows a segment, the next
