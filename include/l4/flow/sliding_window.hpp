@@ -25,7 +25,8 @@ public:
     using policy_family = l4::policy::flow_family;
     static constexpr std::string_view name = "sliding_window";
 
-    constexpr std::uint32_t may_send(const send_state& s) noexcept {
+    // Inline: every send pass asks at least once, and as a call its send_state went through memory.
+    [[gnu::always_inline]] constexpr std::uint32_t may_send(const send_state& s) noexcept {
         nagle_.observe(s);
         return nagle_.admit(s, sendable(s));
     }
