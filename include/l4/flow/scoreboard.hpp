@@ -157,7 +157,8 @@ public:
     }
 
     // UnSACKed bytes in [from, to).
-    [[nodiscard]] std::uint32_t unsacked(seq32 from, seq32 to) const noexcept {
+    // Inline: pipe asks it on every send pass, mostly with no range to walk.
+    [[nodiscard, gnu::always_inline]] std::uint32_t unsacked(seq32 from, seq32 to) const noexcept {
         if (!(from < to)) return 0;
         auto n = static_cast<std::uint32_t>(to - from);
         for (std::size_t i = 0; i < count_; ++i) {
