@@ -808,7 +808,8 @@ private:
     // already leaves out the SACKed segments for which RFC 5681's recovery
     // window adds 3 SMSS and inflates on every duplicate, and partial ACKs
     // shrink pipe, not cwnd. The algorithm's own cwnd returns on exit.
-    [[nodiscard]] std::uint32_t cwnd() const noexcept {
+    // Inline: asked on every send pass and for every segment put out.
+    [[nodiscard, gnu::always_inline]] std::uint32_t cwnd() const noexcept {
         if (in_recovery_ && cfg_.prr && scoreboard_active()) return prr_cwnd_;  // RFC 6937: pipe at the last ACK + sndcnt
         if (in_recovery_ && scoreboard_active()) return std::min(cc_.cwnd(), cc_.ssthresh());
         return cc_.cwnd();
