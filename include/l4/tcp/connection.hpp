@@ -454,7 +454,8 @@ public:
     // The same as a flag and a value, for the endpoint after every segment:
     // GCC hands a std::optional<instant> back through memory, its flag stored
     // as a byte and loaded as part of a word (a store-forwarding stall).
-    [[nodiscard]] bool next_deadline(instant& at) const noexcept {
+    // Inline: the endpoint asks after every send pass.
+    [[nodiscard, gnu::always_inline]] bool next_deadline(instant& at) const noexcept {
         if ((reset_ || ack_now_ || fast_retransmit_ || probe_now_ || keepalive_now_ || tlp_now_) && state_ != state::closed) {
             at = created_;
             return true;
