@@ -119,6 +119,26 @@ TEMPLATE_TEST_CASE("re-arm moves a deadline earlier or later", "[timer]", timer_
     CHECK(t.next_deadline() == at(1051));
 }
 
+TEMPLATE_TEST_CASE("a lone timer re-armed again and again is always the next deadline", "[timer]", timer_heap,
+                   timer_wheel) {
+    // A host with one connection: its timer pushed on by every ACK, earlier by a delayed ACK.
+    TestType t;
+    const auto h = t.add(7);
+    const auto other = t.add(8);
+    for (const std::int64_t d : {5'000'000, 5'000'100, 5'000'050, 5'000'900, 4'000'000, 4'000'001}) {
+        t.arm(h, at(d));
+        CHECK(t.next_deadline() == at(d));
+    }
+    t.arm(other, at(4'000'002));  // two armed: the earlier one stays the minimum
+    t.arm(h, at(4'000'003));
+    CHECK(t.next_deadline() == at(4'000'002));
+    t.cancel(other);
+    t.arm(h, at(4'000'010));
+    CHECK(t.next_deadline() == at(4'000'010));
+    CHECK(expire_all(t, at(4'000'010)) == list{7});
+    CHECK_FALSE(t.next_deadline());
+}
+
 TEMPLATE_TEST_CASE("cancel disarms and keeps the slot, and twice is harmless", "[timer]", timer_heap, timer_wheel) {
     TestType t;
     const auto a = t.add(1), b = t.add(2), c = t.add(3);

@@ -158,10 +158,16 @@ public:
         if (s->where < past_bucket && s->where == wheel_bucket(key)) {
             // The same slot (a connection's RTO pushed on by a few ns): slots are unordered lists, so only
             // the key and the arming order change, not the list or the bitmaps.
-            if (s->key == min_key_ && key != s->key) min_valid_ = false;
+            if (armed_ == 1) {  // the only armed timer (a host with one connection) is the minimum
+                min_key_ = key;
+                min_valid_ = true;
+            } else if (s->key == min_key_ && key != s->key) {
+                min_valid_ = false;
+            } else if (min_valid_ && key < min_key_) {
+                min_key_ = key;
+            }
             s->key = key;
             s->order = next_order_++;
-            if (min_valid_ && key < min_key_) min_key_ = key;
             return;
         }
         if (s->where < unarmed_limit) disarm(h.index);
