@@ -87,11 +87,8 @@ public:
     void reset_backoff() noexcept { backoffs_ = 0; }
 
     // The timeout to arm now: the estimate doubled once per backoff, capped at max.
-    [[nodiscard]] duration rto() const noexcept {
-        duration r = base_;
-        for (std::uint32_t i = 0; i < backoffs_ && r > duration::zero() && r < max_; ++i) r = r > max_ / 2 ? max_ : r * 2;
-        return r;
-    }
+    // Inline without backoff: every ACK of new data and every segment sent asks.
+    [[nodiscard, gnu::always_inline]] duration rto() const noexcept { return backoffs_ == 0 ? base_ : backed_off(); }
 
     // Nothing until the first sample (RFC 6298 §2.1).
     [[nodiscard]] std::optional<duration> srtt() const noexcept {
@@ -105,6 +102,11 @@ public:
     [[nodiscard]] duration base_rto() const noexcept { return base_; }
 
 private:
+    [[nodiscard]] duration backed_off() const noexcept {
+        duration r = base_;
+        for (std::uint32_t i = 0; i < backoffs_ && r > duration::zero() && r < max_; ++i) r = r > max_ / 2 ? max_ : r * 2;
+        return r;
+    }
     static duration clamp_max(duration d, duration max) noexcept { return d > max ? max : d; }
     static duration saturating_add(duration a, duration b) noexcept {
         return a > duration::max() - b ? duration::max() : a + b;
