@@ -871,8 +871,11 @@ private:
             rate_.on_app_limited(in_flight());
     }
 
-    void observe(congestion::trace_event e, instant now, std::uint32_t flight) {
-        if (!cfg_.observer) return;
+    // Inline: the test of an observer is on every ACK's path; the record is not.
+    [[gnu::always_inline]] void observe(congestion::trace_event e, instant now, std::uint32_t flight) {
+        if (cfg_.observer) record(e, now, flight);
+    }
+    [[gnu::noinline]] void record(congestion::trace_event e, instant now, std::uint32_t flight) {
         cfg_.observer({now, e, cc_.cwnd(), cc_.ssthresh(), rto_.srtt().value_or(duration::zero()), flight,
                        congestion::state_name_of(cc_, in_recovery_), congestion::pacing_rate(cc_)});
     }
