@@ -341,9 +341,9 @@ struct basic_tcp_repr {
     // for `payload_len` bytes after it; returns the header's length. For a
     // sender that keeps these values elsewhere (tcp::endpoint writes each
     // segment straight from the connection's). Errors: those of emit().
-    [[nodiscard]] static constexpr result<std::size_t> emit_header(mut_bytes out, const header_values& v,
-                                                                   const tcp_options& options,
-                                                                   std::size_t payload_len) noexcept {
+    // Inline: a sender calls it for every segment, and as a call its values went through memory.
+    [[nodiscard, gnu::always_inline]] static constexpr result<std::size_t> emit_header(
+        mut_bytes out, const header_values& v, const tcp_options& options, std::size_t payload_len) noexcept {
         const std::size_t options_len = options.buffer_len();
         const std::size_t hlen = traits::fixed_len + options_len;
         if (hlen > traits::max_header_len || options_len > max_options_len) return errc::options_too_long;
