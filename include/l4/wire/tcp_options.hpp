@@ -187,7 +187,8 @@ struct tcp_options {
     // which every stack sends once established (NOP NOP TS, then with SACK
     // NOP NOP SACK), is read straight, without the walk: it is in nearly
     // every segment, and the walk costs it three times as many instructions.
-    [[nodiscard]] constexpr errc decode_all(bytes options) noexcept {
+    // Inline: the endpoint reads every segment's options with it.
+    [[nodiscard, gnu::always_inline]] constexpr errc decode_all(bytes options) noexcept {
         const std::size_t n = options.size();
         const std::uint8_t* p = options.data();
         if (n >= 12 && load_be32(p) == ts_lead) {
@@ -202,6 +203,11 @@ struct tcp_options {
                 return errc::ok;
             }
         }
+        return decode_walk(options);
+    }
+    // Every other list (a SYN's, or another layout), option by option: out
+    // of line, so that decode_all is inlined where segments are read.
+    [[nodiscard, gnu::noinline]] constexpr errc decode_walk(bytes options) noexcept {
         option_walker walk{options};
         while (const auto opt = walk.next())
             if (const errc e = decode(*opt); e != errc::ok) return e;
