@@ -533,8 +533,9 @@ private:
     template <class Repr>
     void on_fast_open_syn_ack(const Repr& seg);
     [[nodiscard]] bool acceptable(seq32 seq, std::uint32_t len, std::uint32_t rcv_wnd) const noexcept;
+    // Inline into its one caller: a call of its own on every segment.
     template <class Repr>
-    bool on_ack(const Repr& seg, instant now);
+    [[gnu::always_inline]] inline bool on_ack(const Repr& seg, instant now);
     void on_duplicate_ack(instant now, std::uint32_t flight);
     void enter_recovery(instant now, std::uint32_t flight);
     void after_ack(instant now, std::uint32_t delivered, std::uint32_t flight, bool una_advanced, bool dsack);
