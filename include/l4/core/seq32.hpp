@@ -45,8 +45,9 @@ public:
         return d != 0 && d < 0x8000'0000u;
     }
     friend constexpr bool operator>(seq32 a, seq32 b) noexcept { return b < a; }
-    friend constexpr bool operator<=(seq32 a, seq32 b) noexcept { return a == b || a < b; }
-    friend constexpr bool operator>=(seq32 a, seq32 b) noexcept { return a == b || b < a; }
+    // a == b or a < b: b - a in [0, 2^31), one comparison and no branch.
+    friend constexpr bool operator<=(seq32 a, seq32 b) noexcept { return b.raw_ - a.raw_ < 0x8000'0000u; }
+    friend constexpr bool operator>=(seq32 a, seq32 b) noexcept { return b <= a; }
 
     friend std::ostream& operator<<(std::ostream& os, seq32 s) { return os << s.raw_; }
 
