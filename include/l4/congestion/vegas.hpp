@@ -50,12 +50,12 @@ public:
         timed_out_ = false;
         if (ev.rtt && ev.rtt->count() > 0) {
             if (!base_rtt_ || *ev.rtt < *base_rtt_) base_rtt_ = *ev.rtt;
-            if (!round_rtt_ || *ev.rtt < *round_rtt_) round_rtt_ = *ev.rtt;
+            round_rtt_ = std::min(round_rtt_, *ev.rtt);
         }
         const bool round_end = rounds_.on_ack(ev);
-        if (round_end && round_rtt_ && base_rtt_) adjust(*round_rtt_, *base_rtt_);
+        if (round_end && round_rtt_ != no_sample && base_rtt_) adjust(round_rtt_, *base_rtt_);
         if (round_end) {
-            round_rtt_.reset();
+            round_rtt_ = no_sample;
             round_cwnd_ = cwnd_;
         }
         if (cwnd_ < ssthresh_) cwnd_ = slow_start(cwnd_, ssthresh_, ev.bytes_acked, smss_);
@@ -70,7 +70,7 @@ public:
     constexpr void on_exit_recovery(instant) noexcept {
         cwnd_ = ssthresh_;
         rounds_.restart();
-        round_rtt_.reset();
+        round_rtt_ = no_sample;
     }
     // RFC 3168 §6.1.2: an ECN echo halves the window as a loss would.
     constexpr void on_ecn_echo(const loss_event& ev) noexcept {
@@ -82,7 +82,7 @@ public:
         cwnd_ = loss_window(smss_);
         timed_out_ = true;
         rounds_.restart();
-        round_rtt_.reset();
+        round_rtt_ = no_sample;
     }
 
     [[nodiscard]] constexpr std::uint32_t cwnd() const noexcept { return cwnd_; }
@@ -118,7 +118,10 @@ private:
     std::uint32_t cwnd_;
     std::uint32_t ssthresh_;
     round_counter rounds_;
-    std::optional<duration> base_rtt_, round_rtt_;
+    std::optional<duration> base_rtt_;
+    // The round's smallest RTT: a plain minimum, `no_sample` (its identity) until one comes.
+    static constexpr duration no_sample = duration::max();
+    duration round_rtt_ = no_sample;
     std::uint32_t round_cwnd_ = 0;  // cwnd when the round began
     double diff_ = 0;
     bool timed_out_ = false;
