@@ -18,12 +18,17 @@
 // reached it or one of its deadlines came (the outcome of net::drive_all_until,
 // which polls both at every event of the network, with half the rounds), and
 // the ports lend the stacks their pool slots (frames built and read in place).
+//
+// Each algorithm's run is instantiated in a translation unit of its own
+// (l4kit_<algorithm>.cpp), as a program that uses one TCP has one
+// instantiation: in one unit, the four connections' per-segment functions
+// lay interleaved in .text.hot, and each run's hot code spread over four
+// times the room (twice the instruction-cache misses, cachegrind).
+#pragma once
+
 #include "scenario.hpp"
 
 #include <l4/checksum/none.hpp>
-#include <l4/congestion/bbr.hpp>
-#include <l4/congestion/cubic.hpp>
-#include <l4/congestion/newreno.hpp>
 #include <l4/flow/selective_repeat.hpp>
 #include <l4/link/sim.hpp>
 #include <l4/net/stack.hpp>
@@ -36,12 +41,11 @@
 #include <optional>
 
 namespace l4bench {
-namespace {
+namespace {  // each unit's own: the step below is then inlined into the driver, its one caller
 
-using namespace std::chrono_literals;
-
+// One run of the scenario with congestion control Algo.
 template <class Algo>
-outcome run(const scenario& s) {
+outcome run_l4kit(const scenario& s) {
     using tcp_t = l4::tcp::endpoint<l4::use<Algo>, l4::use<l4::flow::selective_repeat>, l4::use<l4::checksum::none>>;
     using host = l4::net::stack<l4::link::sim::port, tcp_t>;
     const auto w0 = std::chrono::steady_clock::now();
@@ -101,7 +105,7 @@ outcome run(const scenario& s) {
         }
         if constexpr (requires(const Algo& g) { g.btlbw(); }) {
             if (clk.now() >= next_look) {
-                next_look = clk.now() + 1ms;
+                next_look = clk.now() + std::chrono::milliseconds{1};
                 if (const auto* conn = a.template transport<tcp_t>().connection_of(a.sockets().find(c)->local)) {
                     o.max_btlbw_bps = std::max(o.max_btlbw_bps, conn->congestion().btlbw() * 8);
                     if (const auto p = conn->congestion().pacing_rate())
@@ -156,15 +160,4 @@ outcome run(const scenario& s) {
 }
 
 }  // namespace
-
-outcome run_l4kit(algorithm a, const scenario& s) {
-    switch (a) {
-        case algorithm::newreno: return run<l4::congestion::newreno>(s);
-        case algorithm::cubic: return run<l4::congestion::cubic>(s);
-        case algorithm::cubic_without_reno_friendly: return run<l4::congestion::cubic_without_reno_friendly>(s);
-        case algorithm::bbr: return run<l4::congestion::bbr>(s);
-    }
-    return {};
-}
-
 }  // namespace l4bench

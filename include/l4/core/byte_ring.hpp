@@ -93,7 +93,7 @@ public:
 
     // The bytes from `offset` past the front, up to `n` of them, where they
     // lie: one span, or two where the ring wraps (the second empty otherwise).
-    [[nodiscard]] std::pair<bytes, bytes> spans(std::size_t offset, std::size_t n) const noexcept {
+    [[gnu::hot]] [[nodiscard]] std::pair<bytes, bytes> spans(std::size_t offset, std::size_t n) const noexcept {
         if (offset >= size_) return {};
         n = std::min(n, size_ - offset);
         const std::size_t at = wrap(head_ + offset);
@@ -126,7 +126,7 @@ public:
     // Copies as much of `data` as fits into the free space starting `offset`
     // bytes past the back; size() is unchanged. Returns how many bytes fit
     // (0 when offset >= free()).
-    std::size_t write_ahead(std::size_t offset, bytes data) {
+    [[gnu::hot]] std::size_t write_ahead(std::size_t offset, bytes data) {
         if (offset >= free()) return 0;
         const std::size_t n = std::min(data.size(), free() - offset);
         if (n == 0) return 0;

@@ -151,7 +151,7 @@ public:
     }
 
     // Arm for `when`, or move the deadline of an armed timer. Stale: no-op.
-    void arm(timer_handle h, instant when) {
+    [[gnu::hot]] void arm(timer_handle h, instant when) {
         node* s = find(h);
         if (!s) return;
         const std::uint64_t key = to_key(when);
@@ -239,66 +239,7 @@ public:
             return 0;
         }
         if (min_valid_ && min_key_ > now_key) return 0;
-        // Collect the whole due batch first, so that whatever the callbacks
-        // arm cannot join it (law 3) and the wheel is consistent while they run.
-        batch_.clear();
-        collect_past(now_key);
-        if (now_key >= cur_) {
-            while (level_mask_ != 0) {
-                const unsigned level = static_cast<unsigned>(std::countr_zero(level_mask_));
-                const std::uint32_t digit = first_slot(level);
-                const std::uint64_t start = slot_start(level, digit);
-                const std::uint32_t bucket = level * slots + digit;
-                if (level == 0) {
-                    if (start > now_key) break;
-                    cur_ = start;
-                    collect_bucket(bucket);  // every timer of a level-0 slot has key == start
-                } else {
-                    if (start > target) break;
-                    // The earliest armed timer is in this slot (the past list
-                    // is empty here: all of it was due). Moving the cursor to
-                    // its exact deadline, not to the slot's start, sends it to
-                    // level 0 in one move instead of one move per level; the
-                    // others go down as far as their distance from it says.
-                    if (!min_valid_) {
-                        min_key_ = bucket_minimum(bucket);
-                        min_valid_ = true;
-                    }
-                    cur_ = std::min(min_key_, target);
-                    cascade(bucket);
-                }
-            }
-            cur_ = std::max(cur_, target);
-        }
-        if (batch_.empty()) return 0;
-
-        std::size_t next = 0, fired = 0;
-        struct guard {
-            timer_wheel& self;
-            std::size_t& next;
-            ~guard() {
-                // Normal exit: nothing left. Unwinding: re-arm the unreported (law 6).
-                for (; next < self.batch_.size(); ++next) {
-                    const std::uint32_t i = self.batch_[next];
-                    node& s = self.nodes_[i];
-                    if (s.where != firing) continue;
-                    s.order = self.next_order_++;
-                    self.insert(i);
-                }
-                self.batch_.clear();
-                self.expiring_ = false;
-            }
-        } g{*this, next};
-        expiring_ = true;
-        while (next < batch_.size()) {
-            const std::uint32_t i = batch_[next++];
-            node& s = nodes_[i];
-            if (s.where != firing) continue;  // cancelled, removed or re-armed meanwhile (law 4)
-            s.where = unarmed;
-            ++fired;
-            fn(timer_handle{i, s.generation}, s.user_data);
-        }
-        return fired;
+        return expire_due(now_key, target, fn);
     }
 
     [[nodiscard]] std::size_t size() const { return live_; }
@@ -417,7 +358,7 @@ private:
     }
 
     // Place an armed timer (key and order set) by its key relative to cur.
-    void place(std::uint32_t i) {
+    [[gnu::hot]] void place(std::uint32_t i) {
         const std::uint64_t key = nodes_[i].key;
         if (key < cur_) {
             if (level_mask_ != 0 || heads_[past_bucket] != none) {
@@ -472,6 +413,74 @@ private:
     }
 
     // ---- expire's steps ---------------------------------------------------
+
+    // expire() past its checks: the walk and the callbacks. Out of line, so
+    // that a host's poll with nothing due (most of them) carries none of its
+    // code in the instruction cache.
+    template <class F>
+    [[gnu::noinline]] std::size_t expire_due(std::uint64_t now_key, std::uint64_t target, F& fn) {
+        // Collect the whole due batch first, so that whatever the callbacks
+        // arm cannot join it (law 3) and the wheel is consistent while they run.
+        batch_.clear();
+        collect_past(now_key);
+        if (now_key >= cur_) {
+            while (level_mask_ != 0) {
+                const unsigned level = static_cast<unsigned>(std::countr_zero(level_mask_));
+                const std::uint32_t digit = first_slot(level);
+                const std::uint64_t start = slot_start(level, digit);
+                const std::uint32_t bucket = level * slots + digit;
+                if (level == 0) {
+                    if (start > now_key) break;
+                    cur_ = start;
+                    collect_bucket(bucket);  // every timer of a level-0 slot has key == start
+                } else {
+                    if (start > target) break;
+                    // The earliest armed timer is in this slot (the past list
+                    // is empty here: all of it was due). Moving the cursor to
+                    // its exact deadline, not to the slot's start, sends it to
+                    // level 0 in one move instead of one move per level; the
+                    // others go down as far as their distance from it says.
+                    if (!min_valid_) {
+                        min_key_ = bucket_minimum(bucket);
+                        min_valid_ = true;
+                    }
+                    cur_ = std::min(min_key_, target);
+                    cascade(bucket);
+                }
+            }
+            cur_ = std::max(cur_, target);
+        }
+        if (batch_.empty()) return 0;
+
+        std::size_t next = 0, fired = 0;
+        struct guard {
+            timer_wheel& self;
+            std::size_t& next;
+            ~guard() {
+                // Normal exit: nothing left. Unwinding: re-arm the unreported (law 6).
+                for (; next < self.batch_.size(); ++next) {
+                    const std::uint32_t i = self.batch_[next];
+                    node& s = self.nodes_[i];
+                    if (s.where != firing) continue;
+                    s.order = self.next_order_++;
+                    self.insert(i);
+                }
+                self.batch_.clear();
+                self.expiring_ = false;
+            }
+        } g{*this, next};
+        expiring_ = true;
+        while (next < batch_.size()) {
+            const std::uint32_t i = batch_[next++];
+            node& s = nodes_[i];
+            if (s.where != firing) continue;  // cancelled, removed or re-armed meanwhile (law 4)
+            s.where = unarmed;
+            ++fired;
+            fn(timer_handle{i, s.generation}, s.user_data);
+        }
+        return fired;
+    }
+
 
     // Move a bucket's timers to the batch as `firing`, sorted by (key, order).
     void take(std::uint32_t i) {

@@ -72,7 +72,7 @@ public:
     // `ecn`: the ECN codepoint (RFC 3168 §5), IPv4's ECN field or the low
     // two bits of IPv6's traffic class; the transport chooses it. `opts`:
     // the socket's DS field and IPv4 DF.
-    [[nodiscard]] result<std::size_t> emit_header(mut_bytes out, const ip_address& src, const ip_address& dst,
+    [[gnu::hot]] [[nodiscard]] result<std::size_t> emit_header(mut_bytes out, const ip_address& src, const ip_address& dst,
                                                   std::uint8_t protocol, std::size_t payload_len,
                                                   std::uint8_t ecn = 0, ip_header_options opts = {}) noexcept {
         if (src.version() != dst.version()) return errc::no_route;

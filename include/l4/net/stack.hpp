@@ -352,7 +352,7 @@ public:
     // Receives every frame due by `now`, fires the timers due, lets every
     // transport transmit, and retries frames the link refused. Returns the
     // number of frames received.
-    std::size_t poll(instant now) {
+    [[gnu::hot]] std::size_t poll(instant now) {
         flush_pending(now);
         std::size_t frames = 0;
         receive_pass_ = true;
@@ -502,7 +502,7 @@ private:
         return r;
     }
 
-    void input(bytes frame, instant now) {
+    [[gnu::hot]] void input(bytes frame, instant now) {
         auto p = ip_.accept(frame);
         if (!p) return;
         if (p->protocol == (p->v4 ? wire::ip_protocol::icmp : wire::ip_protocol::icmpv6)) {
@@ -569,8 +569,8 @@ private:
     }
 
     template <class Fill>
-    [[nodiscard]] io_result<void> transmit(const ip_address& src, const ip_address& dst, std::uint8_t protocol,
-                                        std::size_t len, Fill&& fill, std::uint8_t ecn, ip_header_options ip) {
+    [[gnu::hot]] [[nodiscard]] io_result<void> transmit(const ip_address& src, const ip_address& dst, std::uint8_t protocol,
+                                                     std::size_t len, Fill&& fill, std::uint8_t ecn, ip_header_options ip) {
         const std::size_t ip_len = ip_layer::header_len(dst);
         if (ip_len + len > tx_buffer_.size()) return errc::message_too_long;
         if constexpr (link::lends_transmit<Link>) {
@@ -586,12 +586,30 @@ private:
                 if (r) ++counters_.tx_frames;
                 return r;
             }
+            return transmit_copy_cold(src, dst, protocol, len, fill, ecn, ip);
+        } else {
+            return transmit_copy(src, dst, protocol, len, fill, ecn, ip);
         }
+    }
+
+    // The frame built in the stack's own buffer, then handed to the link.
+    template <class Fill>
+    io_result<void> transmit_copy(const ip_address& src, const ip_address& dst, std::uint8_t protocol,
+                                  std::size_t len, Fill& fill, std::uint8_t ecn, ip_header_options ip) {
+        const std::size_t ip_len = ip_layer::header_len(dst);
         const mut_bytes frame = mut_bytes{tx_buffer_}.first(ip_len + len);
         auto n = fill(frame.subspan(ip_len));
         if (!n) return n.error();
         if (auto h = ip_.emit_header(frame, src, dst, protocol, *n, ecn, ip); !h) return h.error();
         return send_frame(frame.first(ip_len + *n), now_for_link());
+    }
+    // The same, for a link that lends its slots but had none: out of the
+    // per-segment path's lines, which would otherwise hold a second copy of
+    // the transport's whole segment writer.
+    template <class Fill>
+    [[gnu::cold]] io_result<void> transmit_copy_cold(const ip_address& src, const ip_address& dst, std::uint8_t protocol,
+                                                     std::size_t len, Fill& fill, std::uint8_t ecn, ip_header_options ip) {
+        return transmit_copy(src, dst, protocol, len, fill, ecn, ip);
     }
 
     // The link learns the time at every transmit; frames built outside
@@ -615,8 +633,12 @@ private:
         return errc::queue_full;
     }
 
-    void flush_pending(instant now) {
+    // Inline: twice a poll, and the queue is almost always empty.
+    [[gnu::always_inline]] void flush_pending(instant now) {
         last_now_ = now;
+        if (!pending_.empty()) send_pending(now);
+    }
+    [[gnu::noinline]] void send_pending(instant now) {
         while (!pending_.empty()) {
             auto r = link_.transmit(pending_.front(), now);
             if (!r && r.error() == errc::queue_full) return;

@@ -296,7 +296,7 @@ public:
     // Hands every segment that may leave now to emit(const segment&), after
     // running the timers that are due.
     template <class Emit>
-    void poll_transmit(instant now, Emit&& emit) {
+    [[gnu::hot]] void poll_transmit(instant now, Emit&& emit) {
         now_ = std::max(now_, now);
         if (ack_at_batch_end_) {
             ack_now_ = true;
@@ -316,31 +316,7 @@ public:
         }
         // RFC 9293 §3.10.7.4: in SYN-RECEIVED the answer to a repeated SYN is our SYN-ACK again.
         if (state_ == state::syn_received && ack_now_) snd_nxt_ = iss_;
-        if ((state_ == state::syn_sent || state_ == state::syn_received) && snd_nxt_ == iss_) {
-            const bool syn_ack = state_ == state::syn_received;
-            segment s;
-            s.seq = iss_;
-            s.ack = syn_ack ? rcv_nxt_ : seq32{0};
-            s.flags.bits = wire::tcp_flags::syn | (syn_ack ? wire::tcp_flags::ack : 0);
-            // RFC 3168 §6.1.1: ECE|CWR asks, ECE alone answers; §6.1.1.1: a SYN sent again asks no more.
-            if (!syn_ack) ecn_.asked = ecn_.requests() && retries_ == 0;
-            if (ecn_.asked && !syn_ack) s.flags.bits |= wire::tcp_flags::ece | wire::tcp_flags::cwr;
-            if (ecn_.enabled && syn_ack) s.flags.bits |= wire::tcp_flags::ece;
-            // RFC 7323 §2.2: a SYN's window is never scaled.
-            s.window = static_cast<std::uint16_t>(std::min<std::size_t>(recv_buf_.free(), 0xFFFF));
-            if (syn_ack) {
-                rcv_adv_ = std::max(rcv_adv_, rcv_nxt_ + s.window);
-                rcv_adv_sent_ = rcv_nxt_ + s.window;
-            }
-            s.options = opts_.syn_options(cfg_.mss, syn_ack, now);
-            if (!syn_ack && fo_.enabled) {
-                if (fo_.deferred) return;  // TCP_FASTOPEN_CONNECT: the first write sends the SYN
-                fast_open_syn(s);
-            }
-            put(emit, s, now);
-            snd_nxt_ = iss_ + 1 + s.payload_len;
-            return;
-        }
+        if ((state_ == state::syn_sent || state_ == state::syn_received) && snd_nxt_ == iss_) return send_syn(emit, now);
         if (!synchronized(state_) || state_ == state::syn_received) {
             ack_now_ = fast_retransmit_ = probe_now_ = false;  // nothing of the kind exists yet
             return;
@@ -408,10 +384,7 @@ public:
             }
         }
         if (fin_queued_ && snd_nxt_ == fin_seq_ && may_send_fin()) {
-            segment s = header(snd_nxt_);
-            s.flags.bits = wire::tcp_flags::fin | wire::tcp_flags::ack;
-            put(emit, s, now);
-            fin_sent();
+            send_fin(emit, now);
             sent = true;
         }
         arm_persist(now);
@@ -529,7 +502,7 @@ private:
     template <class Repr>
     void on_segment_syn_sent(const Repr& seg, instant now);
     template <class Repr>
-    void on_segment_synchronized(const Repr& seg, instant now);
+    [[gnu::hot]] void on_segment_synchronized(const Repr& seg, instant now);
     template <class Repr>
     void on_fast_open_syn_ack(const Repr& seg);
     [[nodiscard]] bool acceptable(seq32 seq, std::uint32_t len, std::uint32_t rcv_wnd) const noexcept;
@@ -537,25 +510,25 @@ private:
     template <class Repr>
     [[gnu::always_inline]] inline bool on_ack(const Repr& seg, instant now);
     void on_duplicate_ack(instant now, std::uint32_t flight);
-    void enter_recovery(instant now, std::uint32_t flight);
-    void after_ack(instant now, std::uint32_t delivered, std::uint32_t flight, bool una_advanced, bool dsack);
-    void on_reordering_timer(instant now);
+    [[gnu::cold]] void enter_recovery(instant now, std::uint32_t flight);
+    [[gnu::hot]] void after_ack(instant now, std::uint32_t delivered, std::uint32_t flight, bool una_advanced, bool dsack);
+    [[gnu::cold]] void on_reordering_timer(instant now);
     template <class Repr>
-    bool new_sack_information(const Repr& seg);
+    [[gnu::hot]] bool new_sack_information(const Repr& seg);
     template <class Repr>
-    void on_data(const Repr& seg, instant now);
+    [[gnu::hot]] void on_data(const Repr& seg, instant now);
     template <class Repr>
     void on_ecn_arrival(const Repr& seg);
     void on_ecn_echo(instant now, std::uint32_t flight);
-    void challenge();
-    bool limited_ack();
+    [[gnu::cold]] void challenge();
+    [[gnu::cold]] bool limited_ack();
 
     // --- sending -------------------------------------------------------------
 
     // Built in tx_seg_, which every segment reuses: a fresh tcp::segment
     // zeroes its 100 bytes (SACK and unknown-kind arrays) each time, and a
     // returned copy moves them again. Valid until the next call.
-    [[nodiscard]] segment& header(seq32 seq) {
+    [[gnu::hot]] [[nodiscard]] segment& header(seq32 seq) {
         advertise();
         segment& s = tx_seg_;
         s.options.mss.reset();
@@ -660,7 +633,7 @@ private:
         }
     }
 
-    [[nodiscard]] flow::send_state send_state() const noexcept {
+    [[gnu::hot]] [[nodiscard]] flow::send_state send_state() const noexcept {
         return {in_flight(), snd_wnd_, cwnd(), snd_mss_, queued(), cfg_.nodelay, fin_queued_, override_now_ || push_now_,
                 scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt, cfg_.cork || more_};
     }
@@ -717,7 +690,7 @@ private:
     }
     // The probe: new data if the peer's window takes it (past cwnd), else the last segment again.
     template <class Emit>
-    bool send_tail_probe(Emit& emit, instant now) {
+    [[gnu::cold]] bool send_tail_probe(Emit& emit, instant now) {
         if (in_flight() == 0 || !tlp_enabled()) return false;
         const auto waiting = queued();
         segment* s = nullptr;
@@ -767,7 +740,7 @@ private:
         return data.first(std::min<std::size_t>(data.size(), fo_.syn_room));
     }
 
-    void fin_sent() {
+    [[gnu::cold]] void fin_sent() {
         snd_nxt_ += 1;
         if (state_ == state::established) state_ = state::fin_wait_1;
         else if (state_ == state::close_wait) state_ = state::last_ack;
@@ -882,7 +855,7 @@ private:
     }
 
     template <class Emit>
-    void put(Emit& emit, const segment& s, instant now) {
+    [[gnu::hot]] void put(Emit& emit, const segment& s, instant now) {
         if (s.payload_len > 0) rate_.on_send(s.seq, s.payload_len, now, in_flight());
         if (s.payload_len > 0 && !probing_ && scoreboard_active()) {
             rack_.on_send(s.seq, s.seq + s.payload_len, now);
@@ -930,6 +903,43 @@ private:
         }
     }
 
+    // Our SYN or SYN-ACK. Cold: once a connection (or per retransmission),
+    // and out of the per-segment path's instruction-cache lines.
+    template <class Emit>
+    [[gnu::cold]] void send_syn(Emit& emit, instant now) {
+        const bool syn_ack = state_ == state::syn_received;
+        segment s;
+        s.seq = iss_;
+        s.ack = syn_ack ? rcv_nxt_ : seq32{0};
+        s.flags.bits = wire::tcp_flags::syn | (syn_ack ? wire::tcp_flags::ack : 0);
+        // RFC 3168 §6.1.1: ECE|CWR asks, ECE alone answers; §6.1.1.1: a SYN sent again asks no more.
+        if (!syn_ack) ecn_.asked = ecn_.requests() && retries_ == 0;
+        if (ecn_.asked && !syn_ack) s.flags.bits |= wire::tcp_flags::ece | wire::tcp_flags::cwr;
+        if (ecn_.enabled && syn_ack) s.flags.bits |= wire::tcp_flags::ece;
+        // RFC 7323 §2.2: a SYN's window is never scaled.
+        s.window = static_cast<std::uint16_t>(std::min<std::size_t>(recv_buf_.free(), 0xFFFF));
+        if (syn_ack) {
+            rcv_adv_ = std::max(rcv_adv_, rcv_nxt_ + s.window);
+            rcv_adv_sent_ = rcv_nxt_ + s.window;
+        }
+        s.options = opts_.syn_options(cfg_.mss, syn_ack, now);
+        if (!syn_ack && fo_.enabled) {
+            if (fo_.deferred) return;  // TCP_FASTOPEN_CONNECT: the first write sends the SYN
+            fast_open_syn(s);
+        }
+        put(emit, s, now);
+        snd_nxt_ = iss_ + 1 + s.payload_len;
+    }
+
+    // A FIN of its own (not on the last data segment). Cold: once a connection.
+    template <class Emit>
+    [[gnu::cold]] void send_fin(Emit& emit, instant now) {
+        segment s = header(snd_nxt_);
+        s.flags.bits = wire::tcp_flags::fin | wire::tcp_flags::ack;
+        put(emit, s, now);
+        fin_sent();
+    }
+
     template <class Emit>
     void send_ack(Emit& emit, instant now) {
         // After a timeout's rewind the peer has seen up to snd.max; while the
@@ -942,7 +952,7 @@ private:
     // most likely dropped the byte, and new data must start where it did)
     // and the retransmission timer is not armed for it.
     template <class Emit>
-    void send_probe(Emit& emit, instant now) {
+    [[gnu::cold]] void send_probe(Emit& emit, instant now) {
         ++counters_.window_probes;
         auto* s = data_segment(snd_una_, 1);
         if (!s) return;
@@ -951,7 +961,7 @@ private:
         probing_ = false;
     }
 
-    void queue_reset(seq32 seq, std::optional<seq32> ack = {}) {
+    [[gnu::cold]] void queue_reset(seq32 seq, std::optional<seq32> ack = {}) {
         segment s;
         s.seq = seq;
         s.flags.bits = wire::tcp_flags::rst;
@@ -1016,7 +1026,7 @@ private:
             persist_at_ = now + rto_.rto();
     }
 
-    void on_rto(instant now) {
+    [[gnu::cold]] void on_rto(instant now) {
         rto_at_.reset();
         tlp_.cancel();
         if (in_flight() == 0) return;
@@ -1061,7 +1071,7 @@ private:
         return idle_since_ + cfg_.keep_idle + cfg_.keep_interval * keep_probes_;
     }
 
-    void on_keepalive(instant now) {
+    [[gnu::cold]] void on_keepalive(instant now) {
         if (in_flight() > 0 || queued() > 0) {
             idle_since_ = now;  // not idle: the retransmission timer watches the peer
             keep_probes_ = 0;
@@ -1075,7 +1085,7 @@ private:
         keepalive_now_ = true;
     }
 
-    void enter_time_wait(instant now) {
+    [[gnu::cold]] void enter_time_wait(instant now) {
         state_ = state::time_wait;
         rto_at_.reset();
         persist_at_.reset();
@@ -1085,7 +1095,7 @@ private:
     }
     void restart_time_wait(instant now) { time_wait_at_ = now + cfg_.time_wait; }
 
-    void enter_closed(errc why) {
+    [[gnu::cold]] void enter_closed(errc why) {
         state_ = state::closed;
         // RFC 1122 §4.2.3.9: a timeout reports the ICMP error that explains it, if one came.
         if (why == errc::timed_out && soft_error_ != errc::ok) why = soft_error_;

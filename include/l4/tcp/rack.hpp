@@ -63,7 +63,7 @@ public:
     // RFC 8985 §6.1: [seq, end) left at `now`; the part below the highest
     // byte recorded is a retransmission (its time is renewed and its loss
     // mark cleared), the rest is new.
-    void on_send(seq32 seq, seq32 end, instant now) {
+    [[gnu::hot]] void on_send(seq32 seq, seq32 end, instant now) {
         if (!enabled() || !(seq < end)) return;
         const bool any = !records_.empty();
         const seq32 top = any ? records_.back().end : seq;

@@ -55,7 +55,7 @@ public:
 
     // One RTT measurement R. Negative samples (a clock the caller got wrong)
     // count as zero rather than poisoning SRTT.
-    void on_sample(duration rtt) noexcept {
+    [[gnu::hot]] void on_sample(duration rtt) noexcept {
         const duration r = std::max(rtt, duration::zero());
         if (srtt_ < duration::zero()) {
             // RFC 6298 §2.2: SRTT <- R, RTTVAR <- R/2 on the first measurement.

@@ -282,7 +282,7 @@ struct tcp_options {
     // emit() without its checks, for a caller that has made them (the
     // header's emit, which needs buffer_len() for the data offset anyway):
     // writes buffer_len() bytes at p.
-    constexpr void write(std::uint8_t* p) const noexcept {
+    [[gnu::hot]] constexpr void write(std::uint8_t* p) const noexcept {
         if (mss) {
             store_be32(p, std::uint32_t{option_kind::mss} << 24 | 4u << 16 | *mss);
             p += 4;

@@ -157,7 +157,7 @@ public:
     // The admitted frame, in slot s: its crossing is planned and it is in
     // flight (or lost). Returns true when a transparent channel hands it
     // on at once (the caller forwards it); it is then counted delivered.
-    [[nodiscard]] bool accept(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
+    [[gnu::hot]] [[nodiscard]] bool accept(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
         ++counters_.queued;
         if (transparent_) {
             count_delivery(s, pool);
@@ -235,8 +235,9 @@ private:
         enter_pipe(s, at, sched);
     }
 
-    // Steps 2-5 for a frame not lost, due at `at` without them.
-    void impair_after_loss(slot_id s, std::uint32_t len, std::int64_t at, scheduler& sched, frame_pool& pool) {
+    // Steps 2-5 for a frame not lost, due at `at` without them. Out of line:
+    // most channels have no such impairment, and the per-frame path stays short.
+    [[gnu::noinline]] void impair_after_loss(slot_id s, std::uint32_t len, std::int64_t at, scheduler& sched, frame_pool& pool) {
         if (const std::int64_t bit = impair_.corrupt_bit(len); bit >= 0) {
             pool.data(s)[bit / 8] ^= static_cast<std::uint8_t>(0x80u >> (bit % 8));
             ++counters_.corrupted;

@@ -68,13 +68,13 @@ template <class Stack>
 // of the poll and of the deadline: inlined at each host, the per-segment
 // path took twice its room in the instruction cache.
 template <class Stack>
-[[gnu::noinline]] std::size_t poll(Stack& s, instant now) {
+[[gnu::hot]] [[gnu::noinline]] std::size_t poll(Stack& s, instant now) {
     return s.poll(now);
 }
 
 // A host's own next instant: its deadlines and arrivals.
 template <class Stack>
-[[nodiscard, gnu::noinline]] instant due_at(const Stack& s) {
+[[gnu::hot]] [[nodiscard, gnu::noinline]] instant due_at(const Stack& s) {
     return value_or_never(s.next_deadline());
 }
 
@@ -83,7 +83,7 @@ template <class Stack>
 // Polls the hosts `stacks` on `net` until `ready()` or `deadline`. Errors:
 // timed_out, also when nothing is left that could ever happen.
 template <class Clock, class Ready, class... Stacks>
-[[nodiscard]] io_result<void> drive_all_until(network& net, Clock& clk, instant deadline, Ready&& ready,
+[[gnu::hot, gnu::noinline]] [[nodiscard]] io_result<void> drive_all_until(network& net, Clock& clk, instant deadline, Ready&& ready,
                                               Stacks&... stacks) {
     // Ports report their own arrivals only, for as long as this runs.
     struct mode_guard {

@@ -180,7 +180,7 @@ public:
     // next port call at that time runs them first, as run_until() does. For
     // a driver that wakes a host only when a frame arrives for it
     // (sim/drive.hpp).
-    std::optional<instant> run_until_arrival(instant limit) {
+    [[gnu::hot]] std::optional<instant> run_until_arrival(instant limit) {
         const std::int64_t lim = ns_of(limit);
         arrived_ = false;
         while (!sched_.empty() && sched_.top().at <= lim) {
@@ -274,7 +274,7 @@ private:
 
     // A frame came out of a channel: on through the next hops, or into its
     // port. It goes on at once through transparent channels.
-    void forward(slot_id s) {
+    [[gnu::hot]] void forward(slot_id s) {
         const frame_meta m = pool_.meta(s);
         const path& p = paths_[m.path];
         for (std::uint32_t hop = m.hop + 1; hop < p.hops.size(); ++hop) {
@@ -373,7 +373,7 @@ inline io_result<std::size_t> port::receive(mut_bytes buffer, instant now) {
     return std::size_t{len};
 }
 
-inline mut_bytes port::transmit_buffer() {
+[[gnu::hot]] inline mut_bytes port::transmit_buffer() {
     network& n = *net_;
     network::port_state& self = n.ports_[id_];
     if (self.path == network::no_path) return {};
@@ -382,7 +382,7 @@ inline mut_bytes port::transmit_buffer() {
     return {n.pool_.data(self.lent), n.cfg_.mtu};
 }
 
-inline io_result<void> port::transmit_built(std::size_t len, instant now) {
+[[gnu::hot]] inline io_result<void> port::transmit_built(std::size_t len, instant now) {
     network& n = *net_;
     n.run_until(now);
     network::port_state& self = n.ports_[id_];
