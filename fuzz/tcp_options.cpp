@@ -99,10 +99,11 @@ void check_parse_emit(std::span<const std::uint8_t> in) {
 
     // RFC 9293 §3.1: NOPs may precede, and after an EOL anything is padding.
     const std::size_t junk = std::min<std::size_t>(in.size(), 8);
-    std::vector<std::uint8_t> padded(3 + s1.size() + 1 + junk, option_kind::nop);
-    std::copy(s1.begin(), s1.end(), padded.begin() + 3);
-    padded[3 + s1.size()] = option_kind::eol;
-    std::copy_n(in.begin(), junk, padded.end() - static_cast<std::ptrdiff_t>(junk));
+    // Byte by byte: g++ 12 finds out-of-bounds copies in every bulk form of this at -O2 or -O3.
+    std::vector<std::uint8_t> padded(3, option_kind::nop);
+    for (const std::uint8_t b : s1) padded.push_back(b);
+    padded.push_back(option_kind::eol);
+    for (const std::uint8_t b : in.first(junk)) padded.push_back(b);
     const auto p4 = tcp_options::parse(padded);
     L4_FUZZ_CHECK(p4.has_value() && *p4 == *p2);
 }

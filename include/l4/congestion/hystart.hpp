@@ -68,7 +68,7 @@ public:
                 const duration thresh =
                     std::max(min_rtt_thresh, std::min(*last_round_min_ / min_rtt_divisor, max_rtt_thresh));
                 if (*current_round_min_ >= *last_round_min_ + thresh) {  // the RTT rose: a queue builds
-                    css_baseline_ = current_round_min_;
+                    css_baseline_ = *current_round_min_;
                     phase_ = phase::css;
                     css_done_ = 0;
                 }
@@ -77,8 +77,7 @@ public:
         }
         // CSS: a quarter of slow start's growth, and back to slow start if
         // the RTT falls below the baseline (the rise was not the queue).
-        if (samples_ >= n_rtt_sample && current_round_min_ && css_baseline_ && *current_round_min_ < *css_baseline_) {
-            css_baseline_.reset();
+        if (samples_ >= n_rtt_sample && current_round_min_ && *current_round_min_ < css_baseline_) {
             phase_ = phase::slow_start;
             return {n, false};
         }
@@ -90,7 +89,8 @@ public:
 
 private:
     phase phase_ = phase::slow_start;
-    std::optional<duration> last_round_min_, current_round_min_, css_baseline_;
+    std::optional<duration> last_round_min_, current_round_min_;
+    duration css_baseline_{};  // the RTT that started CSS: set whenever phase_ is css, read only then
     std::uint32_t samples_ = 0, css_done_ = 0;
 };
 
