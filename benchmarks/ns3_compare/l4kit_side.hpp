@@ -22,8 +22,9 @@
 // Each algorithm's run is instantiated in a translation unit of its own
 // (l4kit_<algorithm>.cpp), as a program that uses one TCP has one
 // instantiation: in one unit, the four connections' per-segment functions
-// lay interleaved in .text.hot, and each run's hot code spread over four
-// times the room (twice the instruction-cache misses, cachegrind).
+// lay interleaved, and each run's hot code spread over four times the room
+// (in cachegrind's model, with the hot functions grouped in .text.hot:
+// 2.38 M instruction-cache misses against 0.46 M, two NewReno runs).
 #pragma once
 
 #include "scenario.hpp"
