@@ -40,6 +40,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 namespace l4bench {
 namespace {  // each unit's own: the step below is then inlined into the driver, its one caller
@@ -96,8 +97,19 @@ outcome run_l4kit(const scenario& s) {
     bool warm = s.warmup_seconds == 0;
     l4::instant next_look = clk.now();
     o.max_btlbw_bps = o.max_pacing_bps = 0;
-    // After every round of polls: the sender's buffer topped up, the receiver's drained.
+    // After a round of polls that moved a host's frames: the sender's buffer topped up, the receiver's drained.
     std::uint64_t rounds = 0;  // of the driver: step() runs after each
+    // Frames each host had moved when the application last looked: as an
+    // event loop's wake-ups (and ns-3's send and receive callbacks), a
+    // socket is asked again only after its host took frames in or sent
+    // some (an ACK frees send-buffer room, a paced send drains what waits
+    // unsent, an arrival brings data): the same writes and reads, at the
+    // same instants, as asking at every round.
+    std::uint64_t a_seen = 0, b_seen = 0;
+    const auto woke = [](const host& h, std::uint64_t& seen) {
+        const std::uint64_t moved = h.stats().rx_frames + h.stats().tx_frames;
+        return std::exchange(seen, moved) != moved;
+    };
     const auto step = [&] {
         ++rounds;
         if (!warm && clk.now() >= warmup) {
@@ -120,7 +132,7 @@ outcome run_l4kit(const scenario& s) {
         // costs more than the question (a send pass, an error code). Until
         // the receiver accepts, the sender writes whatever the state (the
         // buffer fills during the handshake, as an application's would).
-        if (!accepted || a.writable(c))
+        if (!accepted || (woke(a, a_seen) && a.writable(c)))
             // Writes of 64 KiB, made where they will lie (send_in_place: the
             // application's bytes, zeros, written straight into the send
             // buffer, as ns-3's BulkSend makes its packets' virtual bytes).
@@ -131,7 +143,7 @@ outcome run_l4kit(const scenario& s) {
                 if (*w == 0) break;
         // The receiver counts the bytes where they lie and lets them go, as
         // ns-3's PacketSink does (recv_in_place: no copy out).
-        if (accepted)
+        if (accepted && woke(b, b_seen))
             while (b.readable(*accepted)) {
                 auto r = b.recv_in_place(*accepted, [](l4::bytes in) { return in.size(); });
                 if (!r || *r == 0) break;
