@@ -1,5 +1,5 @@
 // byte_ring: push/peek/pop/consume at the edges, wrap-around at capacities
-// that are and are not powers of two, write_ahead/commit, and a model
+// that are and are not powers of two, write_ahead/commit, trim, and a model
 // property against std::deque.
 #include <l4/core/byte_ring.hpp>
 
@@ -225,9 +225,10 @@ TEST_CASE("byte_ring: growing keeps what lies beyond the back", "[byte_ring]") {
 
 namespace {
 
-// Random push, pop, peek, consume, write_ahead and commit against a
+// Random push, pop, peek, consume, write_ahead, commit and trim against a
 // std::deque, on rings of capacity [min_cap, max_cap], with sizes scaled to
-// the capacity (so that rings above 4 KiB grow their storage on the way).
+// the capacity (so that rings above 4 KiB grow their storage on the way, and
+// trim and grow back).
 void deque_model(std::size_t min_cap, std::size_t max_cap, int max_ops) {
     const auto cap = *rc::gen::inRange<std::size_t>(min_cap, max_cap + 1);
     const std::size_t unit = std::max<std::size_t>(1, cap / 40);
@@ -245,7 +246,8 @@ void deque_model(std::size_t min_cap, std::size_t max_cap, int max_ops) {
     };
     const auto ops = *rc::gen::inRange(1, max_ops);
     for (int i = 0; i < ops; ++i) {
-        switch (*rc::gen::inRange(0, 6)) {
+        const std::size_t storage_before = r.storage(), in_use_before = r.storage_in_use();
+        switch (*rc::gen::inRange(0, 7)) {
         case 0: {  // push
             const auto data = *rc::gen::container<std::vector<std::uint8_t>>(*rc::gen::inRange<std::size_t>(0, 50 * unit), rc::gen::arbitrary<std::uint8_t>());
             const std::size_t n = r.push(data);
@@ -291,6 +293,14 @@ void deque_model(std::size_t min_cap, std::size_t max_cap, int max_ops) {
             RC_ASSERT(r.size() == model.size());  // nothing became content
             break;
         }
+        case 5: {  // trim: the content stays, what was written ahead is forgotten, nothing is freed
+            r.trim();
+            std::fill(written.begin(), written.end(), false);
+            RC_ASSERT(r.storage() == storage_before);
+            RC_ASSERT(r.storage_in_use() >= std::min<std::size_t>(r.storage(), 4096));
+            RC_ASSERT(model.size() * 2 <= r.storage_in_use() || r.storage_in_use() == in_use_before);
+            break;
+        }
         default: {  // commit: the written bytes appear as written, the others as whatever the storage held
             const std::size_t room = cap - model.size();
             const auto n = *rc::gen::inRange<std::size_t>(0, room + 5);
@@ -309,6 +319,8 @@ void deque_model(std::size_t min_cap, std::size_t max_cap, int max_ops) {
         RC_ASSERT(r.free() == cap - model.size());
         RC_ASSERT(r.capacity() == cap);
         RC_ASSERT(r.storage() <= cap);
+        RC_ASSERT(r.storage_in_use() <= r.storage());
+        RC_ASSERT(r.storage_in_use() >= model.size());
         // Peeking everything equals the model, every step.
         std::vector<std::uint8_t> all(model.size());
         RC_ASSERT(r.peek(0, all) == model.size());
@@ -339,6 +351,59 @@ TEST_CASE("byte_ring: back_span is the free space at the back, filled in place a
     byte_ring big{1 << 20};
     CHECK(big.back_span(100'000).size() == 100'000);
     CHECK(big.storage() >= 100'000);
+}
+
+TEST_CASE("byte_ring: trim wraps within a small part of the storage once the content shrank", "[byte_ring]") {
+    // A send buffer after a slow start's overshoot: 600 KB held at the peak, 20 KB now.
+    byte_ring r{4 * 1024 * 1024};
+    r.push(iota_bytes(600'000));
+    const std::size_t peak = r.storage();
+    REQUIRE(peak >= 600'000);
+    r.consume(580'000);
+    r.trim();
+    CHECK(r.storage() == peak);  // nothing freed
+    CHECK(r.storage_in_use() <= 4 * r.size());
+    CHECK(r.storage_in_use() >= 2 * r.size());
+    std::vector<std::uint8_t> kept(r.size());
+    REQUIRE(r.peek(0, kept) == 20'000);
+    CHECK(kept == [] {
+        auto all = iota_bytes(600'000);
+        return std::vector<std::uint8_t>(all.begin() + 580'000, all.end());
+    }());
+    // 10 MB through it at 20-40 KB held: every byte written lands within four times the 20 KB.
+    const std::uint8_t* lowest = r.back_span(1).data();
+    const std::uint8_t* highest = lowest;
+    std::uint64_t written = 600'000, read = 580'000;
+    for (int i = 0; i < 7'000; ++i) {
+        const auto room = r.back_span(1448);
+        REQUIRE_FALSE(room.empty());
+        lowest = std::min<const std::uint8_t*>(lowest, room.data());
+        highest = std::max<const std::uint8_t*>(highest, room.data() + room.size());
+        for (std::size_t k = 0; k < room.size(); ++k) room[k] = static_cast<std::uint8_t>(written + k);
+        written += r.push(room);
+        if (r.size() > 40'000) {
+            std::vector<std::uint8_t> out(20'000);
+            REQUIRE(r.pop(out) == out.size());
+            CHECK(out.front() == static_cast<std::uint8_t>(read));
+            CHECK(out.back() == static_cast<std::uint8_t>(read + out.size() - 1));
+            read += out.size();
+            r.trim();
+        }
+    }
+    CHECK(static_cast<std::size_t>(highest - lowest) <= 80'000);
+    // A burst again: it grows back into the part set aside, the bytes in order, no new storage.
+    const std::size_t before = r.size();
+    REQUIRE(r.push(iota_bytes(200, 3)) == 200);
+    REQUIRE(r.push(std::vector<std::uint8_t>(500'000, 7)) == 500'000);
+    CHECK(r.storage() == peak);
+    CHECK(r.storage_in_use() >= r.size());
+    std::vector<std::uint8_t> all(r.size());
+    REQUIRE(r.peek(0, all) == all.size());
+    CHECK(all[0] == static_cast<std::uint8_t>(read));
+    CHECK(all[before - 1] == static_cast<std::uint8_t>(written - 1));
+    CHECK(std::equal(all.begin() + static_cast<std::ptrdiff_t>(before), all.begin() + static_cast<std::ptrdiff_t>(before) + 200,
+                     iota_bytes(200, 3).begin()));
+    CHECK(all.back() == 7);
 }
 
 TEST_CASE("byte_ring: behaves as a std::deque", "[byte_ring][property]") {

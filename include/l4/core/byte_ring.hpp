@@ -10,10 +10,14 @@
 // buffer cycles through 512 KiB of storage, in cache, not through 4 MiB of
 // cold memory. The storage grows at most log2(capacity / 4 KiB) times, so a
 // connection's per-segment path allocates nothing once it reached its
-// working size (issue 10 §2). Any size works: positions wrap by one
-// comparison and subtraction, never by a modulo, and a copy is at most two
-// memcpy calls. A ring holds at most 4 GiB - 1 bytes (a TCP window is at
-// most 1 GiB).
+// working size (issue 10 §2). A send buffer also trim()s: once its content
+// fills at most a quarter of the storage, it wraps within a part of it
+// again, so that a slow start's overshoot or a burst does not leave it
+// writing through its peak size for ever (nothing is freed: growing back
+// into the part set aside moves bytes and allocates nothing). Any size
+// works: positions wrap by one comparison and subtraction, never by a
+// modulo, and a copy is at most two memcpy calls. A ring holds at most
+// 4 GiB - 1 bytes (a TCP window is at most 1 GiB).
 //
 //   front                              back
 //     | <------------- size() -------------> | <----- free() ----> |
@@ -32,8 +36,9 @@
 //                       itself (and then passes it to write_ahead, which copies nothing)
 //   back_span(max)      the free space at the back where it lies, up to where the
 //                       storage wraps, for a caller that fills it and push()es it
+//   trim()              wraps within less of the storage when the content shrank
 //
-// State: a pointer and four sizes (32 bytes), buffer excluded.
+// State: a pointer and five 32-bit sizes (32 bytes), buffer excluded.
 #pragma once
 
 #include <l4/core/bytes.hpp>
@@ -41,6 +46,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -56,12 +62,14 @@ public:
         : data_{std::move(o.data_)},
           capacity_{std::exchange(o.capacity_, 0)},
           storage_{std::exchange(o.storage_, 0)},
+          allocated_{std::exchange(o.allocated_, 0)},
           head_{std::exchange(o.head_, 0)},
           size_{std::exchange(o.size_, 0)} {}
     byte_ring& operator=(byte_ring&& o) noexcept {
         data_ = std::move(o.data_);
         capacity_ = std::exchange(o.capacity_, 0);
         storage_ = std::exchange(o.storage_, 0);
+        allocated_ = std::exchange(o.allocated_, 0);
         head_ = std::exchange(o.head_, 0);
         size_ = std::exchange(o.size_, 0);
         return *this;
@@ -110,8 +118,8 @@ public:
 
     // Drops min(n, size()) bytes from the front.
     void consume(std::size_t n) noexcept {
-        n = std::min(n, size_);
-        head_ = wrap(head_ + n);
+        n = std::min<std::size_t>(n, size_);
+        head_ = static_cast<std::uint32_t>(wrap(head_ + n));
         size_ -= n;
         // The front is not moved back to index 0 when the ring empties: bytes put in the free space by write_ahead
         // must stay where they are relative to the back.
@@ -170,10 +178,33 @@ public:
         size_ += n;
     }
 
+    // While the content fills at most a quarter of the storage in use, the
+    // ring wraps within half as much (not below 4 KiB), the content moved to
+    // its start: the next bytes written land on cache lines used a short
+    // while ago, not on ones a whole peak-sized storage of traffic back (a
+    // send buffer that overshot to 1 MiB in slow start and then holds 200 KB
+    // missed a 1 MiB L2 at every line it wrote). Growing back starts by
+    // doubling, so a content that hovers does not move bytes again and
+    // again. For a ring without bytes written ahead: those are forgotten.
+    void trim() noexcept {
+        if (size_ > storage_ / 4 || storage_ / 2 < first_storage) [[likely]]
+            return;
+        std::uint32_t part = storage_;
+        while (size_ <= part / 4 && part / 2 >= first_storage) part /= 2;
+        // The piece before the wrap goes behind the piece from the front, then that one to the start.
+        const std::size_t first = std::min(size_, storage_ - head_);
+        std::memmove(data_.get() + first, data_.get(), size_ - first);
+        std::memmove(data_.get(), data_.get() + head_, first);
+        storage_ = part;
+        head_ = 0;
+    }
+
     // Whether the storage exists yet (it is made by the first write).
     [[nodiscard]] bool allocated() const noexcept { return data_ != nullptr; }
     // The bytes of storage made so far: at most capacity().
-    [[nodiscard]] std::size_t storage() const noexcept { return storage_; }
+    [[nodiscard]] std::size_t storage() const noexcept { return allocated_; }
+    // The part of it the ring wraps within: storage() unless trim() set some aside.
+    [[nodiscard]] std::size_t storage_in_use() const noexcept { return storage_; }
 
 private:
     static constexpr std::uint32_t first_storage = 4096;
@@ -181,15 +212,26 @@ private:
     // Position `pos` bytes past the start of the storage; pos < 2 * storage.
     [[nodiscard]] std::size_t wrap(std::size_t pos) const noexcept { return pos >= storage_ ? pos - storage_ : pos; }
 
-    // Makes the storage hold at least `used` bytes from the front (used <=
-    // capacity): doubled, or at once to what is needed, the bytes (content
-    // and whatever lies in the free space beyond it) kept at their offsets
-    // from the front, which moves to the start.
+    // Makes the storage in use hold at least `used` bytes from the front
+    // (used <= capacity): doubled, or at once to what is needed, the bytes
+    // (content and whatever lies in the free space beyond it) kept at their
+    // offsets from the front.
     void reserve(std::size_t used) {
         if (used <= storage_) [[likely]]
             return;
-        const auto grown = static_cast<std::uint32_t>(std::min<std::size_t>(
+        auto grown = static_cast<std::uint32_t>(std::min<std::size_t>(
             capacity_, std::max({used, std::size_t{storage_} * 2, std::size_t{first_storage}})));
+        if (used <= allocated_) grown = std::min(grown, allocated_);
+        if (grown <= allocated_) {
+            // Back into what trim() set aside: the bytes from the front to the old end move to the new end.
+            if (head_ != 0) {
+                const std::size_t tail = storage_ - head_;
+                std::memmove(data_.get() + grown - tail, data_.get() + head_, tail);
+                head_ = static_cast<std::uint32_t>(grown - tail);
+            }
+            storage_ = grown;
+            return;
+        }
         auto next = std::make_unique_for_overwrite<std::uint8_t[]>(grown);
         if (data_) {
             const std::size_t first = storage_ - head_;
@@ -197,7 +239,7 @@ private:
             copy_bytes(bytes{data_.get(), head_}, next.get() + first);
         }
         data_ = std::move(next);
-        storage_ = grown;
+        storage_ = allocated_ = grown;
         head_ = 0;
     }
 
@@ -226,9 +268,10 @@ private:
 
     std::unique_ptr<std::uint8_t[]> data_;
     std::uint32_t capacity_;
-    std::uint32_t storage_ = 0;  // bytes of data_
-    std::size_t head_ = 0;       // index of the front byte
-    std::size_t size_ = 0;
+    std::uint32_t storage_ = 0;    // bytes of data_ the ring wraps within
+    std::uint32_t allocated_ = 0;  // bytes of data_
+    std::uint32_t head_ = 0;  // index of the front byte
+    std::uint32_t size_ = 0;
 };
 
 }  // namespace l4

@@ -190,6 +190,7 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         if (snd_una_ == iss_) --data;  // the SYN
         if (fin_queued_ && ack == fin_seq_ + 1) --data;  // the FIN
         send_buf_.consume(data);
+        send_buf_.trim();
         acked_data_ += data;
         delivered_ += data;
         snd_una_ = ack;
