@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
 
     auto link = l4::link::tun::open(dev);
     if (!link) return std::cerr << "tun " << dev << ": " << link.error().message() << '\n', 1;
-    l4::net::stack host{std::move(*link), {.addresses = {*me}}};
+    l4::net::stack host{std::move(*link), {.addresses = {*me}, .secret = tftp::random_secret()}};
     l4::steady_clock clock;
     const auto sock = host.socket(l4::net::socket_type::datagram).value();
     tftp::session<decltype(host)> s{host, sock, {*peer, tftp::server_port}, false, std::move(*t)};

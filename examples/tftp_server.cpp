@@ -57,7 +57,7 @@ int serve_tun(const options& o) {
     auto dev = l4::link::tun::open(o.dev);
     if (!dev) return std::cerr << "tun " << o.dev << ": " << dev.error().message() << '\n', 1;
     const ip_address me = *ip_address::from_string(o.address);
-    l4::net::stack host{std::move(*dev), {.addresses = {me}}};
+    l4::net::stack host{std::move(*dev), {.addresses = {me}, .secret = tftp::random_secret()}};
     l4::steady_clock clock;
     const auto listen = host.socket(l4::net::socket_type::datagram).value();
     if (auto b = host.bind(listen, {me, tftp::server_port}); !b) return std::cerr << b.error().message() << '\n', 1;
