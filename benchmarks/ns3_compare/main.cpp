@@ -5,7 +5,7 @@
 //
 //   bench_ns3_compare [--seconds N] [--warmup N] [--seed N] [--queue PACKETS] [--loss P]
 //                     [--algo newreno|cubic|bbr] [--only ns3|l4kit] [--ack-every-segment] [--ns3-classic-recovery]
-//                     [--repeat N] [--check]
+//                     [--repeat N] [--check] [--give-back-memory]
 //
 // Rows: the three pairs (ns-3's TcpNewReno, TcpCubic, TcpBbr) and
 // two more: l4kit's NewReno beside ns-3's TcpLinuxReno, whose congestion
@@ -25,6 +25,15 @@
 // one least disturbed. On a shared virtual machine that matters: there the
 // same binary's time moves by 1.5x from one run to the next, in two modes
 // (a core of its own, or not), and a single pair can land in either.
+//
+// The process keeps the memory it frees (glibc's M_MMAP_THRESHOLD and
+// M_TRIM_THRESHOLD raised), so a repeated run finds its pages mapped, as a
+// parameter sweep's second simulation in one process does. By default
+// glibc maps every block of 128 KiB or more afresh and unmaps it when freed:
+// l4kit's send and receive buffers (a few such blocks a connection) then
+// took ~600 page faults in every run, ~8 us each in this virtual machine,
+// about a tenth of a NewReno run, while ns-3's many small blocks stay in the
+// heap and never fault again. --give-back-memory keeps glibc's defaults.
 #include "scenario.hpp"
 
 #include <algorithm>
@@ -32,6 +41,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <malloc.h>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,7 +74,7 @@ constexpr row rows[] = {
 [[noreturn]] void usage() {
     std::fprintf(stderr, "usage: bench_ns3_compare [--seconds N] [--warmup N] [--seed N] [--queue PACKETS] [--loss P]\n"
                          "         [--algo newreno|cubic|bbr] [--only ns3|l4kit] [--ack-every-segment] [--ns3-classic-recovery]\n"
-                         "         [--repeat N] [--check]\n");
+                         "         [--repeat N] [--check] [--give-back-memory]\n");
     std::exit(2);
 }
 
@@ -105,6 +115,7 @@ int main(int argc, char** argv) {
     algorithm only_algo = algorithm::newreno;
     bool run_ns3_side = true, run_l4kit_side = true;
     std::size_t repeat = 1;
+    bool keep_freed_memory = true;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         const auto value = [&]() -> std::string {
@@ -120,6 +131,7 @@ int main(int argc, char** argv) {
         else if (arg == "--repeat") repeat = std::max<std::size_t>(1, std::stoul(value()));
         else if (arg == "--ack-every-segment") s.ack_every_segment = true;
         else if (arg == "--ns3-classic-recovery") s.ns3_classic_recovery = true;
+        else if (arg == "--give-back-memory") keep_freed_memory = false;
         else if (arg == "--only") {
             const auto v = value();
             if (v == "ns3") run_l4kit_side = false;
@@ -135,12 +147,17 @@ int main(int argc, char** argv) {
         } else usage();
     }
     if (s.warmup_seconds >= s.seconds) usage();
+    // 32 MiB: glibc's largest mmap threshold on a 64-bit machine.
+    if (keep_freed_memory && (::mallopt(M_MMAP_THRESHOLD, 32 << 20) == 0 || ::mallopt(M_TRIM_THRESHOLD, 1 << 30) == 0))
+        std::fprintf(stderr, "bench_ns3_compare: mallopt failed; freed memory goes back to the kernel\n");
 
     std::printf("one flow: %.0f Mbit/s bottleneck, RTT %u ms, %u-packet drop tail, loss %g (data only), %u s simulated, "
                 "goodput from %u s, seed %llu, %s\n",
                 static_cast<double>(s.bottleneck_bps) / 1e6, 2 * s.one_way_ms, s.queue_packets, s.loss, s.seconds,
                 s.warmup_seconds, u(s.seed), s.ack_every_segment ? "an ACK for every segment" : "delayed ACKs (2 segments, 200 ms)");
     if (repeat > 1) std::printf("each row run %zu times, ns-3 and l4kit alternating; times: each side's best run\n", repeat);
+    std::printf("freed memory %s\n", keep_freed_memory ? "kept by the process (a repeated run's pages are mapped already)"
+                                                        : "given back to the kernel (glibc's default: every run faults its big buffers in)");
     std::printf("ns-3 3.37 recovery: %s (its default: %s)\n\n",
                 s.ns3_classic_recovery ? "ns3::TcpClassicRecovery" : "ns3::TcpPrrRecovery", ns3_recovery_type());
     std::printf("| l4kit / ns-3 | ns-3 Mbit/s | l4kit Mbit/s | l4kit/ns-3 | ns-3 wall s (CPU s) | l4kit wall s (CPU s) "
