@@ -233,11 +233,7 @@ private:
             return;
         }
         auto next = std::make_unique_for_overwrite<std::uint8_t[]>(grown);
-        if (data_) {
-            const std::size_t first = storage_ - head_;
-            copy_bytes(bytes{data_.get() + head_, first}, next.get());
-            copy_bytes(bytes{data_.get(), head_}, next.get() + first);
-        }
+        copy_out(0, next.get(), storage_);  // the whole storage in ring order, from the front
         data_ = std::move(next);
         storage_ = allocated_ = grown;
         head_ = 0;
