@@ -52,8 +52,9 @@ struct stack_config {
     std::vector<ip_address> addresses{};
     std::uint8_t ttl = 64;  // also the IPv6 hop limit
     // Keys RFC 6056 port choice, RFC 6528 ISNs, SYN cookies and the hash
-    // tables. Give each host a secret of its own (getrandom(2)) on a real
-    // network; tests pass a fixed one so that runs repeat.
+    // tables. Give each host a secret of its own on a real network
+    // (l4::random_key(), core/random_key.hpp); tests pass a fixed one so
+    // that runs repeat.
     siphash_key secret{};
     icmp_config icmp{};  // echo answered; port unreachable rate limited
     // Frames the link refused, kept to send on a later poll (0: none kept).
@@ -582,9 +583,11 @@ private:
                 auto n = fill(frame.subspan(ip_len));
                 if (!n) return n.error();
                 if (auto h = ip_.emit_header(frame, src, dst, protocol, *n, ecn, ip); !h) return h.error();
-                auto r = link_.transmit_built(ip_len + *n, now_for_link());
-                if (r) ++counters_.tx_frames;
-                return r;
+                // Success answered afresh, not by copying r: the link stored r's fields one by one, and
+                // reading them back as whole words waited on those stores (a store-forwarding stall).
+                if (auto r = link_.transmit_built(ip_len + *n, now_for_link()); !r) return r.error();
+                ++counters_.tx_frames;
+                return {};
             }
             return transmit_copy_cold(src, dst, protocol, len, fill, ecn, ip);
         } else {
