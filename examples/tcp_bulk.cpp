@@ -20,6 +20,7 @@
 #include "tcp_bulk.hpp"
 #include "tcp_course.hpp"
 
+#include <l4/core/random_key.hpp>
 #include <l4/link/fault.hpp>
 #include <l4/link/pcap_tap.hpp>
 #include <l4/link/sim.hpp>
@@ -261,7 +262,7 @@ int main(int argc, char** argv) {
 
     l4::net::stack_config sc;
     for (const auto& a : o.addresses) sc.addresses.push_back(parse_address(a));
-    for (std::size_t i = 0; i < sc.secret.size(); ++i) sc.secret[i] = static_cast<std::uint8_t>(o.seed >> (8 * (i % 8)) ^ i);
+    sc.secret = l4::random_key();  // facing the kernel's TCP: ISNs and ports nobody predicts; --seed keeps the drops
     l4::tcp::endpoint_config tc;
     if (o.min_rto_ms > 0) tc.connection.rto.min = std::chrono::milliseconds{o.min_rto_ms};
     lossy_tun link{l4::link::pcap_tap{std::move(*dev), out}, {.tx = {.drop = o.drop}, .rx = {.drop = o.drop}}, o.seed};

@@ -16,7 +16,6 @@
 
 #include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
-#include <l4/core/keyed_hash.hpp>
 #include <l4/core/time.hpp>
 #include <l4/flow/stop_and_wait.hpp>
 #include <l4/tcp/rto.hpp>
@@ -26,7 +25,6 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -37,17 +35,6 @@ namespace tftp {
 constexpr std::size_t block_size = 512;         // RFC 1350 §1
 constexpr std::uint16_t server_port = 69;       // RFC 1350 §4
 constexpr std::size_t max_packet = 4 + block_size;
-
-// The stack's secret for a host on a real network: each run its own, so a
-// transfer's ephemeral port (its TID) is not the last run's. With the same
-// port, a DATA the last run's server resent (its final ACK lost) reached the
-// next transfer first and was taken for the answer to its WRQ.
-inline l4::siphash_key random_secret() {
-    std::random_device rd;
-    l4::siphash_key k{};
-    for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<std::uint8_t>(rd());
-    return k;
-}
 
 enum class opcode : std::uint16_t { rrq = 1, wrq = 2, data = 3, ack = 4, error = 5 };
 

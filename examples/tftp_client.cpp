@@ -10,6 +10,7 @@
 // "ERROR <code>: <message>") and exits 1.
 #include "tftp.hpp"
 
+#include <l4/core/random_key.hpp>
 #include <l4/link/tun.hpp>
 #include <l4/net/drive.hpp>
 #include <l4/net/stack.hpp>
@@ -103,7 +104,10 @@ int main(int argc, char** argv) {
 
     auto link = l4::link::tun::open(dev);
     if (!link) return std::cerr << "tun " << dev << ": " << link.error().message() << '\n', 1;
-    l4::net::stack host{std::move(*link), {.addresses = {*me}, .secret = tftp::random_secret()}};
+    // A secret of each run's own (core/random_key.hpp): with a fixed one, every run took the same
+    // ephemeral port (its TID), and a DATA the last run's server resent (its final ACK lost) reached
+    // the next transfer first and was taken for the answer to its WRQ.
+    l4::net::stack host{std::move(*link), {.addresses = {*me}, .secret = l4::random_key()}};
     l4::steady_clock clock;
     const auto sock = host.socket(l4::net::socket_type::datagram).value();
     tftp::session<decltype(host)> s{host, sock, {*peer, tftp::server_port}, false, std::move(*t)};

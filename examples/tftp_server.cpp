@@ -9,6 +9,7 @@
 // file; one that exists is refused with ERROR 6. Figures per transfer on stdout.
 #include "tftp.hpp"
 
+#include <l4/core/random_key.hpp>
 #include <l4/link/sim.hpp>
 #include <l4/link/tun.hpp>
 #include <l4/net/drive.hpp>
@@ -57,7 +58,7 @@ int serve_tun(const options& o) {
     auto dev = l4::link::tun::open(o.dev);
     if (!dev) return std::cerr << "tun " << o.dev << ": " << dev.error().message() << '\n', 1;
     const ip_address me = *ip_address::from_string(o.address);
-    l4::net::stack host{std::move(*dev), {.addresses = {me}, .secret = tftp::random_secret()}};
+    l4::net::stack host{std::move(*dev), {.addresses = {me}, .secret = l4::random_key()}};
     l4::steady_clock clock;
     const auto listen = host.socket(l4::net::socket_type::datagram).value();
     if (auto b = host.bind(listen, {me, tftp::server_port}); !b) return std::cerr << b.error().message() << '\n', 1;

@@ -28,6 +28,7 @@
 //       connection_refused, the kernel's port unreachable matched to the
 //       socket by the datagram it quotes. Exits 0 when it does, 1 if not
 //       within S seconds (default 5).
+#include <l4/core/random_key.hpp>
 #include <l4/core/time.hpp>
 #include <l4/link/sim.hpp>
 #include <l4/link/tun.hpp>
@@ -355,6 +356,7 @@ std::optional<tun_stack> open_host(const options& o) {
         return std::nullopt;
     }
     l4::net::stack_config cfg{.addresses = o.addresses,
+                              .secret = l4::random_key(),  // a host on a network: ports nobody predicts
                               .icmp = {.errors_per_second = o.icmp_rate, .error_burst = o.icmp_burst}};
     return std::optional<tun_stack>{std::in_place, std::move(*dev), std::move(cfg)};
 }

@@ -11,6 +11,7 @@
 #include <l4/core/frame_queue.hpp>
 #include <l4/core/keyed_hash.hpp>
 #include <l4/core/ports.hpp>
+#include <l4/core/random_key.hpp>
 #include <l4/core/seq32.hpp>
 #include <l4/core/short_text.hpp>
 #include <l4/core/time.hpp>

@@ -3,6 +3,8 @@
 // bytes the header says.
 #include <l4/tcp/isn.hpp>
 
+#include <l4/core/random_key.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -75,4 +77,11 @@ TEST_CASE("isn: F is SipHash-2-4 of the label and the tuple, cut to 32 bits", "[
     CHECK(l4::tcp::isn_offset(key, local, remote) == f);
     CHECK(isn(key, local, remote, instant{}) == seq32{f});
     CHECK(isn(key, local, remote, t0) == seq32{f + 250'000'000u});  // 1000 s = 2.5e8 ticks
+}
+
+TEST_CASE("isn: two hosts keyed by random_key() start the same tuple at different ISNs", "[tcp][isn]") {
+    // With the all-zero default every host gives a tuple the same ISN, which an
+    // off-path attacker computes too (RFC 6528 §3); 1 in 2^32 to fail by chance.
+    CHECK(isn(l4::random_key(), local, remote, t0) != isn(l4::random_key(), local, remote, t0));
+    CHECK(isn(siphash_key{}, local, remote, t0) == isn(siphash_key{}, local, remote, t0));
 }
