@@ -7,11 +7,10 @@
 
 #include <catch2/catch.hpp>
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <set>
-#include <vector>
 
 TEST_CASE("random_key: each call gives a key of its own, never the all-zero default", "[core][random_key]") {
     const l4::siphash_key zero{};

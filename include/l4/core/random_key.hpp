@@ -21,16 +21,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <tuple>
 
 namespace l4 {
 
 [[nodiscard]] inline siphash_key random_key() {
     std::random_device source;
     siphash_key key{};
-    static_assert(sizeof(std::random_device::result_type) >= 4);
+    static_assert(sizeof(std::random_device::result_type) >= 4 && std::tuple_size_v<siphash_key> % 4 == 0);
     for (std::size_t i = 0; i < key.size(); i += 4) {
         const auto word = static_cast<std::uint32_t>(source());  // 32 random bits a call
-        for (std::size_t j = 0; j < 4 && i + j < key.size(); ++j) key[i + j] = static_cast<std::uint8_t>(word >> (8 * j));
+        for (std::size_t j = 0; j < 4; ++j) key[i + j] = static_cast<std::uint8_t>(word >> (8 * j));
     }
     return key;
 }
