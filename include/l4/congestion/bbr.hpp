@@ -133,7 +133,7 @@ private:
     void update(const ack_event& ev) noexcept {
         const std::uint32_t flight = ev.bytes_in_flight > ev.bytes_acked ? ev.bytes_in_flight - ev.bytes_acked : 0;
         const bool round_start = rounds_.on_ack(ev);
-        const auto sample = rate_of(ev);
+        const auto sample = bw_sample_of(ev);
         // §4.1.1.5 BBRUpdateBtlBw: samples that are app-limited only count if they raise the max.
         if (sample && (!sample->is_app_limited || sample->delivery_rate >= max_bw()))
             bw_update(rounds_.count(), sample->delivery_rate);
@@ -148,14 +148,24 @@ private:
         set_cwnd(ev.bytes_acked, flight);
     }
 
-    [[nodiscard]] std::optional<rate_sample> rate_of(const ack_event& ev) noexcept {
+    // What the bandwidth filter reads of a rate sample. Taken field by field: a whole rate_sample copied
+    // out of the ACK event was read as 16-byte words from the 8-byte stores that had just written it (a
+    // store-forwarding stall on every ACK).
+    struct bw_sample {
+        double delivery_rate;
+        bool is_app_limited;
+    };
+    [[nodiscard]] std::optional<bw_sample> bw_sample_of(const ack_event& ev) noexcept {
         acked_ += ev.bytes_acked;
         if (ev.rate) sampled_ = true;
         // With a sampler, an ACK without a sample has none: an ACK count over
         // it would credit at once what the sampler delivered before (SACKed).
-        if (sampled_) return ev.rate;
+        if (sampled_) {
+            if (!ev.rate) return std::nullopt;
+            return bw_sample{ev.rate->delivery_rate, ev.rate->is_app_limited};
+        }
         // The ACK-side estimate: bytes acknowledged since the newest checkpoint at least RTprop old.
-        std::optional<rate_sample> out;
+        std::optional<bw_sample> out;
         if (rtprop_) {
             for (std::size_t i = 0; i < checkpoints_.size(); ++i) {
                 const auto& cp = checkpoints_[(next_cp_ + checkpoints_.size() - 1 - i) % checkpoints_.size()];
@@ -163,10 +173,7 @@ private:
                 const duration elapsed = ev.now - cp.at;
                 if (elapsed < *rtprop_ || elapsed <= duration::zero()) continue;
                 const double secs = std::chrono::duration<double>(elapsed).count();
-                out = rate_sample{.delivery_rate = static_cast<double>(acked_ - cp.acked) / secs,
-                                  .interval = elapsed, .delivered = acked_ - cp.acked,
-                                  .prior_delivered = cp.acked, .prior_in_flight = ev.bytes_in_flight,
-                                  .is_app_limited = false};
+                out = bw_sample{.delivery_rate = static_cast<double>(acked_ - cp.acked) / secs, .is_app_limited = false};
                 break;
             }
         }

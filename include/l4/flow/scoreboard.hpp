@@ -53,8 +53,10 @@ public:
 
     // RFC 6675 §4 Update(): forget what snd.una passed, then record the blocks
     // that lie inside (snd.una, snd.max]. Others are D-SACKs or bogus.
+    // Inlined into its one caller: returned from a call, the result went through memory, and was read
+    // back as one word before its stores had landed (a store-forwarding stall on every SACK).
     template <class Blocks>
-    [[gnu::hot]] update_result update(seq32 snd_una, seq32 snd_max, const Blocks& blocks) {
+    [[gnu::always_inline]] update_result update(seq32 snd_una, seq32 snd_max, const Blocks& blocks) {
         update_result r;
         advance(snd_una);
         for (const auto& b : blocks) {

@@ -71,10 +71,12 @@ public:
     // `out`; the segment follows it. Both addresses must be of one family.
     // `ecn`: the ECN codepoint (RFC 3168 §5), IPv4's ECN field or the low
     // two bits of IPv6's traffic class; the transport chooses it. `opts`:
-    // the socket's DS field and IPv4 DF.
+    // the socket's DS field and IPv4 DF, by reference: by value, GCC copied
+    // them into a 2-byte local and read it back as 4 bytes, a load that
+    // waited for the store to retire (a store-forwarding stall, every frame).
     [[gnu::hot]] [[nodiscard]] result<std::size_t> emit_header(mut_bytes out, const ip_address& src, const ip_address& dst,
                                                   std::uint8_t protocol, std::size_t payload_len,
-                                                  std::uint8_t ecn = 0, ip_header_options opts = {}) noexcept {
+                                                  std::uint8_t ecn = 0, const ip_header_options& opts = {}) noexcept {
         if (src.version() != dst.version()) return errc::no_route;
         if (ecn > 3) return errc::invalid_argument;
         if (src.is_v4()) {
