@@ -127,7 +127,16 @@ outcome run_l4kit(const scenario& s) {
             }
         }
         if (!accepted)
-            if (auto acc = b.accept(l)) accepted = *acc;
+            if (auto acc = b.accept(l)) {
+                accepted = *acc;
+                // The receiver counts the bytes as they arrive, where they lie in
+                // the frame, and lets them go, as ns-3's PacketSink does.
+                if (!b.set_recv_handler(*accepted, [&received](l4::bytes in) {
+                        received += in.size();
+                        return in.size();
+                    }))
+                    return true;
+            }
         // Asked first: a send into a full buffer or a read of an empty one
         // costs more than the question (a send pass, an error code). Until
         // the receiver accepts, the sender writes whatever the state (the
@@ -141,8 +150,8 @@ outcome run_l4kit(const scenario& s) {
                        return room.size();
                    }, clk.now()))
                 if (*w == 0) break;
-        // The receiver counts the bytes where they lie and lets them go, as
-        // ns-3's PacketSink does (recv_in_place: no copy out).
+        // Those that waited in the receive buffer (behind a hole, or before
+        // the handler was set) it takes there (recv_in_place: no copy out).
         if (accepted && woke(b, b_seen))
             while (b.readable(*accepted)) {
                 auto r = b.recv_in_place(*accepted, [](l4::bytes in) { return in.size(); });

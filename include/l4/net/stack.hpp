@@ -290,6 +290,24 @@ public:
         });
     }
 
+    // Receiving as the bytes arrive, lwIP's tcp_recv: from now on, in-order
+    // bytes that find the socket's receive buffer empty go to h(bytes)
+    // where they lie in the frame, during poll(), before any copy; h returns
+    // how many it took, and the rest waits for recv() as before (as does
+    // everything behind a hole or behind unread bytes: the order is kept).
+    // h must not call this stack. Errors: bad_socket, not_connected (not
+    // connected nor connecting), not_supported (no byte stream). An empty
+    // tcp::recv_handler{} stops it.
+    template <class F>
+        requires std::is_invocable_r_v<std::size_t, F&, bytes>
+    [[nodiscard]] io_result<void> set_recv_handler(socket_id s, F&& h) {
+        return with_socket<void>(s, [&](auto& t, std::uint32_t id) -> io_result<void> {
+            if constexpr (requires { t.set_recv_handler(id, std::forward<F>(h)); })
+                return to_io(t.set_recv_handler(id, std::forward<F>(h)));
+            else return errc::not_supported;
+        });
+    }
+
     // setsockopt(2) and getsockopt(2). Errors: bad_socket, not_supported
     // (the transport lacks the option), invalid_argument (a value out of
     // range, or an option that can no longer change).

@@ -370,7 +370,14 @@ void connection<Congestion, Sender, Receiver>::on_data(const Repr& seg, instant 
         counters_.duplicates_in += std::min<std::size_t>(skip, seg.payload.size());
         const auto offset = static_cast<std::size_t>(seg.seq_number + skip - rcv_nxt_);
         const bool had_hole = recv_buf_.has_out_of_order();
-        const auto r = recv_buf_.insert(offset, data);
+        // The handler's first, where the bytes lie: only what nothing is waiting in front of.
+        std::size_t taken = 0;
+        if (recv_handler_ && offset == 0 && !had_hole && recv_buf_.readable() == 0 && !data.empty()) {
+            taken = std::min(recv_handler_(data), data.size());
+            data = data.subspan(taken);
+        }
+        auto r = taken > 0 && data.empty() ? receive_buffer::insert_result{} : recv_buf_.insert(offset, data);
+        r.advanced += taken;
         counters_.duplicates_in += r.duplicate;
         // RFC 2883 §4: tell the sender it sent these bytes twice.
         if (opts_.sack() && skip > 0)

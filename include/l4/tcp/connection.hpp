@@ -54,11 +54,16 @@
 #include <bit>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
 namespace l4::tcp {
+
+// Takes in-order bytes as they arrive and returns how many it took
+// (connection::set_recv_handler).
+using recv_handler = std::function<std::size_t(bytes)>;
 
 template <class Congestion, class Sender, class Receiver>
 class connection {
@@ -162,6 +167,16 @@ public:
         if (n > 0) maybe_window_update();
         return n;
     }
+
+    // Receives as the bytes arrive: from now on, in-order bytes that find
+    // the receive buffer empty go to `h` where they lie in the segment,
+    // before any copy; it returns how many it took (at most as many), and
+    // the rest is stored for recv() as without it. Bytes behind a hole, or
+    // behind bytes still unread, are stored: the stream keeps its order. The
+    // window counts only what is stored. lwIP's tcp_recv, without the pbuf.
+    // `h` runs inside the host's poll: it must not call the host. An empty
+    // `h` stops it.
+    void set_recv_handler(recv_handler h) { recv_handler_ = std::move(h); }
 
     // Half-close: a FIN follows the queued data (RFC 9293 §3.10.4).
     result<void> shutdown() {
@@ -1115,6 +1130,7 @@ private:
     config cfg_;
     byte_ring send_buf_;
     receive_buffer recv_buf_;
+    recv_handler recv_handler_;  // set_recv_handler: in-order bytes taken before the buffer
     rto_estimator rto_;
     negotiated_options opts_;
     Congestion cc_{congestion::params{536, 0}};

@@ -445,6 +445,15 @@ public:
         return n;
     }
 
+    // connection::set_recv_handler through a socket: one that is connected or connecting.
+    [[nodiscard]] result<void> set_recv_handler(std::uint32_t id, recv_handler h) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        if (!s->conn) return errc::not_connected;
+        s->conn->set_recv_handler(std::move(h));
+        return {};
+    }
+
     template <class Host>
     [[nodiscard]] result<void> shutdown(Host& host, std::uint32_t id, instant now) {
         auto* s = find(id);
