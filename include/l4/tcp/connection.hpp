@@ -283,9 +283,11 @@ public:
     // hands on_segment a payload that already lies in place. Empty where that
     // cannot be (not in order, data not expected, the place wraps); anything
     // written there by a segment that is then refused stays beyond rcv.nxt,
-    // in space that holds nothing yet.
+    // in space that holds nothing yet. Empty too with a receive handler: its
+    // bytes are verified where they lie in the frame and handed over there,
+    // and only those it leaves are copied.
     [[nodiscard]] mut_bytes in_order_slot(seq32 seq, std::size_t len) {
-        if (seq != rcv_nxt_ || !may_receive_data(state_) || app_closed_) return {};
+        if (seq != rcv_nxt_ || !may_receive_data(state_) || app_closed_ || recv_handler_) return {};
         return recv_buf_.in_order_slot(len);
     }
 
