@@ -25,7 +25,8 @@
 //   - the legitimate peer sending its next bytes (or again from snd.una),
 //     maybe with its FIN, or acknowledging the host's data (or duplicates);
 //   - a jump of virtual time; the application reading and writing (with
-//     recv and send, or in place), shutting down or closing the established
+//     recv and send, or in place; or receiving as the bytes arrive, a
+//     handler taking part of each segment), shutting down or closing the established
 //     connection, accepting from the listeners, reading from, closing or
 //     aborting an attacker's connection.
 //
@@ -518,6 +519,20 @@ private:
 
     void read_legit(std::size_t n) {
         auto& p = peer_;
+        if (p.app && !p.app_closed && n % 4 == 3) {
+            // Receiving as the bytes arrive (set_recv_handler), up to n / 4 of each segment's, or no longer.
+            handler_on_ = !handler_on_;
+            tcp::recv_handler h;
+            if (handler_on_)
+                h = [this, n](bytes in) {
+                    const std::size_t take = std::min(in.size(), n / 4);
+                    check_read(in.first(take));
+                    return take;
+                };
+            (void)host_->set_recv_handler(*p.app, std::move(h));
+            after_step();
+            return;
+        }
         if (p.app && !p.app_closed) {
             std::array<std::uint8_t, 4096> buf{};
             // An odd count reads in place (recv_in_place), taking up to n bytes of what it is shown.
@@ -532,14 +547,20 @@ private:
                     L4_FUZZ_CHECK(std::find(p.fins.begin(), p.fins.end(), p.read) != p.fins.end());
                     p.eof = true;
                 } else {
-                    L4_FUZZ_CHECK(!p.eof);
-                    for (std::size_t k = 0; k < *r; ++k) L4_FUZZ_CHECK(buf[k] == stream_byte(peer_key, p.read + k));
-                    p.read += *r;
-                    L4_FUZZ_CHECK(p.read <= p.max_end);
+                    check_read(std::span{buf}.first(*r));
                 }
             }
         }
         after_step();
+    }
+
+    // Bytes the application got: the legitimate stream's next ones, never past what a frame carried or a FIN.
+    void check_read(bytes got) {
+        auto& p = peer_;
+        L4_FUZZ_CHECK(got.empty() || !p.eof);
+        for (std::size_t k = 0; k < got.size(); ++k) L4_FUZZ_CHECK(got[k] == stream_byte(peer_key, p.read + k));
+        p.read += got.size();
+        L4_FUZZ_CHECK(p.read <= p.max_end);
     }
 
     void write_legit(std::size_t n) {
@@ -662,6 +683,7 @@ private:
     reader& in_;
     std::uint8_t offer_ = 0;
     bool v6_ = false;
+    bool handler_on_ = false;  // the application receives as the bytes arrive (read_legit)
     std::uint64_t budget_ = 0;
     std::optional<link::memory_end> raw_;
     std::optional<host_t> host_;
