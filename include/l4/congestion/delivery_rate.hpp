@@ -74,7 +74,9 @@ public:
     template <class Blocks>
     constexpr std::optional<rate_sample> on_ack(seq32 snd_una, instant now, std::uint32_t prior_in_flight,
                                                 std::optional<duration> min_rtt, const Blocks& sack_blocks) noexcept {
-        std::optional<record> newest;
+        // The newest delivered record, where it lies: a record popped below stays
+        // in the ring untouched until the next on_send, so no copy is needed.
+        const record* newest = nullptr;
         for (const auto& b : sack_blocks) {
             const seq32 left = b.left, right = b.right;
             if (!(left < right) || !(snd_una < right)) continue;  // RFC 2883 D-SACK, or bogus
@@ -89,7 +91,7 @@ public:
             }
         }
         while (size_ > 0 && at(0).end <= snd_una) {
-            const record p = at(0);
+            const record& p = at(0);
             pop();
             if (!p.sacked) deliver(p, now, newest);
         }
@@ -171,11 +173,11 @@ private:
     }
     // §3.3 UpdateRateSample: P is delivered now; the most recently sent of
     // the packets this ACK delivers sets the sample (ties: the higher end).
-    constexpr void deliver(const record& p, instant now, std::optional<record>& newest) noexcept {
+    constexpr void deliver(const record& p, instant now, const record*& newest) noexcept {
         delivered_ += static_cast<std::uint32_t>(p.end - p.seq);
         delivered_time_ = now;
         if (!newest || p.sent_time > newest->sent_time || (p.sent_time == newest->sent_time && newest->end < p.end))
-            newest = p;
+            newest = &p;
     }
 
     std::array<record, Capacity> ring_{};

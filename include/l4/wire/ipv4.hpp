@@ -157,6 +157,11 @@ namespace detail {
 
 }  // namespace detail
 
+struct ip_packet;
+namespace detail {
+[[nodiscard, gnu::always_inline]] constexpr inline result<ip_packet> parse_ip(bytes datagram, bool may_be_cut) noexcept;
+}  // namespace detail
+
 // An IPv4 datagram over bytes it does not own. check() validates the version
 // and the two length fields once, so no accessor can read out of bounds
 // afterwards; the header checksum and fragmentation are left to the caller
@@ -243,6 +248,12 @@ public:
     }
 
 private:
+    // packet.hpp's parse_ip makes its packet's view again from the bytes
+    // check() accepted: a copy of check()'s result, stored in two 8-byte
+    // pieces, is read back as one 16-byte load, a store-forwarding stall
+    // on every datagram received.
+    friend constexpr result<ip_packet> detail::parse_ip(bytes, bool) noexcept;
+
     constexpr explicit ipv4_view(bytes datagram) noexcept : dgram_{datagram} {}
     bytes dgram_;  // exactly Total Length bytes (after check_cut: at most, and the whole header)
 };

@@ -83,8 +83,6 @@ public:
     // stalls on store forwarding).
     constexpr void assign_ipv4(const ipv4_address& src, const ipv4_address& dst, std::uint8_t protocol,
                                std::uint16_t length) noexcept {
-        if (size_ > ipv4_pseudo_layout::size)  // was IPv6's: zero past the end, so == compares the bytes
-            std::fill(storage_.begin() + ipv4_pseudo_layout::size, storage_.end(), std::uint8_t{0});
         size_ = ipv4_pseudo_layout::size;
         // src and dst, then zero, protocol and length (ipv4_pseudo_layout) as
         // one 8-byte and one 4-byte store, which the checksum's 8- and 4-byte
@@ -146,12 +144,16 @@ public:
     [[nodiscard]] constexpr l4::bytes bytes() const noexcept { return l4::bytes{storage_.data(), size_}; }
     [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
 
-    friend constexpr bool operator==(const pseudo_header&, const pseudo_header&) noexcept = default;
+    friend constexpr bool operator==(const pseudo_header& a, const pseudo_header& b) noexcept {
+        return std::ranges::equal(a.bytes(), b.bytes());
+    }
 
 private:
     constexpr explicit pseudo_header(std::size_t size) noexcept : size_{size} {}
 
-    std::array<std::uint8_t, max_size> storage_{};  // zero past size_, so == compares the bytes
+    // Only the first size_ bytes are written or read, the rest left unset:
+    // zeroed, they made GCC zero every ip_packet whole (packet.hpp).
+    std::array<std::uint8_t, max_size> storage_;
     std::size_t size_ = 0;
 };
 

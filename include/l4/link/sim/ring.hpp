@@ -25,6 +25,7 @@ public:
     }
     [[nodiscard]] T& front() noexcept { return buf_[head_]; }
     [[nodiscard]] const T& front() const noexcept { return buf_[head_]; }
+    [[nodiscard]] const T& at(std::size_t i) const noexcept { return buf_[(head_ + i) & (capacity_ - 1)]; }
     [[nodiscard]] const T& back() const noexcept { return buf_[(head_ + count_ - 1) & (capacity_ - 1)]; }
     T pop_front() noexcept {
         const T v = buf_[head_];
