@@ -164,3 +164,18 @@ TEST_CASE("pseudo-header: the layouts read back every field it was built from", 
         RC_ASSERT(f.get<"next_header">() == next);
     });
 }
+
+TEST_CASE("pseudo-header: equal when their bytes are, whatever one held before", "[pseudo_header]") {
+    const auto v4 = [](std::uint16_t length) {
+        return pseudo_header::ipv4(ipv4_address{192, 0, 2, 1}, ipv4_address{192, 0, 2, 2}, ip_protocol::tcp, length);
+    };
+    // A received datagram's pseudo-header is assigned in place, over whatever
+    // an IPv6 datagram left there: only its 12 bytes count.
+    auto reused = pseudo_header::ipv6(ipv6_address::from_string("2001:db8::1").value(),
+                                      ipv6_address::from_string("2001:db8::2").value(), ip_protocol::tcp, 40);
+    reused.assign_ipv4(ipv4_address{192, 0, 2, 1}, ipv4_address{192, 0, 2, 2}, ip_protocol::tcp, 40);
+    CHECK(reused == v4(40));
+    CHECK(reused != v4(41));
+    CHECK(pseudo_header{} == pseudo_header{});
+    CHECK(pseudo_header{} != v4(40));
+}
