@@ -372,7 +372,7 @@ void connection<Congestion, Sender, Receiver>::on_data(const Repr& seg, instant 
         const bool had_hole = recv_buf_.has_out_of_order();
         // The handler's first, where the bytes lie: only what nothing is waiting in front of.
         std::size_t taken = 0;
-        if (recv_handler_ && offset == 0 && !had_hole && recv_buf_.readable() == 0 && !data.empty()) {
+        if (offset == 0 && !data.empty() && handler_takes_in_order()) {
             taken = std::min(recv_handler_(data), data.size());
             data = data.subspan(taken);
         }

@@ -283,11 +283,11 @@ public:
     // hands on_segment a payload that already lies in place. Empty where that
     // cannot be (not in order, data not expected, the place wraps); anything
     // written there by a segment that is then refused stays beyond rcv.nxt,
-    // in space that holds nothing yet. Empty too with a receive handler: its
-    // bytes are verified where they lie in the frame and handed over there,
-    // and only those it leaves are copied.
+    // in space that holds nothing yet. Empty too where the receive handler
+    // takes in-order bytes: they are verified where they lie in the frame and
+    // handed over there, and only those it leaves are copied.
     [[nodiscard]] mut_bytes in_order_slot(seq32 seq, std::size_t len) {
-        if (seq != rcv_nxt_ || !may_receive_data(state_) || app_closed_ || recv_handler_) return {};
+        if (seq != rcv_nxt_ || !may_receive_data(state_) || app_closed_ || handler_takes_in_order()) return {};
         return recv_buf_.in_order_slot(len);
     }
 
@@ -534,6 +534,13 @@ private:
     [[gnu::hot]] bool new_sack_information(const Repr& seg);
     template <class Repr>
     [[gnu::hot]] void on_data(const Repr& seg, instant now);
+    // Whether the receive handler takes bytes arriving at rcv.nxt where they
+    // lie: only when nothing waits in front of them, so that it sees the
+    // stream in order (on_data hands them over; in_order_slot then leaves
+    // them in the frame).
+    [[nodiscard]] bool handler_takes_in_order() const noexcept {
+        return recv_handler_ && recv_buf_.readable() == 0 && !recv_buf_.has_out_of_order();
+    }
     template <class Repr>
     void on_ecn_arrival(const Repr& seg);
     void on_ecn_echo(instant now, std::uint32_t flight);
