@@ -154,6 +154,30 @@ TEST_CASE("bbr: probe_rtt after 10 s without a lower RTT: 4 segments for at leas
     CHECK(*out - *in < 400ms);
 }
 
+TEST_CASE("bbr: BtlBw is the best rate sampled in the last 10 rounds, every sample of a round counted",
+          "[congestion][bbr]") {
+    bbr b{{.mss = mss}};
+    l4::instant now{};
+    // One ACK of one segment with a delivery-rate sample; `in_flight` before it.
+    // An ACK that leaves nothing in flight ends the round: the next one opens another.
+    const auto sampled_ack = [&](double delivery_rate, std::uint32_t in_flight) {
+        now += 10ms;
+        auto ev = ack(mss, in_flight, now, 10ms);
+        ev.rate = rate_sample{.delivery_rate = delivery_rate, .interval = 10ms, .delivered = mss};
+        b.on_ack(ev);
+        return b.btlbw();
+    };
+    CHECK(sampled_ack(2e6, mss) == 2e6);
+    for (int round = 1; round < 10; ++round) CHECK(sampled_ack(1e6, mss) == 2e6);
+    CHECK(sampled_ack(1e6, mss) == 1e6);  // the tenth round on: 2e6 has left the window
+    // A round of three ACKs (3 segments left in flight after the first).
+    CHECK(sampled_ack(1.2e6, 4 * mss) == 1.2e6);
+    CHECK(sampled_ack(1.6e6, 3 * mss) == 1.6e6);  // a higher sample later in the round raises it
+    CHECK(sampled_ack(1.4e6, 2 * mss) == 1.6e6);  // a lower one leaves it
+    for (int round = 1; round < 10; ++round) CHECK(sampled_ack(1e6, mss) == 1.6e6);
+    CHECK(sampled_ack(1e6, mss) == 1e6);
+}
+
 TEST_CASE("bbr: recovery conserves packets, a timeout falls to one segment", "[congestion][bbr]") {
     bbr b{{.mss = mss}};
     run(b, 3s);

@@ -37,18 +37,35 @@ TEST_CASE("scoreboard: blocks merge into disjoint ranges, ascending, and snd.una
     CHECK_FALSE(sb.is_sacked(seq32{una + 400}));
 }
 
-TEST_CASE("scoreboard: a block at or below the cumulative ACK, or inside what is SACKed, is a D-SACK (RFC 2883)",
+TEST_CASE("scoreboard: a first block at or below the cumulative ACK, or inside the second, is a D-SACK (RFC 2883 §4)",
           "[flow][scoreboard][dsack]") {
     flow::scoreboard sb;
     (void)sb.update(snd_una, snd_max, blocks({{100, 300}}));
     const auto below = sb.update(snd_una, snd_max, std::vector<wire::sack_block>{{seq32{una - 100}, seq32{una}}});
     CHECK(below.dsack == 1);
-    const auto inside = sb.update(snd_una, snd_max, blocks({{150, 250}}));
+    const auto inside = sb.update(snd_una, snd_max, blocks({{150, 250}, {100, 300}}));
     CHECK(inside.dsack == 1);
     CHECK_FALSE(inside.new_information);
     // Beyond what was sent: forged or stale, not recorded.
     CHECK_FALSE(sb.update(snd_una, snd_max, blocks({{20'000, 20'100}})).new_information);
     CHECK(sb.ranges() == 1);
+}
+
+TEST_CASE("scoreboard: blocks a receiver repeats from earlier ACKs are not D-SACKs (RFC 2018 §4)",
+          "[flow][scoreboard][dsack]") {
+    flow::scoreboard sb;
+    (void)sb.update(snd_una, snd_max, blocks({{100, 200}}));
+    (void)sb.update(snd_una, snd_max, blocks({{300, 400}, {100, 200}}));
+    // The newest block grew; the two behind it were reported before.
+    const auto grown = sb.update(snd_una, snd_max, blocks({{300, 500}, {100, 200}, {300, 400}}));
+    CHECK(grown.new_information);
+    CHECK(grown.dsack == 0);
+    // A retransmission filled the hole below 100 (the ACK moved): the blocks left are all old ones.
+    const auto filled = sb.update(seq32{una + 50}, snd_max, blocks({{100, 200}, {300, 500}}));
+    CHECK_FALSE(filled.new_information);
+    CHECK(filled.dsack == 0);
+    // A duplicate above the ACK: the first block inside the second.
+    CHECK(sb.update(seq32{una + 50}, snd_max, blocks({{150, 200}, {100, 200}, {300, 500}})).dsack == 1);
 }
 
 TEST_CASE("scoreboard: bounded: blocks past its capacity are dropped and counted, never stored",

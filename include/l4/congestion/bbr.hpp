@@ -187,12 +187,16 @@ private:
     }
 
     // A windowed max over btlbw_filter_rounds rounds: the best sample of each
-    // round. Taken here, where the rounds change, since every ACK reads it
-    // several times.
+    // round. Taken here, since every ACK reads it several times; walked only
+    // when a round begins (the window slides), else a sample can only raise it.
     void bw_update(std::uint64_t round, double rate) noexcept {
         auto& slot = bw_rounds_[round % bw_rounds_.size()];
         if (slot.round != round) slot = {round, 0};
         slot.rate = std::max(slot.rate, rate);
+        if (round == latest_round_ && max_bw_ > 0) {
+            max_bw_ = std::max(max_bw_, rate);
+            return;
+        }
         latest_round_ = round;
         max_bw_ = 0;
         for (const auto& s : bw_rounds_)

@@ -4,7 +4,7 @@
 //
 // Reading list
 //   RFC 2018  §3 the SACK option; §8 the receiver may discard (renege)
-//   RFC 2883  D-SACK: a block at or below the cumulative ACK reports a duplicate
+//   RFC 2883  §4 D-SACK: the first block, at or below the cumulative ACK or inside the second, reports a duplicate
 //   RFC 6675  §2 definitions (DupThresh, HighACK, HighRxt), §4 IsLost and
 //             SetPipe, §4 NextSeg; §5.1 retransmission timeouts
 //
@@ -32,6 +32,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 
 namespace l4::flow {
@@ -59,16 +60,19 @@ public:
     [[gnu::always_inline]] update_result update(seq32 snd_una, seq32 snd_max, const Blocks& blocks) {
         update_result r;
         advance(snd_una);
+        // RFC 2883 §4: the first block reports a duplicate when it lies at or
+        // below the cumulative ACK, or inside the second block.
+        if (auto it = std::begin(blocks); it != std::end(blocks)) {
+            const seq32 left = it->left, right = it->right;
+            if (!(left < right) || !(snd_una < right)) ++r.dsack;
+            else if (++it != std::end(blocks) && !(left < it->left) && !(it->right < right)) ++r.dsack;
+        }
         for (const auto& b : blocks) {
             const seq32 left = b.left, right = b.right;
-            if (!(left < right) || !(snd_una < right) || right > snd_max) {
-                if (!(left < right) || !(snd_una < right)) ++r.dsack;  // RFC 2883 §4: at or below the ACK
-                continue;
-            }
-            if (covered(left < snd_una ? snd_una : left, right)) {
-                ++r.dsack;  // RFC 2883 §4: inside what is SACKed already
-                continue;
-            }
+            if (!(left < right) || !(snd_una < right) || right > snd_max) continue;  // old, bogus or forged
+            // Nothing new: a block repeated from an earlier ACK (RFC 2018 §4 asks
+            // receivers to repeat their latest), or the D-SACK counted above.
+            if (covered(left < snd_una ? snd_una : left, right)) continue;
             if (insert(left < snd_una ? snd_una : left, right)) r.new_information = true;
             else ++r.dropped;
         }
