@@ -193,7 +193,7 @@ private:
         auto& slot = bw_rounds_[round % bw_rounds_.size()];
         if (slot.round != round) slot = {round, 0};
         slot.rate = std::max(slot.rate, rate);
-        if (round == latest_round_ && max_bw_ > 0) {
+        if (round == latest_round_) {
             max_bw_ = std::max(max_bw_, rate);
             return;
         }
