@@ -5,6 +5,9 @@
 #include <l4/flow/scoreboard.hpp>
 #include <l4/wire/tcp_options.hpp>
 
+#include <rapidcheck/catch.h>
+
+#include <cstdint>
 #include <vector>
 
 using namespace l4;
@@ -106,4 +109,53 @@ TEST_CASE("scoreboard: pipe counts what is neither SACKed nor lost, and lost byt
     CHECK(sb.pipe(snd_una, max, snd_una, smss) == 600);
     CHECK(sb.pipe(snd_una, max, seq32{una + 100}, smss) == 700);  // the hole was sent again
     CHECK(sb.unsacked(snd_una, max) == 700);
+}
+
+TEST_CASE("scoreboard: lost_below, pipe and unsacked agree with RFC 6675 §4's definitions taken byte by byte",
+          "[flow][scoreboard][sack]") {
+    rc::prop("over random blocks, SMSS and HighRxt", [] {
+        // Offsets from snd.una; a window that wraps the sequence space half the time.
+        const std::uint32_t base = *rc::gen::element(una, std::uint32_t{0xFFFFFFFFu - 1500});
+        const auto n = *rc::gen::inRange<std::uint32_t>(1, 3000);
+        const auto mss = *rc::gen::inRange<std::uint32_t>(1, 400);
+        const seq32 una_s{base}, max_s{base + n};
+        flow::scoreboard sb;
+        std::vector<bool> sacked(n, false);
+        const auto acks = *rc::gen::inRange(1, 12);
+        for (int a = 0; a < acks; ++a) {
+            const auto l = *rc::gen::inRange<std::uint32_t>(0, n);
+            const auto r = *rc::gen::inRange<std::uint32_t>(l, n + 1);
+            const std::vector<wire::sack_block> one{{seq32{base + l}, seq32{base + r}}};
+            if (sb.update(una_s, max_s, one).dropped == 0)
+                for (std::uint32_t b = l; b < r; ++b) sacked[b] = true;
+        }
+        // IsLost(b): more than (DupThresh - 1) SMSS SACKed above b, or DupThresh ranges.
+        std::vector<bool> lost(n, false);
+        std::uint64_t bytes_above = 0;
+        std::uint32_t ranges_above = 0;
+        for (std::uint32_t b = n; b-- > 0;) {
+            if (sacked[b]) {
+                ++bytes_above;
+                if (b == 0 || !sacked[b - 1]) ++ranges_above;
+            } else {
+                lost[b] = bytes_above > std::uint64_t{flow::scoreboard::dup_thresh - 1} * mss ||
+                          ranges_above >= flow::scoreboard::dup_thresh;
+            }
+        }
+        // lost_below(): the unSACKed bytes below it are exactly the lost ones.
+        const auto boundary = static_cast<std::uint32_t>(sb.lost_below(una_s, mss) - una_s);
+        for (std::uint32_t b = 0; b < n; ++b)
+            if (!sacked[b]) RC_ASSERT(lost[b] == (b < boundary));
+        RC_ASSERT(boundary <= n);
+
+        const auto high_rxt = *rc::gen::inRange<std::uint32_t>(0, n + 1);
+        std::uint32_t pipe = 0, unsacked = 0;
+        for (std::uint32_t b = 0; b < n; ++b) {
+            if (sacked[b]) continue;
+            ++unsacked;
+            if (!lost[b] || b < high_rxt) ++pipe;  // in the network: not lost, or lost and sent again
+        }
+        RC_ASSERT(sb.pipe(una_s, max_s, seq32{base + high_rxt}, mss) == pipe);
+        RC_ASSERT(sb.unsacked(una_s, max_s) == unsacked);
+    });
 }

@@ -125,23 +125,21 @@ public:
     // RFC 6675 §4 IsLost, for every byte at once: unSACKed bytes below the
     // result are lost; none at or above it. snd_una when nothing is lost.
     [[nodiscard]] seq32 lost_below(seq32 snd_una, std::uint32_t smss) const noexcept {
-        const std::uint64_t byte_rule = std::uint64_t{dup_thresh - 1} * smss;
-        std::uint64_t above = 0;
-        // The holes just below a range see every SACKed byte and range from it up.
-        for (std::size_t i = count_; i-- > 0;) {
-            above += static_cast<std::uint32_t>(ranges_[i].right - ranges_[i].left);
-            if (above > byte_rule || count_ - i >= dup_thresh) return ranges_[i].left;
-        }
-        return snd_una;
+        const std::size_t k = lowest_above_lost(smss);
+        return k < count_ ? ranges_[k].left : snd_una;
     }
 
     // RFC 6675 §4 SetPipe: bytes in [snd.una, snd.max) thought to be in the
     // network: unSACKed and not lost, plus lost ones already retransmitted
-    // (below high_rxt).
+    // (below high_rxt). Each range is read once: those from the lowest above
+    // the lost boundary up hold all of [boundary, snd.max)'s SACKed bytes,
+    // those below it all of [snd.una, boundary)'s.
     [[nodiscard]] std::uint32_t pipe(seq32 snd_una, seq32 snd_max, seq32 high_rxt, std::uint32_t smss) const noexcept {
-        const seq32 lost = lost_below(snd_una, smss);
+        const std::size_t k = lowest_above_lost(smss);
+        if (k == count_) return unsacked_in(snd_una, snd_max, 0, count_);  // nothing lost
+        const seq32 lost = ranges_[k].left;
         const seq32 rxt_end = std::min(high_rxt, lost, less);
-        return unsacked(lost, snd_max) + (snd_una < rxt_end ? unsacked(snd_una, rxt_end) : 0);
+        return unsacked_in(lost, snd_max, k, count_) + unsacked_in(snd_una, rxt_end, 0, k);
     }
 
     // RFC 6675 §4 NextSeg rule 1: the first lost unSACKed byte at or after
@@ -165,17 +163,36 @@ public:
     // UnSACKed bytes in [from, to).
     // Inline: pipe asks it on every send pass, mostly with no range to walk.
     [[nodiscard, gnu::always_inline]] std::uint32_t unsacked(seq32 from, seq32 to) const noexcept {
+        return unsacked_in(from, to, 0, count_);
+    }
+
+private:
+    static constexpr auto less = [](seq32 a, seq32 b) { return a < b; };
+
+    // The lowest range above which IsLost's counts are first exceeded (its
+    // left edge is lost_below()), or count_ when they never are. Both counts
+    // grow toward snd.una, so the walk from the top stops there.
+    [[nodiscard]] std::size_t lowest_above_lost(std::uint32_t smss) const noexcept {
+        const std::uint64_t byte_rule = std::uint64_t{dup_thresh - 1} * smss;
+        std::uint64_t above = 0;
+        for (std::size_t i = count_; i-- > 0;) {
+            above += static_cast<std::uint32_t>(ranges_[i].right - ranges_[i].left);
+            if (above > byte_rule || count_ - i >= dup_thresh) return i;
+        }
+        return count_;
+    }
+
+    // UnSACKed bytes in [from, to), counting only ranges [first, last).
+    [[nodiscard, gnu::always_inline]] std::uint32_t unsacked_in(seq32 from, seq32 to, std::size_t first,
+                                                                std::size_t last) const noexcept {
         if (!(from < to)) return 0;
         auto n = static_cast<std::uint32_t>(to - from);
-        for (std::size_t i = 0; i < count_; ++i) {
+        for (std::size_t i = first; i < last; ++i) {
             const seq32 l = std::max(ranges_[i].left, from, less), r = std::min(ranges_[i].right, to, less);
             if (l < r) n -= static_cast<std::uint32_t>(r - l);
         }
         return n;
     }
-
-private:
-    static constexpr auto less = [](seq32 a, seq32 b) { return a < b; };
 
     // The first unSACKed byte in [from, end) and the run of unSACKed bytes from it.
     [[nodiscard]] std::optional<hole> next_hole(seq32 from, seq32 end) const noexcept {
