@@ -114,7 +114,7 @@ TEST_CASE("scoreboard: pipe counts what is neither SACKed nor lost, and lost byt
 TEST_CASE("scoreboard: lost_below, pipe and unsacked agree with RFC 6675 §4's definitions taken byte by byte",
           "[flow][scoreboard][sack]") {
     rc::prop("over random blocks, SMSS and HighRxt", [] {
-        // Offsets from snd.una; a window that wraps the sequence space half the time.
+        // snd.una low, or 1,500 bytes below the top of the sequence space: most of those windows wrap it.
         const std::uint32_t base = *rc::gen::element(una, std::uint32_t{0xFFFFFFFFu - 1500});
         const auto n = *rc::gen::inRange<std::uint32_t>(1, 3000);
         const auto mss = *rc::gen::inRange<std::uint32_t>(1, 400);
