@@ -5,7 +5,7 @@
 //
 //   bench_ns3_compare [--seconds N] [--warmup N] [--seed N] [--queue PACKETS] [--loss P]
 //                     [--algo newreno|cubic|bbr] [--only ns3|l4kit] [--ack-every-segment] [--ns3-classic-recovery]
-//                     [--repeat N] [--check] [--give-back-memory]
+//                     [--repeat N] [--check] [--give-back-memory] [--cpu N | --no-pin]
 //
 // Rows: the three pairs (ns-3's TcpNewReno, TcpCubic, TcpBbr) and
 // two more: l4kit's NewReno beside ns-3's TcpLinuxReno, whose congestion
@@ -26,6 +26,14 @@
 // same binary's time moves by 1.5x from one run to the next, in two modes
 // (a core of its own, or not), and a single pair can land in either.
 //
+// The process runs on one CPU, the one it started on (--cpu N: that one;
+// --no-pin: wherever the kernel puts it), so that both sides of a row run
+// on the same one. On the 2-vCPU machine of benchmarks/README.md the two
+// modes were the two vCPUs: l4kit's BBR took 0.405-0.415 us a data segment
+// on one and 0.710-0.721 us on the other, four runs each, alternating; a
+// process the kernel moved between them compared ns-3 on one with l4kit on
+// the other.
+//
 // The process keeps the memory it frees (glibc's M_MMAP_THRESHOLD and
 // M_TRIM_THRESHOLD raised), so a repeated run finds its pages mapped, as a
 // parameter sweep's second simulation in one process does. By default
@@ -42,6 +50,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <malloc.h>
+#include <sched.h>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,7 +83,7 @@ constexpr row rows[] = {
 [[noreturn]] void usage() {
     std::fprintf(stderr, "usage: bench_ns3_compare [--seconds N] [--warmup N] [--seed N] [--queue PACKETS] [--loss P]\n"
                          "         [--algo newreno|cubic|bbr] [--only ns3|l4kit] [--ack-every-segment] [--ns3-classic-recovery]\n"
-                         "         [--repeat N] [--check] [--give-back-memory]\n");
+                         "         [--repeat N] [--check] [--give-back-memory] [--cpu N | --no-pin]\n");
     std::exit(2);
 }
 
@@ -116,6 +125,7 @@ int main(int argc, char** argv) {
     bool run_ns3_side = true, run_l4kit_side = true;
     std::size_t repeat = 1;
     bool keep_freed_memory = true;
+    int cpu = ::sched_getcpu();  // -1: do not pin
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         const auto value = [&]() -> std::string {
@@ -132,6 +142,8 @@ int main(int argc, char** argv) {
         else if (arg == "--ack-every-segment") s.ack_every_segment = true;
         else if (arg == "--ns3-classic-recovery") s.ns3_classic_recovery = true;
         else if (arg == "--give-back-memory") keep_freed_memory = false;
+        else if (arg == "--cpu") cpu = std::stoi(value());
+        else if (arg == "--no-pin") cpu = -1;
         else if (arg == "--only") {
             const auto v = value();
             if (v == "ns3") run_l4kit_side = false;
@@ -156,6 +168,18 @@ int main(int argc, char** argv) {
                 static_cast<double>(s.bottleneck_bps) / 1e6, 2 * s.one_way_ms, s.queue_packets, s.loss, s.seconds,
                 s.warmup_seconds, u(s.seed), s.ack_every_segment ? "an ACK for every segment" : "delayed ACKs (2 segments, 200 ms)");
     if (repeat > 1) std::printf("each row run %zu times, ns-3 and l4kit alternating; times: each side's best run\n", repeat);
+    if (cpu >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(static_cast<std::size_t>(cpu), &one);
+        if (::sched_setaffinity(0, sizeof one, &one) != 0) {
+            std::fprintf(stderr, "bench_ns3_compare: cannot run on CPU %d only\n", cpu);
+            return 2;
+        }
+        std::printf("both sides on CPU %d (--no-pin: wherever the kernel puts them)\n", cpu);
+    } else {
+        std::printf("not pinned: the kernel may move the process between CPUs, and a row's two sides with it\n");
+    }
     std::printf("freed memory %s\n", keep_freed_memory ? "kept by the process (a repeated run's pages are mapped already)"
                                                         : "given back to the kernel (glibc's default: every run faults its big buffers in)");
     std::printf("ns-3 3.37 recovery: %s (its default: %s)\n\n",
