@@ -9,9 +9,12 @@
 // Oracles:
 //   - nothing lost or double-counted: every frame the link took ends in
 //     exactly one drop counter of the IP layer or UDP, or is delivered;
-//   - what a socket receives is byte for byte the UDP payload of a frame
-//     that was sent, from the source address and port of that frame;
+//   - what a socket receives, through recvfrom or through a receive
+//     handler, is byte for byte the UDP payload of a frame that was sent,
+//     from the source address and port of that frame;
 //   - sockets never hold more than their queue allows.
+// One socket has a receive handler that takes the datagrams whose first
+// byte is odd and declines the others (they queue, as without it).
 #include <l4/checksum/internet.hpp>
 #include <l4/link/memory.hpp>
 #include <l4/net/stack.hpp>
@@ -68,6 +71,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     L4_FUZZ_CHECK(host.bind(sockets[1], {here4, 7}));
     L4_FUZZ_CHECK(host.bind(sockets[2], {ip_address::any_v6(), 50000}));
     L4_FUZZ_CHECK(host.connect(sockets[3], {peer4, 9}, instant{}));
+    struct handed {
+        std::vector<std::uint8_t> payload;
+        net::socket_address from;
+    };
+    std::vector<handed> taken;
+    L4_FUZZ_CHECK(host.set_recv_handler(sockets[1], [&](bytes d, const net::socket_address& from) {
+        if (d.empty() || (d[0] & 1) == 0) return false;
+        taken.push_back({{d.begin(), d.end()}, from});
+        return true;
+    }));
 
     std::vector<std::vector<std::uint8_t>> sent;
     const instant t0{};
@@ -91,23 +104,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                     icmp.rx_other + icmp.rx_malformed + icmp.rx_bad_checksum;
     L4_FUZZ_CHECK(accounted == sent.size());
 
+    // Some frame sent carried exactly this payload from exactly this source.
+    const auto was_sent = [&](bytes got, const net::socket_address& from) {
+        return std::any_of(sent.begin(), sent.end(), [&](const auto& f) {
+            auto p = wire::parse_ip(f);
+            if (!p || p->protocol != wire::ip_protocol::udp) return false;
+            auto u = wire::udp_view::check(p->transport);
+            return u && u->src_port() == from.port && net::source_of(*p) == from.address &&
+                   std::ranges::equal(u->payload(), got);
+        });
+    };
+    for (const auto& t : taken) L4_FUZZ_CHECK(!t.payload.empty() && (t.payload[0] & 1) && was_sent(t.payload, t.from));
     std::array<std::uint8_t, 1500> buf{};
-    std::uint64_t received = 0;
+    std::uint64_t received = taken.size();
     for (auto s : sockets) {
         std::size_t n = 0;
         while (auto r = host.recvfrom(s, buf)) {
             ++n;
             ++received;
-            const bytes got = std::span{buf}.first(r->size);
-            // Some frame sent carried exactly this payload from exactly this source.
-            const bool matches = std::any_of(sent.begin(), sent.end(), [&](const auto& f) {
-                auto p = wire::parse_ip(f);
-                if (!p || p->protocol != wire::ip_protocol::udp) return false;
-                auto u = wire::udp_view::check(p->transport);
-                return u && u->src_port() == r->from.port && net::source_of(*p) == r->from.address &&
-                       std::ranges::equal(u->payload(), got);
-            });
-            L4_FUZZ_CHECK(matches);
+            L4_FUZZ_CHECK(was_sent(std::span{buf}.first(r->size), r->from));
         }
         L4_FUZZ_CHECK(n <= queue);
     }

@@ -11,6 +11,7 @@
 #include <l4/wire/udp.hpp>
 
 #include <array>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -259,6 +260,82 @@ TEST_CASE("udp: a full receive queue drops and counts, and keeps what it has", "
         CHECK(buf[0] == i);  // the first four, in order
     }
     CHECK(n.b.recvfrom(server, buf).error() == errc::would_block);
+}
+
+TEST_CASE("udp: a receive handler takes each datagram with its sender, and one it declines goes to recvfrom", "[udp][stack]") {
+    two_hosts n;
+    auto server = udp_socket(n.b);
+    REQUIRE(n.b.bind(server, {b4, 9}));
+    auto client = udp_socket(n.a);
+    std::vector<std::string> taken;
+    std::vector<socket_address> senders;
+    bool take = true;
+    REQUIRE(n.b.set_recv_handler(server, [&](bytes d, const socket_address& from) {
+        if (!take) return false;
+        taken.emplace_back(text(d));
+        senders.push_back(from);
+        return true;
+    }));
+    const auto send = [&](std::string_view m) {
+        REQUIRE(n.a.sendto(client, text(m), {b4, 9}, t0));
+        n.b.poll(t0);
+    };
+    std::array<std::uint8_t, 64> buf{};
+    send("one");
+    send("");
+    CHECK(taken == std::vector<std::string>{"one", ""});
+    REQUIRE(senders.size() == 2);
+    CHECK(senders[0] == socket_address{a4, n.a.local_address(client)->port});
+    CHECK(n.b.recvfrom(server, buf).error() == errc::would_block);  // taken: not queued as well
+    CHECK(udp_stats(n.b).rx_delivered == 2);
+    CHECK(n.b.socket_stats(server)->rx_datagrams == 2);
+
+    take = false;
+    send("two");
+    take = true;
+    send("three");  // finds "two" queued: it queues behind it, so recvfrom keeps the order
+    CHECK(taken.size() == 2);
+    for (std::string_view m : {"two", "three"}) {
+        auto r = n.b.recvfrom(server, buf);
+        REQUIRE(r);
+        CHECK(text(std::span{buf}.first(r->size)) == m);
+    }
+    send("four");  // the queue empty again: to the handler
+    CHECK(taken.back() == "four");
+
+    REQUIRE(n.b.set_recv_handler(server, udp::recv_handler{}));  // an empty handler stops it
+    send("five");
+    CHECK(taken.size() == 3);
+    auto r = n.b.recvfrom(server, buf);
+    REQUIRE(r);
+    CHECK(text(std::span{buf}.first(r->size)) == "five");
+}
+
+TEST_CASE("udp: a connected socket's handler hears only its peer", "[udp][stack]") {
+    two_hosts n;
+    auto server = udp_socket(n.b);
+    REQUIRE(n.b.bind(server, {b4, 9}));
+    auto peer = udp_socket(n.a), stranger = udp_socket(n.a);
+    REQUIRE(n.a.bind(peer, {a4, 1000}));
+    REQUIRE(n.b.connect(server, {a4, 1000}, t0));
+    std::vector<std::string> taken;
+    REQUIRE(n.b.set_recv_handler(server, [&](bytes d, const socket_address&) {
+        taken.emplace_back(text(d));
+        return true;
+    }));
+    REQUIRE(n.a.sendto(stranger, text("spam"), {b4, 9}, t0));
+    REQUIRE(n.a.sendto(peer, text("ham"), {b4, 9}, t0));
+    n.b.poll(t0);
+    CHECK(taken == std::vector<std::string>{"ham"});
+    CHECK(udp_stats(n.b).rx_not_from_peer == 1);
+}
+
+TEST_CASE("udp: a byte-stream handler, or a closed socket, is refused", "[udp][stack][errors]") {
+    two_hosts n;
+    auto s = udp_socket(n.b);
+    CHECK(n.b.set_recv_handler(s, [](bytes in) { return in.size(); }).error() == errc::not_supported);
+    REQUIRE(n.b.close(s, t0));
+    CHECK(n.b.set_recv_handler(s, [](bytes, const socket_address&) { return true; }).error() == errc::bad_socket);
 }
 
 TEST_CASE("udp: a short receive buffer gets the head of the datagram and the truncated flag", "[udp][stack]") {

@@ -298,8 +298,14 @@ public:
     // h must not call this stack. Errors: bad_socket, not_connected (not
     // connected nor connecting), not_supported (no byte stream). An empty
     // tcp::recv_handler{} stops it.
+    // A datagram socket takes h(bytes, const socket_address& from) -> bool,
+    // lwIP's udp_recv: each datagram that finds the socket's queue empty,
+    // where it lies in the frame; false leaves it to the queue and
+    // recvfrom(). Errors: bad_socket, not_supported (a handler of the other
+    // kind). An empty udp::recv_handler{} stops it.
     template <class F>
-        requires std::is_invocable_r_v<std::size_t, F&, bytes>
+        requires std::is_invocable_r_v<std::size_t, F&, bytes> ||
+                 std::is_invocable_r_v<bool, F&, bytes, const socket_address&>
     [[nodiscard]] io_result<void> set_recv_handler(socket_id s, F&& h) {
         return with_socket<void>(s, [&](auto& t, std::uint32_t id) -> io_result<void> {
             if constexpr (requires { t.set_recv_handler(id, std::forward<F>(h)); })

@@ -193,6 +193,12 @@ public:
         return r->size;
     }
 
+    // Datagrams that find the socket's queue empty go to h (socket_table.hpp's
+    // recv_handler). Errors: bad_socket.
+    [[nodiscard]] result<void> set_recv_handler(std::uint32_t s, recv_handler h) {
+        return table_.set_recv_handler(s, std::move(h));
+    }
+
     template <class Host>
     [[nodiscard]] wire::input_verdict input(Host& host, const wire::ip_packet& p, instant) {
         const ip_address src = source_of(p), dst = destination_of(p);
@@ -216,6 +222,7 @@ public:
         }
         const socket_address from{src, static_cast<std::uint16_t>(v->src_port())};
         switch (table_.deliver(*s, from, v->payload(), host.max_segment(dst))) {
+        case socket_table::delivery::handled:
         case socket_table::delivery::queued: ++counters_.rx_delivered; return wire::input_verdict::accepted;
         case socket_table::delivery::queue_full: ++counters_.rx_queue_full; break;
         case socket_table::delivery::not_from_peer: ++counters_.rx_not_from_peer; break;

@@ -11,6 +11,7 @@
 // next socket that reuses the slot.
 #pragma once
 
+#include <l4/core/bytes.hpp>
 #include <l4/core/error.hpp>
 #include <l4/core/frame_queue.hpp>
 #include <l4/core/keyed_hash.hpp>
@@ -21,6 +22,7 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -28,6 +30,12 @@ namespace l4::udp {
 
 using wire::ip_address;
 using wire::socket_address;
+
+// Receiving as datagrams arrive, lwIP's udp_recv: h(payload, from) gets each
+// datagram that finds its socket's queue empty, where it lies in the frame,
+// during poll(); true if it took it, false to leave it to the queue (and
+// recvfrom) as if there were no handler.
+using recv_handler = std::function<bool(bytes, const socket_address&)>;
 
 struct config {
     std::size_t queue_datagrams = 64;  // per socket; beyond it datagrams are dropped and counted
@@ -76,6 +84,7 @@ public:
         s.peer.reset();
         s.pending_error = errc::ok;
         s.counters = {};
+        s.handler = nullptr;
         if (s.queue) s.queue->clear();
         s.head = 0;
         return i;
@@ -89,6 +98,7 @@ public:
             ports_.release(*s->local);
         }
         s->open = false;
+        s->handler = nullptr;  // what it holds goes now, not when the slot is reused
         free_.push_back(id);
         return {};
     }
@@ -129,14 +139,20 @@ public:
         return it->second;
     }
 
-    enum class delivery { queued, queue_full, not_from_peer };
+    enum class delivery { handled, queued, queue_full, not_from_peer };
 
-    // Queues a received datagram of at most `max_datagram` bytes.
+    // Hands a received datagram of at most `max_datagram` bytes to the
+    // socket's handler (when its queue is empty: the order is kept), or
+    // queues it.
     delivery deliver(std::uint32_t id, const socket_address& from, bytes payload, std::size_t max_datagram) {
         auto& s = sockets_[id];
         if (s.peer && *s.peer != from) {
             ++s.counters.rx_dropped_not_peer;
             return delivery::not_from_peer;
+        }
+        if (s.handler && (!s.queue || s.queue->empty()) && s.handler(payload, from)) {
+            ++s.counters.rx_datagrams;
+            return delivery::handled;
         }
         if (!s.queue || s.queue->slot_size() < payload.size()) {
             s.queue.emplace(cfg_.queue_datagrams, std::max(max_datagram, payload.size()));
@@ -151,6 +167,14 @@ public:
         s.from[slot] = from;
         ++s.counters.rx_datagrams;
         return delivery::queued;
+    }
+
+    // An empty handler stops it. Errors: bad_socket.
+    [[nodiscard]] result<void> set_recv_handler(std::uint32_t id, recv_handler h) {
+        auto* s = find(id);
+        if (!s) return errc::bad_socket;
+        s->handler = std::move(h);
+        return {};
     }
 
     // The next datagram; a reported error (ICMP) comes first, once.
@@ -213,6 +237,7 @@ private:
         std::size_t head = 0;
         errc pending_error = errc::ok;
         socket_counters counters;
+        recv_handler handler;
     };
     using bindings = boost::unordered_flat_map<socket_address, std::uint32_t, wire::keyed_address_hash>;
 
