@@ -91,10 +91,11 @@ constexpr row rows[] = {
 
 unsigned long long u(std::uint64_t v) { return static_cast<unsigned long long>(v); }
 
-// CPU microseconds per data segment delivered: the runs move different amounts.
-double cpu_us_per_segment(const outcome& o, const scenario& s) {
-    return o.bytes > 0 ? o.cpu_seconds * 1e6 / (static_cast<double>(o.bytes) / s.segment) : 0;
+// Microseconds (of CPU or wall-clock time) per data segment delivered: the runs move different amounts.
+double us_per_segment(double seconds, const outcome& o, const scenario& s) {
+    return o.bytes > 0 ? seconds * 1e6 / (static_cast<double>(o.bytes) / s.segment) : 0;
 }
+double cpu_us_per_segment(const outcome& o, const scenario& s) { return us_per_segment(o.cpu_seconds, o, s); }
 
 // Runs of one side of a row: the best (least CPU) and the median CPU per segment.
 struct runs {
@@ -247,10 +248,8 @@ int main(int argc, char** argv) {
             ok = false;
             failures.push_back(std::string{r.label} + ": goodput ratio " + std::to_string(ratio) + " outside 1 +- 0.15");
         }
-        const double segment_speedup =
-            l.bytes > 0 && n.bytes > 0 && l.wall_seconds > 0
-                ? (n.wall_seconds / static_cast<double>(n.bytes)) / (l.wall_seconds / static_cast<double>(l.bytes))
-                : 0;
+        const double n_wall_us = us_per_segment(n.wall_seconds, n, s), l_wall_us = us_per_segment(l.wall_seconds, l, s);
+        const double segment_speedup = l_wall_us > 0 ? n_wall_us / l_wall_us : 0;
         if (segment_speedup < 50) {
             ok = false;
             failures.push_back(std::string{r.label} + ": wall-clock speed-up per data segment " +
