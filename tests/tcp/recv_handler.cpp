@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -106,6 +107,22 @@ TEST_CASE("tcp recv handler: a handler that takes every byte keeps the buffer em
     CHECK(calls >= sent.size() / 1460);  // once a segment: where each lies in its frame
     std::array<std::uint8_t, 16> buf{};
     CHECK(n.b.recv(n.server, buf).error() == errc::would_block);
+}
+
+TEST_CASE("tcp recv handler: a handler may own what cannot be copied, and keeps it for the whole stream",
+          "[tcp][stack]") {
+    auto n = on_memory(4096);
+    auto sink = std::make_unique<std::vector<std::uint8_t>>();
+    const auto* got = sink.get();
+    // Move-only: the unique_ptr. std::function alone could not hold it.
+    REQUIRE(n.b.set_recv_handler(n.server, [sink = std::move(sink)](bytes in) {
+        sink->insert(sink->end(), in.begin(), in.end());
+        return in.size();
+    }));
+    const auto sent = pattern(20'000);
+    REQUIRE(n.transfer(sent, 60s, [&] { return got->size() == sent.size(); }));
+    CHECK(*got == sent);
+    CHECK_FALSE(n.b.readable(n.server));
 }
 
 TEST_CASE("tcp recv handler: bytes it leaves wait for recv, and it sees nothing while any wait", "[tcp][stack]") {

@@ -11,6 +11,7 @@
 #include <l4/wire/udp.hpp>
 
 #include <array>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -309,6 +310,27 @@ TEST_CASE("udp: a receive handler takes each datagram with its sender, and one i
     auto r = n.b.recvfrom(server, buf);
     REQUIRE(r);
     CHECK(text(std::span{buf}.first(r->size)) == "five");
+}
+
+TEST_CASE("udp: a receive handler may own what cannot be copied, and keeps it across datagrams", "[udp][stack]") {
+    two_hosts n;
+    auto server = udp_socket(n.b);
+    REQUIRE(n.b.bind(server, {b4, 9}));
+    auto client = udp_socket(n.a);
+    auto log = std::make_unique<std::vector<std::string>>();
+    const auto* seen = log.get();
+    // Move-only: the unique_ptr. std::function alone could not hold it.
+    REQUIRE(n.b.set_recv_handler(server, [log = std::move(log)](bytes d, const socket_address&) {
+        log->emplace_back(text(d));
+        return true;
+    }));
+    for (std::string_view m : {"one", "two", "three"}) {
+        REQUIRE(n.a.sendto(client, text(m), {b4, 9}, t0));
+        n.b.poll(t0);
+    }
+    CHECK(*seen == std::vector<std::string>{"one", "two", "three"});  // one handler, its state kept
+    std::array<std::uint8_t, 8> buf{};
+    CHECK(n.b.recvfrom(server, buf).error() == errc::would_block);
 }
 
 TEST_CASE("udp: a connected socket's handler hears only its peer", "[udp][stack]") {

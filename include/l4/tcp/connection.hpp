@@ -62,7 +62,8 @@
 namespace l4::tcp {
 
 // Takes in-order bytes as they arrive and returns how many it took
-// (connection::set_recv_handler).
+// (connection::set_recv_handler). A callable that cannot be copied goes in
+// an l4::shared_callable (net::stack::set_recv_handler wraps it itself).
 using recv_handler = std::function<std::size_t(bytes)>;
 
 template <class Congestion, class Sender, class Receiver>

@@ -34,7 +34,8 @@ using wire::socket_address;
 // Receiving as datagrams arrive, lwIP's udp_recv: h(payload, from) gets each
 // datagram that finds its socket's queue empty, where it lies in the frame,
 // during poll(); true if it took it, false to leave it to the queue (and
-// recvfrom) as if there were no handler.
+// recvfrom) as if there were no handler. A callable that cannot be copied
+// goes in an l4::shared_callable (net::stack::set_recv_handler wraps it itself).
 using recv_handler = std::function<bool(bytes, const socket_address&)>;
 
 struct config {
