@@ -178,6 +178,33 @@ TEST_CASE("tcp trace: out-of-order data is acknowledged at once, and the hole's 
     CHECK(std::string_view(reinterpret_cast<const char*>(buf.data()), 8) == "aaaabbbb");
 }
 
+TEST_CASE("tcp trace: past config::reassembly_ranges a new out-of-order range is dropped and counted, and comes again",
+          "[tcp][trace][ack]") {
+    auto cfg = small();
+    cfg.reassembly_ranges = 2;
+    auto c = established(cfg);
+    const instant t = t0 + 30ms;
+    // Three ranges apart, each behind a hole: the third finds no room.
+    deliver(c, {irs + 5, iss + 1, f::ack, 65535, "bbbb"}, t);
+    deliver(c, {irs + 13, iss + 1, f::ack, 65535, "dddd"}, t);
+    CHECK(c.stats().dropped_reassembly_full == 0);
+    deliver(c, {irs + 21, iss + 1, f::ack, 65535, "ffff"}, t);
+    CHECK(c.stats().dropped_reassembly_full == 1);
+    // One that touches a range held joins it: no new range, nothing dropped.
+    deliver(c, {irs + 17, iss + 1, f::ack, 65535, "eeee"}, t);
+    CHECK(c.stats().dropped_reassembly_full == 1);
+    (void)poll(c, t);
+    deliver(c, {irs + 1, iss + 1, f::ack, 65535, "aaaa"}, t + 1ms);
+    deliver(c, {irs + 9, iss + 1, f::ack, 65535, "cccc"}, t + 1ms);
+    auto out = poll(c, t + 1ms);
+    REQUIRE_FALSE(out.empty());
+    CHECK(out.back().ack == seq32{irs + 21});  // up to the dropped segment, which the peer sends again
+    deliver(c, {irs + 21, iss + 1, f::ack, 65535, "ffff"}, t + 2ms);
+    std::array<std::uint8_t, 32> buf{};
+    REQUIRE(c.recv(buf).value() == 24);
+    CHECK(std::string_view(reinterpret_cast<const char*>(buf.data()), 24) == "aaaabbbbccccddddeeeeffff");
+}
+
 TEST_CASE("tcp trace: the four cases of segment acceptability", "[tcp][trace][acceptability]") {
     auto c = established();
     const instant t = t0 + 30ms;

@@ -432,3 +432,15 @@ TEST_CASE("tcp over an impaired network: 10 MB each way, byte for byte, both end
     CHECK(r.got_b == r.sent_ab);
     CHECK(r.got_a == r.sent_ba);
 }
+
+TEST_CASE("tcp: a configuration that asks for more reassembly ranges than the buffer can hold apart is refused",
+          "[tcp][stack][errors]") {
+    tcp::endpoint_config ec{};
+    ec.connection.receive_buffer = 4096;
+    ec.connection.reassembly_ranges = 2049;  // each range takes a byte and a hole
+    auto [x, y] = link::memory_pair({.mtu = 1500, .queue_frames = 64});
+    CHECK(host<link::memory_end>::create(std::move(x), {.addresses = {a4}}, udp::endpoint<>{}, tcp_t{ec}).error() ==
+          errc::invalid_argument);
+    ec.connection.reassembly_ranges = 2048;
+    CHECK(host<link::memory_end>::create(std::move(y), {.addresses = {a4}}, udp::endpoint<>{}, tcp_t{ec}).has_value());
+}

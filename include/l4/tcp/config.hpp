@@ -19,6 +19,11 @@ using namespace std::chrono_literals;
 struct config {
     std::uint32_t send_buffer = 64 * 1024;
     std::uint32_t receive_buffer = 64 * 1024;   // above 65,535 the window is scaled (RFC 7323 §2)
+    // Out-of-order ranges held at once (tcp/reassembly.hpp): a segment that would open one more is
+    // dropped, counted in dropped_reassembly_full, and sent again by the peer. Linux and ns-3 hold any
+    // number within the buffer; lwIP bounds them (TCP_OOSEQ_MAX_PBUFS), as smoltcp does. Each costs 16
+    // bytes of the connection's state, and an arrival out of order walks them (quadratic at worst).
+    std::uint32_t reassembly_ranges = 8;
     std::uint16_t mss = 1460;                   // ours, announced on the SYN (link MTU − 40, or − 60 over IPv6)
     std::uint16_t default_peer_mss = 536;       // RFC 9293 §3.7.1 when the peer announces none (1220 over IPv6)
     option_offer offer{};                       // window scale, SACK-permitted, timestamps on our SYN

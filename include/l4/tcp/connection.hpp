@@ -71,7 +71,7 @@ class connection {
 public:
     // Active open: SYN-SENT, the SYN leaves at the next poll_transmit.
     connection(const config& cfg, seq32 iss, instant now)
-        : cfg_{cfg}, send_buf_{cfg.send_buffer}, recv_buf_{cfg.receive_buffer}, rto_{cfg.rto},
+        : cfg_{cfg}, send_buf_{cfg.send_buffer}, recv_buf_{cfg.receive_buffer, cfg.reassembly_ranges}, rto_{cfg.rto},
           opts_{cfg.offer, cfg.receive_buffer, ts_offset_for(iss)}, iss_{iss},
           snd_una_{iss}, snd_nxt_{iss}, snd_wl2_{iss}, snd_max_{iss}, created_{now}, now_{now}, idle_since_{now} {
         state_ = state::syn_sent;
