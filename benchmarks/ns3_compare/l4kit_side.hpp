@@ -10,9 +10,10 @@
 // itself), 4 MiB buffers, delayed ACK 200 ms, no checksums (ns-3's
 // ChecksumEnabled is false by default: checksum::none, made for a simulator
 // that measures protocol behaviour; computing them costs about 5 % here),
-// l4kit's defaults otherwise: MSS 1460 announced and 1448 carried
-// (timestamps), RFC 6928's initial window, RTO min 1 s, SACK, timestamps,
-// window scaling.
+// out-of-order ranges held up to what the buffer holds (ns-3's receiver
+// has no bound of its own), l4kit's defaults otherwise: MSS 1460 announced
+// and 1448 carried (timestamps), RFC 6928's initial window, RTO min 1 s,
+// SACK, timestamps, window scaling.
 //
 // Driven by link::sim::drive_all_until, which polls a host only when a frame
 // reached it or one of its deadlines came (the outcome of net::drive_all_until,
@@ -73,6 +74,11 @@ outcome run_l4kit(const scenario& s) {
     ec.connection.delayed_ack = s.ack_every_segment ? l4::duration::zero() : std::chrono::milliseconds{s.delayed_ack_ms};
     ec.connection.send_buffer = s.buffer;
     ec.connection.receive_buffer = s.buffer;
+    // As ns-3's receiver (and Linux's): out-of-order data kept however many
+    // holes lie between, up to what the buffer holds (a range and a hole of
+    // a segment each at least). l4kit's default of 8 ranges dropped 1,235 of
+    // BBR's out-of-order segments, which the sender then sent again.
+    ec.connection.reassembly_ranges = s.buffer / (2 * s.segment);
     const auto a4 = *l4::net::ip_address::from_string("192.0.2.1");
     const auto b4 = *l4::net::ip_address::from_string("198.51.100.2");
     host a{d.senders[0], l4::net::stack_config{.addresses = {a4}, .secret = {5}}, tcp_t{ec}};
