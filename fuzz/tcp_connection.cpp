@@ -13,7 +13,8 @@
 // and opens a connection to the peer's port 9; the peer connects to port 80
 // from port 40000 and answers the host's SYN, so one accepted and one
 // active connection are ESTABLISHED before the first fuzzed step. The
-// peer's two ISNs and a few settings come from the input. Every input is
+// peer's two ISNs and a few settings come from the input (among them the
+// out-of-order ranges the host's receiver holds, 0 to 8). Every input is
 // played twice: against go-back-N, the default sender, and against
 // selective repeat, whose SACK scoreboard the peer's blocks fill.
 //
@@ -147,6 +148,8 @@ public:
         if (in.ConsumeBool()) c.delayed_ack = 0ms;
         // RFC 9293 §3.8.4 keep-alive, on short timers so that the time steps reach them.
         c.keepalive = in.ConsumeBool();
+        // From none (every out-of-order segment dropped) to the default 8: the bound is reached often.
+        c.reassembly_ranges = in.ConsumeIntegralInRange<std::uint32_t>(0, 8);
         c.keep_idle = 5s;
         c.keep_interval = 1s;
         c.keep_count = 3;
