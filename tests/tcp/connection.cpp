@@ -2,6 +2,11 @@
 // out, in virtual time (RFC 9293 §3.10.7's rules, one behaviour per test).
 #include "trace.hpp"
 
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+
 using namespace l4;
 using namespace l4::trace;
 
@@ -203,6 +208,28 @@ TEST_CASE("tcp trace: past config::reassembly_ranges a new out-of-order range is
     std::array<std::uint8_t, 32> buf{};
     REQUIRE(c.recv(buf).value() == 24);
     CHECK(std::string_view(reinterpret_cast<const char*>(buf.data()), 24) == "aaaabbbbccccddddeeeeffff");
+}
+
+TEST_CASE("tcp trace: a receive handler set on the connection itself may own what cannot be copied",
+          "[tcp][trace][recv_handler]") {
+    auto c = established();
+    auto owned = std::make_unique<std::string>();
+    const std::string* seen = owned.get();
+    c.set_recv_handler([sink = std::move(owned)](bytes in) {
+        sink->append(reinterpret_cast<const char*>(in.data()), in.size());
+        return in.size();
+    });
+    const instant t = t0 + 30ms;
+    deliver(c, {irs + 1, iss + 1, f::ack, 65535, "abcd"}, t);
+    deliver(c, {irs + 9, iss + 1, f::ack, 65535, "ijkl"}, t);  // behind a hole: to the buffer, not the handler
+    CHECK(*seen == "abcd");
+    deliver(c, {irs + 5, iss + 1, f::ack, 65535, "efgh"}, t);  // the hole filled: all of it waits for recv, in order
+    CHECK(*seen == "abcd");
+    std::array<std::uint8_t, 16> buf{};
+    REQUIRE(c.recv(buf).value() == 8);
+    CHECK(std::string_view(reinterpret_cast<const char*>(buf.data()), 8) == "efghijkl");
+    deliver(c, {irs + 13, iss + 1, f::ack, 65535, "mnop"}, t);  // nothing waits: the handler's again
+    CHECK(*seen == "abcdmnop");
 }
 
 TEST_CASE("tcp trace: the four cases of segment acceptability", "[tcp][trace][acceptability]") {

@@ -23,7 +23,6 @@
 #include <l4/core/frame_queue.hpp>
 #include <l4/core/keyed_hash.hpp>
 #include <l4/core/ports.hpp>
-#include <l4/core/shared_callable.hpp>
 #include <l4/core/socket_option.hpp>
 #include <l4/core/time.hpp>
 #include <l4/core/timer_wheel.hpp>
@@ -305,20 +304,16 @@ public:
     // recvfrom(). Errors: bad_socket, not_supported (a handler of the other
     // kind). An empty udp::recv_handler{} stops it.
     // h may own what cannot be copied (a std::unique_ptr): the handler types
-    // are std::function, which copies, so such an h is held once and shared
-    // (core/shared_callable.hpp).
+    // hold such an h once (core/shared_callable.hpp).
     template <class F>
         requires std::is_invocable_r_v<std::size_t, F&, bytes> ||
                  std::is_invocable_r_v<bool, F&, bytes, const socket_address&>
     [[nodiscard]] io_result<void> set_recv_handler(socket_id s, F&& h) {
-        if constexpr (!std::is_copy_constructible_v<std::decay_t<F>>)
-            return set_recv_handler(s, shared_callable<std::decay_t<F>>{std::forward<F>(h)});
-        else
-            return with_socket<void>(s, [&](auto& t, std::uint32_t id) -> io_result<void> {
-                if constexpr (requires { t.set_recv_handler(id, std::forward<F>(h)); })
-                    return to_io(t.set_recv_handler(id, std::forward<F>(h)));
-                else return errc::not_supported;
-            });
+        return with_socket<void>(s, [&](auto& t, std::uint32_t id) -> io_result<void> {
+            if constexpr (requires { t.set_recv_handler(id, std::forward<F>(h)); })
+                return to_io(t.set_recv_handler(id, std::forward<F>(h)));
+            else return errc::not_supported;
+        });
     }
 
     // setsockopt(2) and getsockopt(2). Errors: bad_socket, not_supported

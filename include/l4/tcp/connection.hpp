@@ -36,6 +36,7 @@
 #include <l4/core/byte_ring.hpp>
 #include <l4/core/error.hpp>
 #include <l4/core/seq32.hpp>
+#include <l4/core/shared_callable.hpp>
 #include <l4/core/time.hpp>
 #include <l4/flow/concept.hpp>
 #include <l4/tcp/config.hpp>
@@ -54,7 +55,6 @@
 #include <bit>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -62,9 +62,9 @@
 namespace l4::tcp {
 
 // Takes in-order bytes as they arrive and returns how many it took
-// (connection::set_recv_handler). A callable that cannot be copied goes in
-// an l4::shared_callable (net::stack::set_recv_handler wraps it itself).
-using recv_handler = std::function<std::size_t(bytes)>;
+// (connection::set_recv_handler). It may own what cannot be copied
+// (core/shared_callable.hpp).
+using recv_handler = callback<std::size_t(bytes)>;
 
 template <class Congestion, class Sender, class Receiver>
 class connection {

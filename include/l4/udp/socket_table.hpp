@@ -16,13 +16,13 @@
 #include <l4/core/frame_queue.hpp>
 #include <l4/core/keyed_hash.hpp>
 #include <l4/core/ports.hpp>
+#include <l4/core/shared_callable.hpp>
 #include <l4/wire/address.hpp>
 #include <l4/wire/port_space.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <vector>
 
@@ -34,9 +34,9 @@ using wire::socket_address;
 // Receiving as datagrams arrive, lwIP's udp_recv: h(payload, from) gets each
 // datagram that finds its socket's queue empty, where it lies in the frame,
 // during poll(); true if it took it, false to leave it to the queue (and
-// recvfrom) as if there were no handler. A callable that cannot be copied
-// goes in an l4::shared_callable (net::stack::set_recv_handler wraps it itself).
-using recv_handler = std::function<bool(bytes, const socket_address&)>;
+// recvfrom) as if there were no handler. It may own what cannot be copied
+// (core/shared_callable.hpp).
+using recv_handler = callback<bool(bytes, const socket_address&)>;
 
 struct config {
     std::size_t queue_datagrams = 64;  // per socket; beyond it datagrams are dropped and counted
