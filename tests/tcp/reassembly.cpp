@@ -180,6 +180,21 @@ TEST_CASE("reassembly: at most max_holes out-of-order ranges", "[tcp][reassembly
     }
 }
 
+TEST_CASE("reassembly: one segment joins every range it spans, each byte's first copy kept", "[tcp][reassembly]") {
+    receive_buffer b{256, 65};
+    std::string expected(129, '.');
+    for (std::size_t i = 0; i < 64; ++i) {  // 64 one-byte ranges, a hole before each: 1, 3, 5, ..., 127
+        const char held = static_cast<char>('A' + i % 26);
+        b.insert(2 * i + 1, as_bytes(std::string(1, held)));
+        expected[2 * i + 1] = held;
+    }
+    CHECK(b.range_count() == 64);
+    b.insert(200, as_bytes("z"));  // beyond the segment: stays held, apart
+    check(b.insert(0, as_bytes(std::string(129, '.'))), {129, 65, 64, 0});
+    CHECK(ranges_of(b) == ranges{{71, 72}});  // 200 past the old rcv.nxt, 129 bytes ago
+    CHECK(read_all(b) == expected);
+}
+
 TEST_CASE("reassembly: out-of-order bytes survive the readable ones being read", "[tcp][reassembly]") {
     // With the ring's front moved back to 0 when it emptied, reading the buffer dry lost the bytes stored ahead.
     receive_buffer b{8};

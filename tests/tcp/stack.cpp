@@ -444,3 +444,15 @@ TEST_CASE("tcp: a configuration that asks for more reassembly ranges than the bu
     ec.connection.reassembly_ranges = 2048;
     CHECK(host<link::memory_end>::create(std::move(y), {.addresses = {a4}}, udp::endpoint<>{}, tcp_t{ec}).has_value());
 }
+
+TEST_CASE("tcp: a configuration that asks for more reassembly ranges than a segment's walk may take is refused",
+          "[tcp][stack][errors]") {
+    tcp::endpoint_config ec{};
+    ec.connection.receive_buffer = 4 << 20;  // room for a million ranges apart: the buffer is not the bound
+    ec.connection.reassembly_ranges = tcp::config::max_reassembly_ranges + 1;
+    auto [x, y] = link::memory_pair({.mtu = 1500, .queue_frames = 64});
+    CHECK(host<link::memory_end>::create(std::move(x), {.addresses = {a4}}, udp::endpoint<>{}, tcp_t{ec}).error() ==
+          errc::invalid_argument);
+    ec.connection.reassembly_ranges = tcp::config::max_reassembly_ranges;
+    CHECK(host<link::memory_end>::create(std::move(y), {.addresses = {a4}}, udp::endpoint<>{}, tcp_t{ec}).has_value());
+}

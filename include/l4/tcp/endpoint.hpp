@@ -127,7 +127,8 @@ public:
         if (c.send_buffer == 0 || c.receive_buffer == 0 || c.mss < 64) return errc::invalid_argument;
         if (c.receive_buffer > max_buffer || c.send_buffer > max_buffer) return errc::invalid_argument;
         // Ranges apart from each other take a byte and a hole each: more could never be held.
-        if (c.reassembly_ranges > c.receive_buffer / 2) return errc::invalid_argument;
+        if (c.reassembly_ranges > c.receive_buffer / 2 || c.reassembly_ranges > config::max_reassembly_ranges)
+            return errc::invalid_argument;
         return {};
     }
     template <class Host>

@@ -38,8 +38,9 @@
 //   ACK at once if offset != 0 or (r.advanced and a hole was filled) (RFC 5681 §4.2)
 //   for_each_range(...) gives the SACK blocks when SACK is on (RFC 2018 §4)
 //
-// Cost: insert is O(data + h^2) for h = max_holes (8 by default), read is
-// O(data), everything else O(1) or O(h). State: 56 bytes, buffers excluded.
+// Cost: insert is O(data + h + k log k) for h ranges held (at most
+// max_holes, 8 by default) of which the segment joins k; read is O(data),
+// everything else O(1) or O(h). State: 56 bytes, buffers excluded.
 #pragma once
 
 #include <l4/core/byte_ring.hpp>
@@ -49,6 +50,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 namespace l4::tcp {
 
@@ -171,82 +173,59 @@ private:
         }
         const std::size_t start = offset, end = offset + n;
 
-        std::size_t touching = 0;
-        for (std::size_t i = 0; i < count_; ++i) {
-            const range& h = ranges_[i];
-            if (h.start <= end && h.end >= start) ++touching;
-            const std::size_t lo = std::max(start, h.start), hi = std::min(end, h.end);
-            if (lo < hi) r.duplicate += hi - lo;
-        }
+        // The ranges this segment overlaps or touches go to the back, the others keep their order in
+        // front (Lomuto's partition is stable for the front). Ranges neither overlap nor touch, so the
+        // segment joins exactly these: each range is walked once, however many the segment spans.
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < count_; ++i)
+            if (ranges_[i].start > end || ranges_[i].end < start) std::swap(ranges_[kept++], ranges_[i]);
+        range* const joined = ranges_.get() + kept;
+        range* const joined_end = ranges_.get() + count_;
         // A new separate range when the table is full: dropped, so the state stays bounded (the peer resends it).
-        if (start != 0 && touching == 0 && count_ == max_holes_) {
+        if (start != 0 && joined == joined_end && count_ == max_holes_) {
             r.dropped += n;
             return r;
         }
+        std::sort(joined, joined_end, [](const range& a, const range& b) { return a.start < b.start; });
+        for (const range* h = joined; h != joined_end; ++h)
+            r.duplicate += std::max(std::min(end, h->end), std::max(start, h->start)) - std::max(start, h->start);
         r.stored = n - r.duplicate;
-        write_new_bytes(start, end, data.data());
+        write_new_bytes(start, end, data.data(), joined, joined_end);
+        range merged{start, end};
+        if (joined != joined_end) {
+            merged.start = std::min(start, joined->start);
+            merged.end = std::max(end, (joined_end - 1)->end);
+        }
+        count_ = kept;
 
         if (start == 0) {
-            // In order: rcv.nxt moves to the end of the segment, then across every range that now touches it.
-            std::size_t nxt = end;
-            for (std::size_t i = 0; i < count_;) {
-                if (ranges_[i].start <= nxt) {
-                    nxt = std::max(nxt, ranges_[i].end);
-                    erase(i);
-                    i = 0;  // a range passed over earlier may touch the new rcv.nxt
-                } else {
-                    ++i;
-                }
-            }
-            ring_.commit(nxt);
+            // In order: rcv.nxt moves to the end of the segment and of the ranges it joined; no range
+            // left touches that (it would have touched one of them).
+            ring_.commit(merged.end);
             for (std::size_t i = 0; i < count_; ++i) {
-                ranges_[i].start -= nxt;
-                ranges_[i].end -= nxt;
+                ranges_[i].start -= merged.end;
+                ranges_[i].end -= merged.end;
             }
-            r.advanced = nxt;
+            r.advanced = merged.end;
         } else {
             // RFC 2018 §4: the range holding this segment goes first; the others keep their order.
-            range merged{start, end};
-            for (std::size_t i = 0; i < count_;) {
-                if (ranges_[i].start <= end && ranges_[i].end >= start) {
-                    merged.start = std::min(merged.start, ranges_[i].start);
-                    merged.end = std::max(merged.end, ranges_[i].end);
-                    erase(i);
-                } else {
-                    ++i;
-                }
-            }
-            for (std::size_t i = count_; i > 0; --i) ranges_[i] = ranges_[i - 1];
+            std::copy_backward(ranges_.get(), ranges_.get() + count_, ranges_.get() + count_ + 1);
             ranges_[0] = merged;
             ++count_;
         }
         return r;
     }
 
-    // Writes the bytes of [start, end) that no range holds: the first copy of a byte wins.
-    void write_new_bytes(std::size_t start, std::size_t end, const std::uint8_t* data) noexcept {
+    // Writes the bytes of [start, end) that no range in [held, held_end) holds (those ranges sorted by
+    // start, each overlapping or touching [start, end)): the first copy of a byte wins.
+    void write_new_bytes(std::size_t start, std::size_t end, const std::uint8_t* data, const range* held,
+                         const range* held_end) noexcept {
         std::size_t at = start;
-        while (at < end) {
-            std::size_t next = end;  // the end of the gap starting at `at`
-            bool held = false;
-            for (std::size_t i = 0; i < count_; ++i) {
-                const range& h = ranges_[i];
-                if (h.start <= at && at < h.end) {
-                    at = h.end;
-                    held = true;
-                    break;
-                }
-                if (h.start > at) next = std::min(next, h.start);
-            }
-            if (held) continue;
-            ring_.write_ahead(at, bytes{data + (at - start), next - at});
-            at = next;
+        for (; held != held_end && at < end; ++held) {
+            if (held->start > at) ring_.write_ahead(at, bytes{data + (at - start), std::min(held->start, end) - at});
+            at = std::max(at, held->end);
         }
-    }
-
-    void erase(std::size_t i) noexcept {
-        for (; i + 1 < count_; ++i) ranges_[i] = ranges_[i + 1];
-        --count_;
+        if (at < end) ring_.write_ahead(at, bytes{data + (at - start), end - at});
     }
 
     byte_ring ring_;
