@@ -97,6 +97,9 @@ TEST_CASE("reassembly: ranges are listed most recent first, merged as they meet"
     b.insert(20, as_bytes("UV"));
     // RFC 2018 §4: the block of the latest segment first, then the others most recent first.
     CHECK(ranges_of(b) == ranges{{20, 22}, {4, 6}, {10, 12}});
+    ranges first_two;
+    b.for_each_range([&](std::size_t start, std::size_t end) { first_two.emplace_back(start, end); }, 2);
+    CHECK(first_two == ranges{{20, 22}, {4, 6}});  // as many as a SACK option has room for, the latest first
     b.insert(12, as_bytes("MN"));  // touches [10, 12) on its right: merged, and first
     CHECK(ranges_of(b) == ranges{{10, 14}, {20, 22}, {4, 6}});
     check(b.insert(6, as_bytes("GHIJ")), {0, 4, 0, 0});  // bridges [4, 6) and [10, 14)

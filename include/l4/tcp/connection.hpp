@@ -573,11 +573,12 @@ private:
             // RFC 2883 §4: a duplicate's D-SACK block first, in the next ACK only.
             if (dsack_) s.options.add_sack(*std::exchange(dsack_, std::nullopt));
             // RFC 2018 §4: the block of the latest segment first; the reassembly keeps them in that order.
-            recv_buf_.for_each_range([&](std::size_t start, std::size_t end) {
-                if (s.options.sack_count < opts_.max_sack_blocks())
+            recv_buf_.for_each_range(
+                [&](std::size_t start, std::size_t end) {
                     s.options.add_sack({rcv_nxt_ + static_cast<std::uint32_t>(start),
                                         rcv_nxt_ + static_cast<std::uint32_t>(end)});
-            });
+                },
+                opts_.max_sack_blocks() - s.options.sack_count);
         }
         return s;
     }

@@ -123,10 +123,11 @@ public:
     }
 
     // f(start, end) for each out-of-order range, [start, end) in bytes past
-    // rcv.nxt, the most recently received first (RFC 2018 §4).
+    // rcv.nxt, the most recently received first (RFC 2018 §4); the first
+    // `most` only (a SACK option has room for 3 or 4 of thousands).
     template <class F>
-    void for_each_range(F&& f) const {
-        for (std::size_t i = 0; i < count_; ++i) f(ranges_[i].start, ranges_[i].end);
+    void for_each_range(F&& f, std::size_t most = SIZE_MAX) const {
+        for (std::size_t i = 0; i < std::min(count_, most); ++i) f(ranges_[i].start, ranges_[i].end);
     }
 
     [[nodiscard]] std::size_t range_count() const noexcept { return count_; }
