@@ -39,6 +39,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <span>
@@ -60,6 +61,30 @@ struct port_counters : link_counters {
 };
 
 class network;
+
+namespace detail {
+
+inline constexpr std::uint32_t no_path = std::numeric_limits<std::uint32_t>::max();
+inline constexpr slot_id no_slot = std::numeric_limits<slot_id>::max();
+
+struct arrival {
+    std::int64_t at;
+    slot_id slot;
+};
+
+// What the network keeps for a port. The port holds a pointer to it, which
+// adding ports never moves (network::ports_ is a deque): each port call
+// reads its state through one load, not through the network's vector.
+struct port_state {
+    std::uint32_t path = no_path;
+    channel_id first_hop = 0;       // its path's, read at every transmit
+    bool first_fed_inside = false;  // fed_inside_ of first_hop, kept by route()
+    slot_id lent = no_slot;  // transmit_buffer()'s slot, until transmit_built() sends it
+    ring<arrival> inbox;
+    port_counters counters;
+};
+
+}  // namespace detail
 
 // One edge of the network, and a model of l4::link::link.
 //
@@ -115,8 +140,9 @@ public:
 
 private:
     friend class network;
-    port(network& net, port_id id) noexcept : net_{&net}, id_{id} {}
+    port(network& net, detail::port_state& self, port_id id) noexcept : net_{&net}, self_{&self}, id_{id} {}
     network* net_;
+    detail::port_state* self_;
     port_id id_;
 };
 
@@ -141,15 +167,14 @@ public:
         return id;
     }
     port add_port() {
-        ports_.emplace_back();
-        return port{*this, static_cast<port_id>(ports_.size() - 1)};
+        return port{*this, ports_.emplace_back(), static_cast<port_id>(ports_.size() - 1)};
     }
     // What `from` transmits crosses `hops` in order, then arrives at `to`.
     void route(const port& from, std::span<const channel_id> hops, const port& to) {
         if (hops.empty() || from.id_ >= ports_.size() || to.id_ >= ports_.size() ||
             std::any_of(hops.begin(), hops.end(), [&](channel_id c) { return c >= channels_.size(); }))
             throw std::invalid_argument("l4::link::sim::network::route: unknown port or channel, or no hop");
-        paths_.push_back({{hops.begin(), hops.end()}, to.id_});
+        paths_.push_back({{hops.begin(), hops.end()}, to.self_});
         // A channel met after the first hop is fed from inside the network:
         // events may fill its queue while a port holds a lent slot.
         fed_inside_.resize(channels_.size());
@@ -218,27 +243,15 @@ public:
 
 private:
     friend class port;
-    static constexpr std::uint32_t no_path = std::numeric_limits<std::uint32_t>::max();
+    using port_state = detail::port_state;
+    static constexpr std::uint32_t no_path = detail::no_path;
+    static constexpr slot_id no_slot = detail::no_slot;
 
     struct path {
         std::vector<channel_id> hops;
-        port_id to;
+        port_state* to;
     };
-    struct arrival {
-        std::int64_t at;
-        slot_id slot;
-    };
-    static constexpr slot_id no_slot = std::numeric_limits<slot_id>::max();
     static constexpr std::int64_t no_wake = -1;
-
-    struct port_state {
-        std::uint32_t path = no_path;
-        channel_id first_hop = 0;       // its path's, read at every transmit
-        bool first_fed_inside = false;  // fed_inside_ of first_hop, kept by route()
-        slot_id lent = no_slot;  // transmit_buffer()'s slot, until transmit_built() sends it
-        ring<arrival> inbox;
-        port_counters counters;
-    };
 
     // run_until()'s events. Out of line: most port calls find none due,
     // and then run_until() is a comparison in its caller.
@@ -282,7 +295,7 @@ private:
             if (channel& next = channels_[p.hops[hop]]; next.transparent()) next.pass_through(m.len);
             else if (!enter(next, s)) return;
         }
-        port_state& to = ports_[p.to];
+        port_state& to = *p.to;
         if (to.inbox.size() >= cfg_.port_rx_limit) {
             ++to.counters.rx_dropped_full;
             pool_.release(s);
@@ -321,7 +334,7 @@ private:
     std::vector<channel> channels_;
     std::vector<path> paths_;
     std::vector<bool> fed_inside_;  // per channel: on some path after its first hop
-    std::vector<port_state> ports_;
+    std::deque<port_state> ports_;  // never moved: ports point at their state
     std::vector<std::int64_t> room_wake_;  // per channel: the room event pending, or no_wake
     std::int64_t now_ = 0;
     std::uint64_t events_ = 0;
@@ -332,7 +345,7 @@ private:
 inline io_result<void> port::transmit(bytes frame, instant now) {
     network& n = *net_;
     n.run_until(now);
-    network::port_state& self = n.ports_[id_];
+    network::port_state& self = *self_;
     if (frame.size() > n.cfg_.mtu) {
         ++self.counters.tx_dropped_too_big;
         return errc::frame_too_large;
@@ -360,7 +373,7 @@ inline io_result<void> port::transmit(bytes frame, instant now) {
 inline io_result<std::size_t> port::receive(mut_bytes buffer, instant now) {
     network& n = *net_;
     n.run_until(now);
-    network::port_state& self = n.ports_[id_];
+    network::port_state& self = *self_;
     if (self.inbox.empty() || self.inbox.front().at > ns_of(now)) return errc::would_block;
     const slot_id s = self.inbox.front().slot;
     const std::uint32_t len = n.pool_.meta(s).len;
@@ -375,7 +388,7 @@ inline io_result<std::size_t> port::receive(mut_bytes buffer, instant now) {
 
 [[gnu::hot]] inline mut_bytes port::transmit_buffer() {
     network& n = *net_;
-    network::port_state& self = n.ports_[id_];
+    network::port_state& self = *self_;
     if (self.path == network::no_path) return {};
     if (self.first_fed_inside || !n.channels_[self.first_hop].surely_admits(n.cfg_.mtu, n.now_)) return {};
     if (self.lent == network::no_slot) self.lent = n.pool_.allocate();
@@ -385,7 +398,7 @@ inline io_result<std::size_t> port::receive(mut_bytes buffer, instant now) {
 [[gnu::hot]] inline io_result<void> port::transmit_built(std::size_t len, instant now) {
     network& n = *net_;
     n.run_until(now);
-    network::port_state& self = n.ports_[id_];
+    network::port_state& self = *self_;
     if (self.lent == network::no_slot) return errc::invalid_argument;  // nothing was lent
     if (len > n.cfg_.mtu) {
         ++self.counters.tx_dropped_too_big;
@@ -415,7 +428,7 @@ inline io_result<std::size_t> port::receive(mut_bytes buffer, instant now) {
 inline std::optional<bytes> port::receive_lent(instant now) {
     network& n = *net_;
     n.run_until(now);
-    const network::port_state& self = n.ports_[id_];
+    const network::port_state& self = *self_;
     if (self.inbox.empty() || self.inbox.front().at > ns_of(now)) return std::nullopt;
     const slot_id s = self.inbox.front().slot;
     return bytes{n.pool_.data(s), n.pool_.meta(s).len};
@@ -423,7 +436,7 @@ inline std::optional<bytes> port::receive_lent(instant now) {
 
 inline void port::release_received() noexcept {
     network& n = *net_;
-    network::port_state& self = n.ports_[id_];
+    network::port_state& self = *self_;
     if (self.inbox.empty()) return;
     const slot_id s = self.inbox.pop_front().slot;
     ++self.counters.rx_frames;
@@ -434,14 +447,14 @@ inline void port::release_received() noexcept {
 inline std::size_t port::mtu() const noexcept { return net_->cfg_.mtu; }
 
 inline std::optional<instant> port::next_deadline() const noexcept {
-    const auto& inbox = net_->ports_[id_].inbox;
+    const auto& inbox = self_->inbox;
     if (!inbox.empty()) return instant_of(inbox.front().at);
     if (net_->port_deadlines_ == network::port_deadlines::own_arrivals) return std::nullopt;
     return net_->next_deadline();
 }
 
-inline const port_counters& port::counters() const noexcept { return net_->ports_[id_].counters; }
-inline std::size_t port::pending() const noexcept { return net_->ports_[id_].inbox.size(); }
+inline const port_counters& port::counters() const noexcept { return self_->counters; }
+inline std::size_t port::pending() const noexcept { return self_->inbox.size(); }
 
 static_assert(check_link<port>());
 static_assert(lends_transmit<port> && lends_receive<port>);
