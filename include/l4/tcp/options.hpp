@@ -56,28 +56,29 @@ public:
     [[nodiscard]] wire::tcp_options syn_options(std::uint16_t mss, bool syn_ack, instant now) const noexcept {
         wire::tcp_options o;
         o.mss = mss;
-        if (offer_.window_scale && (!syn_ack || peer_ws_)) o.window_scale = rcv_wscale_offered_;
-        if (offer_.sack && (!syn_ack || peer_sack_)) o.sack_permitted = true;
-        if (offer_.timestamps && (!syn_ack || peer_ts_)) o.ts = wire::timestamps{tsval(now), syn_ack ? ts_recent_ : 0};
+        if (syn_ack ? ws_ : offer_.window_scale) o.window_scale = rcv_wscale_offered_;
+        if (syn_ack ? sack_ : offer_.sack) o.sack_permitted = true;
+        if (syn_ack ? ts_ : offer_.timestamps) o.ts = wire::timestamps{tsval(now), syn_ack ? ts_recent_ : 0};
         return o;
     }
 
     // The peer's SYN or SYN-ACK: what it offered, and so what is in use.
     void on_peer_syn(const wire::tcp_options& o) noexcept {
-        peer_ws_ = o.window_scale.has_value();
-        peer_sack_ = o.sack_permitted;
-        peer_ts_ = o.ts.has_value();
-        if (window_scaling()) snd_wscale_ = std::min(*o.window_scale, max_window_shift);
+        ws_ = offer_.window_scale && o.window_scale.has_value();
+        sack_ = offer_.sack && o.sack_permitted;
+        ts_ = offer_.timestamps && o.ts.has_value();
+        rcv_wscale_ = ws_ ? rcv_wscale_offered_ : 0;
+        snd_wscale_ = ws_ ? std::min(*o.window_scale, max_window_shift) : 0;
         if (timestamps()) ts_recent_ = o.ts->tsval;
     }
 
-    [[nodiscard]] bool window_scaling() const noexcept { return offer_.window_scale && peer_ws_; }
-    [[nodiscard]] bool sack() const noexcept { return offer_.sack && peer_sack_; }
-    [[nodiscard]] bool timestamps() const noexcept { return offer_.timestamps && peer_ts_; }
+    [[nodiscard]] bool window_scaling() const noexcept { return ws_; }
+    [[nodiscard]] bool sack() const noexcept { return sack_; }
+    [[nodiscard]] bool timestamps() const noexcept { return ts_; }
     // Rcv.Wind.Shift: ours, applied to the windows we send.
-    [[nodiscard]] std::uint8_t rcv_wscale() const noexcept { return window_scaling() ? rcv_wscale_offered_ : 0; }
+    [[nodiscard]] std::uint8_t rcv_wscale() const noexcept { return rcv_wscale_; }
     // Snd.Wind.Shift: the peer's, applied to the windows it sends us.
-    [[nodiscard]] std::uint8_t snd_wscale() const noexcept { return window_scaling() ? snd_wscale_ : 0; }
+    [[nodiscard]] std::uint8_t snd_wscale() const noexcept { return snd_wscale_; }
 
     // Bytes of options on every segment after the handshake (RFC 9293
     // §3.7.1: the effective MSS is the MSS less these).
@@ -126,8 +127,11 @@ public:
 
 private:
     option_offer offer_{};
-    std::uint8_t rcv_wscale_offered_ = 0, snd_wscale_ = 0;
-    bool peer_ws_ = false, peer_sack_ = false, peer_ts_ = false;
+    std::uint8_t rcv_wscale_offered_ = 0;
+    // What is in use (offered by both SYNs) and its shifts, settled once in
+    // on_peer_syn: every segment each way asks, several times.
+    bool ws_ = false, sack_ = false, ts_ = false;
+    std::uint8_t rcv_wscale_ = 0, snd_wscale_ = 0;
     std::uint32_t ts_offset_ = 0, ts_recent_ = 0;
     seq32 last_ack_sent_;
 };
