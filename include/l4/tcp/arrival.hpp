@@ -180,7 +180,9 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
     const std::uint32_t flight_before = in_flight();
     // RFC 6937's DeliveredData: the change in snd.una plus the change in SACKed bytes.
     const seq32 una_before = snd_una_;
-    const std::uint32_t sacked_before = scoreboard_active() ? scoreboard().sacked_bytes() : 0;
+    // after_ack feeds RACK (its records) and PRR only: without either it has nothing to do.
+    const bool loss_hooks = scoreboard_active() && (rack_.enabled() || cfg_.prr);
+    const std::uint32_t sacked_before = loss_hooks ? scoreboard().sacked_bytes() : 0;
     const std::uint64_t dsacks_before = counters_.dsacks_in;
     bool loss_recovery_input = false;
     if (ack > snd_una_) {
@@ -253,7 +255,7 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
         // takes any ACK's; Linux's tcp_ack does), for RACK's marks and PRR's DeliveredData.
         loss_recovery_input = new_sack_information(seg);
     }
-    if (loss_recovery_input && scoreboard_active()) {
+    if (loss_recovery_input && loss_hooks) {
         const std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - una_before) +
                                        static_cast<std::int64_t>(scoreboard().sacked_bytes()) - sacked_before;
         after_ack(now, static_cast<std::uint32_t>(std::max<std::int64_t>(delivered, 0)), flight_before,
