@@ -534,7 +534,7 @@ private:
     template <class Repr>
     [[gnu::hot]] bool new_sack_information(const Repr& seg);
     template <class Repr>
-    [[gnu::hot]] void on_data(const Repr& seg, instant now);
+    [[gnu::always_inline]] inline void on_data(const Repr& seg, instant now);
     // Whether the receive handler takes bytes arriving at rcv.nxt where they
     // lie: only when nothing waits in front of them, so that it sees the
     // stream in order (on_data hands them over; in_order_slot then leaves
