@@ -188,8 +188,10 @@ private:
             return r;
         }
         std::sort(joined, joined_end, [](const range& a, const range& b) { return a.start < b.start; });
-        for (const range* h = joined; h != joined_end; ++h)
-            r.duplicate += std::max(std::min(end, h->end), std::max(start, h->start)) - std::max(start, h->start);
+        for (const range* h = joined; h != joined_end; ++h) {
+            const std::size_t lo = std::max(start, h->start), hi = std::min(end, h->end);
+            if (lo < hi) r.duplicate += hi - lo;  // a range that only touches the segment holds none of it
+        }
         r.stored = n - r.duplicate;
         write_new_bytes(start, end, data.data(), joined, joined_end);
         range merged{start, end};
