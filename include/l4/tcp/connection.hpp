@@ -354,8 +354,9 @@ public:
         }
         if (in_recovery_ && scoreboard_active()) sent |= retransmit_lost(emit, now);
         pace_at_.reset();
+        flow::send_state st = send_state();
         while (true) {
-            const std::uint32_t allowed = sender_.may_send(send_state());
+            const std::uint32_t allowed = sender_.may_send(st);
             if (allowed == 0) {
                 note_app_limited();
                 break;
@@ -370,6 +371,7 @@ public:
                 const auto& board = scoreboard();
                 if (const auto* held = board.find(snd_nxt_)) {
                     snd_nxt_ = std::min(held->right, snd_max_);
+                    st = send_state();
                     continue;
                 }
                 const auto* queued = cfg_.resend_whole_segment ? rack_.find(snd_nxt_) : nullptr;
@@ -392,6 +394,9 @@ public:
             // As Linux (config::fin_with_data): the FIN rides on the segment with the last byte.
             const bool fin = cfg_.fin_with_data && fin_queued_ && s->seq + s->payload_len == fin_seq_;
             if (fin) s->flags.bits |= wire::tcp_flags::fin;
+            // New data from snd.max, outside recovery, changes only snd.nxt in the send state: no byte past
+            // snd.max is SACKed, so pipe grows by the segment as in_flight does. Anything else: built again.
+            const bool at_edge = s->seq == snd_max_ && !in_recovery_;
             put(emit, *s, now);
             snd_nxt_ += s->payload_len;
             pace(s->payload_len, now);
@@ -399,6 +404,13 @@ public:
             if (fin) {
                 fin_sent();
                 break;
+            }
+            if (at_edge) {
+                st.in_flight += s->payload_len;
+                st.queued -= s->payload_len;
+                if (st.pipe) *st.pipe += s->payload_len;
+            } else {
+                st = send_state();
             }
         }
         if (fin_queued_ && snd_nxt_ == fin_seq_ && may_send_fin()) {
@@ -659,7 +671,8 @@ private:
         }
     }
 
-    [[gnu::hot]] [[nodiscard]] flow::send_state send_state() const noexcept {
+    // Inline: the send pass builds it once; as a call it came back through memory and was unpacked again.
+    [[nodiscard, gnu::always_inline]] flow::send_state send_state() const noexcept {
         return {in_flight(), snd_wnd_, cwnd(), snd_mss_, queued(), cfg_.nodelay, fin_queued_, override_now_ || push_now_,
                 scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt, cfg_.cork || more_};
     }
