@@ -394,9 +394,11 @@ public:
             // As Linux (config::fin_with_data): the FIN rides on the segment with the last byte.
             const bool fin = cfg_.fin_with_data && fin_queued_ && s->seq + s->payload_len == fin_seq_;
             if (fin) s->flags.bits |= wire::tcp_flags::fin;
-            // New data from snd.max, outside recovery, changes only snd.nxt in the send state: no byte past
-            // snd.max is SACKed, so pipe grows by the segment as in_flight does. Anything else: built again.
-            const bool at_edge = s->seq == snd_max_ && !in_recovery_;
+            // New data from snd.max moves only snd.nxt and snd.max: no byte past snd.max is SACKed, so pipe
+            // (RFC 6675's SetPipe in recovery too) grows by the segment as in_flight does. In recovery RACK's
+            // marks, which pipe leaves out, may change as it records the segment: there, and for anything
+            // else, the state is built again.
+            const bool at_edge = s->seq == snd_max_ && !(in_recovery_ && rack_active());
             put(emit, *s, now);
             snd_nxt_ += s->payload_len;
             pace(s->payload_len, now);
