@@ -352,9 +352,15 @@ public:
                 sent = true;
             }
         }
-        if (in_recovery_ && scoreboard_active()) sent |= retransmit_lost(emit, now);
+        flow::send_state st;
+        if (in_recovery_ && scoreboard_active()) {
+            const auto r = retransmit_lost(emit, now);
+            sent |= r.sent;
+            st = send_state(r.pipe);
+        } else {
+            st = send_state();
+        }
         pace_at_.reset();
-        flow::send_state st = send_state();
         while (true) {
             const std::uint32_t allowed = sender_.may_send(st);
             if (allowed == 0) {
@@ -399,7 +405,7 @@ public:
             // marks, which pipe leaves out, may change as it records the segment: there, and for anything
             // else, the state is built again.
             const bool at_edge = s->seq == snd_max_ && !(in_recovery_ && rack_active());
-            put(emit, *s, now);
+            put(emit, *s, now, st.pipe);
             snd_nxt_ += s->payload_len;
             pace(s->payload_len, now);
             sent = true;
@@ -674,9 +680,12 @@ private:
     }
 
     // Inline: the send pass builds it once; as a call it came back through memory and was unpacked again.
-    [[nodiscard, gnu::always_inline]] flow::send_state send_state() const noexcept {
+    // `pipe_now`: pipe(), where the caller has just measured it.
+    [[nodiscard, gnu::always_inline]] flow::send_state send_state(
+        std::optional<std::uint32_t> pipe_now = {}) const noexcept {
         return {in_flight(), snd_wnd_, cwnd(), snd_mss_, queued(), cfg_.nodelay, fin_queued_, override_now_ || push_now_,
-                scoreboard_active() ? std::optional<std::uint32_t>{pipe()} : std::nullopt, cfg_.cork || more_};
+                scoreboard_active() ? std::optional<std::uint32_t>{pipe_now ? *pipe_now : pipe()} : std::nullopt,
+                cfg_.cork || more_};
     }
     // The bytes queued past snd.nxt (send_state().queued), without the
     // scoreboard walk that send_state's pipe costs.
@@ -853,12 +862,18 @@ private:
     // unSACKed one below the highest SACKed byte (rule 3).
     // With RACK, the segments it marked lost, oldest first; the first of a
     // recovery goes whatever the window says, as RFC 6675's fast retransmit.
-    template <class Emit>
-    bool retransmit_lost(Emit& emit, instant now) {
+    // Returns whether any left, and the pipe it measured last if nothing left after that.
+    struct retransmitted {
         bool sent = false;
+        std::optional<std::uint32_t> pipe;
+    };
+    template <class Emit>
+    retransmitted retransmit_lost(Emit& emit, instant now) {
+        retransmitted r;
         const std::size_t limit = rack_active() ? rack_.size() + 2 : flow::scoreboard::capacity + 2;
         for (std::size_t guard = 0; guard < limit; ++guard) {
             const std::uint32_t p = pipe();
+            r.pipe = p;
             const bool forced = std::exchange(rack_retransmit_, false);
             if (!forced && (cwnd() <= p || cwnd() - p < snd_mss_)) break;
             std::optional<flow::scoreboard::hole> h;
@@ -875,9 +890,10 @@ private:
             put(emit, *s, now);
             ++counters_.retransmits_fast;
             high_rxt_ = std::max(high_rxt_, s->seq + s->payload_len);
-            sent = true;
+            r.sent = true;
+            r.pipe.reset();
         }
-        return sent;
+        return r;
     }
 
     // Delivery-rate estimation §3.4: the application, not the network, stopped us.
@@ -895,8 +911,9 @@ private:
                        congestion::state_name_of(cc_, in_recovery_), congestion::pacing_rate(cc_)});
     }
 
+    // `pipe_now`: pipe() before `s`, where the caller knows it (RACK's recording `s` may change it).
     template <class Emit>
-    [[gnu::hot]] void put(Emit& emit, const segment& s, instant now) {
+    [[gnu::hot]] void put(Emit& emit, const segment& s, instant now, std::optional<std::uint32_t> pipe_now = {}) {
         if (s.payload_len > 0) rate_.on_send(s.seq, s.payload_len, now, in_flight());
         if (s.payload_len > 0 && !probing_ && scoreboard_active()) {
             rack_.on_send(s.seq, s.seq + s.payload_len, now);
@@ -917,9 +934,11 @@ private:
             // New data: never beyond min(cwnd, peer window) (RFC 5681 §3.1, RFC 9293 §3.8.6.2.1).
             const auto flight_after = static_cast<std::uint32_t>(end - snd_una_);
             // Outside recovery pipe never exceeds snd.nxt - snd.una: within cwnd by that bound, no walk needed.
-            const bool over_cwnd = scoreboard_active() ? (in_recovery_ || in_flight() + s.payload_len > cwnd()) &&
-                                                             pipe() + s.payload_len > cwnd()
-                                                       : flight_after > cwnd();
+            const bool over_cwnd =
+                scoreboard_active()
+                    ? (in_recovery_ || in_flight() + s.payload_len > cwnd()) &&
+                          (pipe_now && !rack_active() ? *pipe_now : pipe()) + s.payload_len > cwnd()
+                    : flight_after > cwnd();
             if (over_cwnd || flight_after > snd_wnd_) invariants_ok_ = false;
         }
         if (probing_) {
