@@ -404,8 +404,10 @@ public:
             // (RFC 6675's SetPipe in recovery too) grows by the segment as in_flight does. In recovery RACK's
             // marks, which pipe leaves out, may change as it records the segment: there, and for anything
             // else, the state is built again.
-            const bool at_edge = s->seq == snd_max_ && !(in_recovery_ && rack_active());
-            put(emit, *s, now, st.pipe);
+            const bool new_data = s->seq == snd_max_;
+            const bool at_edge = new_data && !(in_recovery_ && rack_active());
+            if (new_data) put<true>(emit, *s, now, st.pipe);
+            else put(emit, *s, now, st.pipe);
             snd_nxt_ += s->payload_len;
             pace(s->payload_len, now);
             sent = true;
@@ -912,10 +914,14 @@ private:
     }
 
     // `pipe_now`: pipe() before `s`, where the caller knows it (RACK's recording `s` may change it).
-    template <class Emit>
+    // `NewData`: `s` carries data from snd.max, and is neither a SYN nor a probe (the send pass's own
+    // segments); the tests that settles are left out.
+    template <bool NewData = false, class Emit>
     [[gnu::hot]] void put(Emit& emit, const segment& s, instant now, std::optional<std::uint32_t> pipe_now = {}) {
-        if (s.payload_len > 0) rate_.on_send(s.seq, s.payload_len, now, in_flight());
-        if (s.payload_len > 0 && !probing_ && scoreboard_active()) {
+        const bool data = NewData || s.payload_len > 0;
+        const bool probe = !NewData && probing_;
+        if (data) rate_.on_send(s.seq, s.payload_len, now, in_flight());
+        if (data && !probe && scoreboard_active()) {
             rack_.on_send(s.seq, s.seq + s.payload_len, now);
             if (in_recovery_) prr_.on_sent(s.payload_len);
         }
@@ -925,12 +931,13 @@ private:
         ack_now_ = ack_at_batch_end_ = false;
         delack_at_.reset();
         unacked_segments_ = 0;
-        if (s.seq_len() == 0) return;
-        if (s.payload_len > 0) quick_ack_.on_data_sent(now, cfg_.delayed_ack);
+        if (!NewData && s.seq_len() == 0) return;
+        if (data) quick_ack_.on_data_sent(now, cfg_.delayed_ack);
         if (snd_una_ == snd_max_) una_since_ = now;  // the oldest unacknowledged byte leaves now
         const seq32 end = s.seq + s.seq_len();
-        const bool first_transmission = s.seq >= snd_max_;
-        if (s.payload_len > 0 && end > snd_max_ && !probing_ && !s.has(wire::tcp_flags::syn)) {
+        const bool first_transmission = NewData || s.seq >= snd_max_;
+        const bool past_max = NewData || end > snd_max_;
+        if (NewData || (data && past_max && !probe && !s.has(wire::tcp_flags::syn))) {
             // New data: never beyond min(cwnd, peer window) (RFC 5681 §3.1, RFC 9293 §3.8.6.2.1).
             const auto flight_after = static_cast<std::uint32_t>(end - snd_una_);
             // Outside recovery pipe never exceeds snd.nxt - snd.una: within cwnd by that bound, no walk needed.
@@ -941,7 +948,7 @@ private:
                     : flight_after > cwnd();
             if (over_cwnd || flight_after > snd_wnd_) invariants_ok_ = false;
         }
-        if (probing_) {
+        if (probe) {
             snd_max_ = std::max(snd_max_, end);  // an ACK of the probe's byte is one of what was sent
             return;
         }
@@ -953,12 +960,12 @@ private:
         } else if (!first_transmission && rtt_timing_ && s.seq < rtt_seq_) {
             rtt_timing_ = false;
         }
-        if (end > snd_max_ && tlp_enabled()) {
-            if (s.payload_len > 0) tlp_.on_new_data(s.seq);
+        if (past_max && tlp_enabled()) {
+            if (data) tlp_.on_new_data(s.seq);
             arm_tail_probe(now, end);
         }
-        if (end > snd_max_) {
-            if (s.payload_len > 0) counters_.bytes_out += static_cast<std::uint32_t>(end - std::max(s.seq, snd_max_));
+        if (past_max) {
+            if (data) counters_.bytes_out += static_cast<std::uint32_t>(end - std::max(s.seq, snd_max_));
             snd_max_ = end;
         }
     }
