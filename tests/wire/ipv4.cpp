@@ -420,6 +420,36 @@ TEST_CASE("ipv4: emit then parse gives the same repr", "[ipv4][property]") {
     });
 }
 
+TEST_CASE("ipv4: emit's header sums to all ones by RFC 1071's 16-bit sum", "[ipv4][checksum][property]") {
+    rc::prop("for any repr", [] {
+        const ipv4_repr r = *any_ipv4_repr();
+        byte_vector buf(r.buffer_len());
+        RC_ASSERT(r.emit(buf));
+        RC_ASSERT(l4::wire::detail::ipv4_header_sum(l4::bytes{buf}.first(20)) == 0);
+    });
+}
+
+TEST_CASE("ipv4: a header summed in the machine's byte order verifies as the general sum does", "[ipv4][checksum][property]") {
+    rc::prop("any 20 bytes, the checksum field right, or off by a little, or all ones or zero", [] {
+        auto data = *rc::gen::container<byte_vector>(l4::wire::ipv4_min_header_len, rc::gen::arbitrary<std::uint8_t>());
+        const auto choice = *rc::gen::inRange(0, 4);
+        if (choice < 3) {
+            data[10] = data[11] = 0;
+            const std::uint16_t right = l4::wire::detail::ipv4_header_sum(data);
+            const std::uint16_t stored = choice == 0   ? right
+                                         : choice == 1 ? static_cast<std::uint16_t>(right + *rc::gen::inRange(1, 4))
+                                                       : static_cast<std::uint16_t>(right ^ 0xFFFF);
+            l4::store_be16(data.data() + 10, stored);
+        }
+        RC_ASSERT(l4::wire::detail::ipv4_plain_header_sums_to_ones(data.data()) ==
+                  (l4::wire::detail::ipv4_header_sum(data) == 0));
+    });
+    byte_vector zeros(20), ones(20, 0xFF);
+    CHECK_FALSE(l4::wire::detail::ipv4_plain_header_sums_to_ones(zeros.data()));
+    CHECK(l4::wire::detail::ipv4_plain_header_sums_to_ones(ones.data()));
+    CHECK(l4::wire::detail::ipv4_header_sum(ones) == 0);
+}
+
 TEST_CASE("ipv4: any bytes give a view or an error, never a read out of bounds", "[ipv4][property]") {
     rc::prop("for any bytes, often with a plausible first byte", [](byte_vector d) {
         if (!d.empty() && *rc::gen::arbitrary<bool>()) d[0] = *rc::gen::inRange<std::uint8_t>(0x40, 0x50);

@@ -24,6 +24,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <ostream>
 #include <string_view>
@@ -155,6 +156,45 @@ namespace detail {
     return static_cast<std::uint16_t>(~sum);
 }
 
+// RFC 1071 §2(C) with 64-bit words: 2^64 = 1 modulo 0xFFFF, so the carry out
+// of an addition is added back in, and the sum keeps the residue of the
+// 16-bit words' sum. Zero only when both words are.
+[[nodiscard]] constexpr std::uint64_t ones_add64(std::uint64_t a, std::uint64_t b) noexcept {
+    a += b;
+    return a + (a < b);
+}
+
+// A ones_add64 sum folded to 16 bits, as ipv4_fold folds (before its
+// complement): 32 bits with the carry added back, then Linux's csum_fold,
+// whose high half is the two halves' sum with its carry added back.
+[[nodiscard]] constexpr std::uint16_t ones_fold64(std::uint64_t sum) noexcept {
+    const auto hi = static_cast<std::uint32_t>(sum >> 32);
+    std::uint32_t t = static_cast<std::uint32_t>(sum) + hi;
+    t += t < hi;
+    t += t >> 16 | t << 16;
+    return static_cast<std::uint16_t>(t >> 16);
+}
+
+// The bytes at p as the machine loads them, in whatever order it keeps.
+template <class T>
+[[nodiscard]] inline T load_native(const std::uint8_t* p) noexcept {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// Whether a header without options (20 bytes) sums to all ones. RFC 1071
+// §2(B): the sum is the same in either byte order, byte-swapped; all ones
+// and zero are their own swaps. So the words are summed as the machine
+// loads them, two 8-byte ones and a 4-byte one, with no byte swaps: the
+// answer is ipv4_plain_header_sum's == 0 (a sum of nonzero words is never 0).
+[[nodiscard]] constexpr bool ipv4_plain_header_sums_to_ones(const std::uint8_t* header) noexcept {
+    if (std::is_constant_evaluated()) return ipv4_plain_header_sum(header) == 0;
+    const std::uint64_t first = load_native<std::uint64_t>(header), second = load_native<std::uint64_t>(header + 8);
+    const std::uint64_t sum = ones_add64(ones_add64(first, second), load_native<std::uint32_t>(header + 16));
+    return ones_fold64(sum) == 0xFFFF;
+}
+
 }  // namespace detail
 
 struct ip_packet;
@@ -243,7 +283,7 @@ public:
 
     [[nodiscard]] constexpr bool verify_header_checksum() const noexcept {
         if (header_len() == ipv4_min_header_len)  // as nearly every datagram comes
-            return detail::ipv4_plain_header_sum(dgram_.data()) == 0;
+            return detail::ipv4_plain_header_sums_to_ones(dgram_.data());
         return detail::ipv4_header_sum(header_bytes()) == 0;
     }
 
@@ -314,16 +354,16 @@ struct ipv4_repr {
         const auto total_len = static_cast<std::uint16_t>(buffer_len());
         const std::uint16_t flags_word = dont_fragment ? 0x4000 : 0;  // DF; MF and the offset 0
         const auto ttl_protocol = static_cast<std::uint16_t>(ttl << 8 | protocol);
+        // The sum over the header as three words, bytes 0-7, 8-15 (the checksum's zero) and 16-19.
         const std::uint32_t s = src.to_u32(), d = dst.to_u32();
-        std::uint32_t sum = (s >> 16) + (s & 0xFFFF) + (d >> 16) + (d & 0xFFFF) + tos_word + total_len +
-                            identification + flags_word + ttl_protocol;
-        sum = (sum & 0xFFFF) + (sum >> 16);
-        sum = (sum & 0xFFFF) + (sum >> 16);  // RFC 1071 §4.1: fold the carries
+        const std::uint64_t first = std::uint64_t{tos_word} << 48 | std::uint64_t{total_len} << 32 |
+                                    std::uint64_t{identification} << 16 | flags_word;
+        const std::uint64_t second = std::uint64_t{ttl_protocol} << 48 | s;
+        const std::uint64_t sum = detail::ones_add64(detail::ones_add64(first, second), d);
+        const auto check = static_cast<std::uint16_t>(~detail::ones_fold64(sum));
         std::uint8_t* p = out.data();
-        store_be64(p, std::uint64_t{tos_word} << 48 | std::uint64_t{total_len} << 32 |
-                          std::uint64_t{identification} << 16 | flags_word);
-        store_be32(p + 8, std::uint32_t{ttl_protocol} << 16 | static_cast<std::uint16_t>(~sum));
-        store_be32(p + 12, s);
+        store_be64(p, first);
+        store_be64(p + 8, second | std::uint64_t{check} << 32);
         store_be32(p + 16, d);
         return header_len();
     }
