@@ -933,9 +933,11 @@ private:
         // through memory.
         (void)host.transmit(local.address, remote.address, ip_protocol, len,
                             [&](mut_bytes out) __attribute__((always_inline)) -> result<std::size_t> {
-            // Straight from the connection's segment: no repr in between to copy its options into.
-            auto h = repr::emit_header(out, {local.port, remote.port, seg.seq, seg.ack, seg.flags, seg.window, 0},
-                                       seg.options, seg.payload_len);
+            // Straight from the connection's segment: no repr in between to copy its options into. The
+            // options' length is what len holds besides the fixed header and the payload.
+            auto h = repr::emit_sized_header(out, {local.port, remote.port, seg.seq, seg.ack, seg.flags, seg.window, 0},
+                                             seg.options, len - repr::traits::fixed_len - seg.payload_len,
+                                             seg.payload_len);
             if (!h) return h.error();
             constexpr std::size_t field = wire::tcp_layout_traits<layout>::checksum_offset;
             // One pass over the payload: summed as it is copied from the send buffer into the frame.

@@ -344,7 +344,15 @@ struct basic_tcp_repr {
     // Inline: a sender calls it for every segment, and as a call its values went through memory.
     [[nodiscard, gnu::always_inline]] static constexpr result<std::size_t> emit_header(
         mut_bytes out, const header_values& v, const tcp_options& options, std::size_t payload_len) noexcept {
-        const std::size_t options_len = options.buffer_len();
+        return emit_sized_header(out, v, options, options.buffer_len(), payload_len);
+    }
+
+    // emit_header for a sender that has `options_len`, options.buffer_len(),
+    // already (tcp::endpoint sized the frame with it): the options are
+    // looked over once a segment, not twice.
+    [[nodiscard, gnu::always_inline]] static constexpr result<std::size_t> emit_sized_header(
+        mut_bytes out, const header_values& v, const tcp_options& options, std::size_t options_len,
+        std::size_t payload_len) noexcept {
         const std::size_t hlen = traits::fixed_len + options_len;
         if (hlen > traits::max_header_len || options_len > max_options_len) return errc::options_too_long;
         if (!traits::template fits<"src_port">(v.src_port) || !traits::template fits<"dst_port">(v.dst_port) ||
