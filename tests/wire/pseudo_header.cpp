@@ -109,6 +109,10 @@ TEST_CASE("pseudo-header: built from an IPv4 view, the captured UDP and TCP chec
         CHECK(p == pseudo_header::ipv4(ip->src(), ip->dst(), ip->protocol(),
                                        static_cast<std::uint16_t>(ip->payload().size())));
         CHECK(sums_to_all_ones(p.bytes(), ip->payload()));
+        // Assigned from the header's bytes, over an IPv6 one, it is the same.
+        auto assigned = pseudo_header::ipv6(ipv6_address{}, ipv6_address{}, ip_protocol::udp, 8);
+        assigned.assign_ipv4(*ip, ip->protocol(), static_cast<std::uint16_t>(ip->payload().size()));
+        CHECK(assigned == p);
         // One wrong field in the pseudo-header and the sum no longer holds.
         CHECK_FALSE(sums_to_all_ones(pseudo_header::ipv4(*ip, 1).bytes(), ip->payload()));
     }
@@ -178,4 +182,17 @@ TEST_CASE("pseudo-header: equal when their bytes are, whatever one held before",
     CHECK(reused != v4(41));
     CHECK(pseudo_header{} == pseudo_header{});
     CHECK(pseudo_header{} != v4(40));
+}
+
+TEST_CASE("pseudo-header: assigned from an IPv4 header, it holds the header's addresses", "[pseudo_header][property]") {
+    rc::prop("any addresses", [](std::uint32_t src, std::uint32_t dst, std::uint8_t protocol, std::uint16_t length) {
+        ipv4_repr r;
+        r.src = ipv4_address::from_u32(src);
+        r.dst = ipv4_address::from_u32(dst);
+        byte_vector header(20);
+        RC_ASSERT(r.emit(header));
+        auto p = pseudo_header::ipv6(ipv6_address{}, ipv6_address{}, ip_protocol::udp, 8);
+        p.assign_ipv4(*ipv4_view::check(header), protocol, length);
+        RC_ASSERT(p == pseudo_header::ipv4(r.src, r.dst, protocol, length));
+    });
 }

@@ -104,7 +104,10 @@ struct ipv4_upper {
             if (!ip) return ip.error();
             if (ip->is_fragment()) return errc::fragment;
             // Each of these once: the header's length, the payload's span, AH only when the protocol is AH.
+            // All read before the first store into p, which may alias the datagram's bytes: GCC read the
+            // lengths again after it.
             const std::size_t header_len = ip->header_len();
+            const std::size_t total_len = ip->total_length();
             const bytes payload = ip->datagram().subspan(header_len);
             ipv4_upper upper{ip->protocol(), 0};
             if (upper.protocol == ip_protocol::ah) {
@@ -112,10 +115,11 @@ struct ipv4_upper {
                 if (!past_ah) return past_ah.error();
                 upper = *past_ah;
             }
+            const std::size_t transport_len = total_len - header_len - upper.offset;
+            p.pseudo.assign_ipv4(*ip, upper.protocol, static_cast<std::uint16_t>(transport_len));
             p.protocol = upper.protocol;
             p.transport = payload.subspan(upper.offset);
-            p.transport_len = ip->total_length() - header_len - upper.offset;
-            p.pseudo.assign_ipv4(ip->src(), ip->dst(), upper.protocol, static_cast<std::uint16_t>(p.transport_len));
+            p.transport_len = transport_len;
             // Last, and from the bytes rather than a copy of *ip (ipv4_view's friend: why).
             p.v4.emplace(ipv4_view{datagram.first(ip->datagram().size())});
             return errc::ok;

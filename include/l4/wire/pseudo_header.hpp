@@ -18,6 +18,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace l4::wire {
 
@@ -89,6 +90,20 @@ public:
         // loads read straight back (byte stores there stall every segment's
         // checksum on store forwarding).
         store_be64(storage_.data(), std::uint64_t{src.to_u32()} << 32 | dst.to_u32());
+        store_be32(storage_.data() + 8, std::uint32_t{protocol} << 16 | length);
+    }
+
+    // The same, with the addresses as a received header holds them: its
+    // eight bytes copied as they are, not loaded, swapped and stored again.
+    constexpr void assign_ipv4(const ipv4_view& ip, std::uint8_t protocol, std::uint16_t length) noexcept {
+        size_ = ipv4_pseudo_layout::size;
+        static_assert(ipv4_layout::offset_of<"dst"> == ipv4_layout::offset_of<"src"> + 32);
+        const l4::bytes addresses = ip.datagram().subspan(ipv4_layout::offset_of<"src"> / 8, 8);
+        if (std::is_constant_evaluated()) {
+            for (std::size_t i = 0; i < addresses.size(); ++i) storage_[i] = addresses[i];
+        } else {
+            std::memcpy(storage_.data(), addresses.data(), addresses.size());
+        }
         store_be32(storage_.data() + 8, std::uint32_t{protocol} << 16 | length);
     }
 

@@ -161,13 +161,15 @@ struct tcp_options {
     // Back to no options, the arrays past their counts left as they are
     // (they take part nowhere): what a reused repr does before decoding
     // the next segment's, instead of zeroing 60 bytes.
+    // Each optional is assigned an empty one, a plain store (they are
+    // trivially copyable), where reset() tested it first.
     constexpr void clear() noexcept {
-        mss.reset();
-        window_scale.reset();
+        mss = {};
+        window_scale = {};
         sack_permitted = false;
         sack_count = 0;
-        ts.reset();
-        fast_open.reset();
+        ts = {};
+        fast_open = {};
         unknown_count = 0;
     }
     constexpr void add_sack(sack_block b) noexcept {
@@ -196,7 +198,8 @@ struct tcp_options {
             const std::size_t sack_len = n - 14;  // SACK's kind, length and blocks
             if (n == 12 || (n >= 24 && sack_len % 8 == 2 && (sack_len - 2) / 8 <= max_sack_blocks &&
                             load_be32(p + 12) == (sack_lead | static_cast<std::uint32_t>(sack_len)))) {
-                ts = timestamps{load_be32(p + 4), load_be32(p + 8)};
+                // Assigned whole, a plain store: assigning the timestamps alone tested ts first.
+                ts = std::optional<timestamps>{timestamps{load_be32(p + 4), load_be32(p + 8)}};
                 sack_count = 0;
                 for (std::size_t i = 16; i < n; i += 8)
                     add_sack({seq32{load_be32(p + i)}, seq32{load_be32(p + i + 4)}});
