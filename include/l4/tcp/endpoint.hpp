@@ -44,6 +44,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -930,9 +931,9 @@ private:
         const std::size_t len = repr::traits::fixed_len + seg.options.buffer_len() + seg.payload_len;
         if (seg.has(wire::tcp_flags::rst)) ++counters_.tx_resets;
         // The fill is inlined into the stack's transmit: a call of its own, every segment, moved its captures
-        // through memory.
+        // through memory. The length and the connection by value: one load each, not two.
         (void)host.transmit(local.address, remote.address, ip_protocol, len,
-                            [&](mut_bytes out) __attribute__((always_inline)) -> result<std::size_t> {
+                            [&, len, c](mut_bytes out) __attribute__((always_inline)) -> result<std::size_t> {
             // Straight from the connection's segment: no repr in between to copy its options into. The
             // options' length is what len holds besides the fixed header and the payload.
             auto h = repr::emit_sized_header(out, {local.port, remote.port, seg.seq, seg.ack, seg.flags, seg.window, 0},
@@ -942,9 +943,12 @@ private:
             constexpr std::size_t field = wire::tcp_layout_traits<layout>::checksum_offset;
             // One pass over the payload: summed as it is copied from the send buffer into the frame.
             // emit_header() wrote the field as zeros: the header is summed in one piece.
-            // The pseudo-header is built here, where a strategy that sums nothing lets the compiler drop it.
-            const auto pseudo = pseudo_for(local.address, remote.address, len);
-            auto st = checksum_type::update(checksum_type::update(checksum_type::init(), pseudo.bytes()), out.first(*h));
+            // A strategy whose state holds nothing (none) cannot depend on the bytes: no pseudo-header for it,
+            // whose address accessors the compiler kept for the exception they may throw.
+            auto st = checksum_type::init();
+            if constexpr (!std::is_empty_v<typename checksum_type::state>)
+                st = checksum_type::update(checksum_type::update(st, pseudo_for(local.address, remote.address, len).bytes()),
+                                           out.first(*h));
             std::size_t at = *h;
             if (seg.payload_len > 0 && c) {
                 const auto [first, second] = c->payload(seg);
