@@ -178,88 +178,92 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
     }
     probes_unanswered_ = 0;
     const std::uint32_t flight_before = in_flight();
-    // RFC 6937's DeliveredData: the change in snd.una plus the change in SACKed bytes.
-    const seq32 una_before = snd_una_;
-    // after_ack feeds RACK (its records) and PRR only: without either it has nothing to do.
-    const bool loss_hooks = scoreboard_active() && (rack_.enabled() || cfg_.prr);
-    const std::uint32_t sacked_before = loss_hooks ? scoreboard().sacked_bytes() : 0;
-    const std::uint64_t dsacks_before = counters_.dsacks_in;
-    bool loss_recovery_input = false;
-    if (ack > snd_una_) {
-        loss_recovery_input = true;
-        const auto acked = static_cast<std::uint32_t>(ack - snd_una_);
-        std::uint32_t data = acked;
-        if (snd_una_ == iss_) --data;  // the SYN
-        if (fin_queued_ && ack == fin_seq_ + 1) --data;  // the FIN
-        send_buf_.consume(data);
-        send_buf_.trim();
-        acked_data_ += data;
-        delivered_ += data;
-        snd_una_ = ack;
-        push_marks_.on_ack(snd_una_);
-        if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
-        dupacks_ = 0;
-        if (scoreboard_active()) (void)new_sack_information(seg);  // RFC 6675 §4 Update()
-        una_since_ = now;
-        auto rtt = opts_.rtt_sample(seg.options.ts, now);  // RFC 7323 §4.1: every ACK of new data
-        if (rtt) {
-            rto_.on_sample(*rtt);
-            if (rtt_timing_ && !(snd_una_ < rtt_seq_)) rtt_timing_ = false;
-        } else {
-            rtt = rtt_sample(now);
-        }
-        if (rtt && (!min_rtt_ || *rtt < *min_rtt_)) min_rtt_ = rtt;
-        congestion::ack_event ev{now, acked, flight_before, rtt, delivered_};
-        ev.rate = rate_.on_ack(snd_una_, now, flight_before, min_rtt_, seg.options.sack_blocks());
-        if (in_recovery_) {
-            if (ack >= recover_) {
-                in_recovery_ = false;
-                rack_.on_exit_recovery();
-                cc_.on_exit_recovery(now);
-                observe(congestion::trace_event::exit_recovery, now, flight_before);
-            } else if (scoreboard_active()) {
-                // RFC 6675 §5: recovery goes on until the recovery point; the scoreboard says what is lost,
-                // and pipe, not cwnd, takes the bytes this ACK covered.
-                observe(congestion::trace_event::partial_ack, now, flight_before);
-            } else if constexpr (requires { cc_.on_partial_ack(ev); }) {
-                cc_.on_partial_ack(ev);  // RFC 6582: the next hole is lost too
-                fast_retransmit_ = true;
-                observe(congestion::trace_event::partial_ack, now, flight_before);
+    // A segment that acknowledges nothing with nothing in flight (a receiver's data) has no news for
+    // the scoreboard, the estimators or the loss hooks: none of their bookkeeping.
+    if (ack != snd_una_ || flight_before > 0) {
+        // RFC 6937's DeliveredData: the change in snd.una plus the change in SACKed bytes.
+        const seq32 una_before = snd_una_;
+        // after_ack feeds RACK (its records) and PRR only: without either it has nothing to do.
+        const bool loss_hooks = scoreboard_active() && (rack_.enabled() || cfg_.prr);
+        const std::uint32_t sacked_before = loss_hooks ? scoreboard().sacked_bytes() : 0;
+        const std::uint64_t dsacks_before = counters_.dsacks_in;
+        bool loss_recovery_input = false;
+        if (ack > snd_una_) {
+            loss_recovery_input = true;
+            const auto acked = static_cast<std::uint32_t>(ack - snd_una_);
+            std::uint32_t data = acked;
+            if (snd_una_ == iss_) --data;  // the SYN
+            if (fin_queued_ && ack == fin_seq_ + 1) --data;  // the FIN
+            send_buf_.consume(data);
+            send_buf_.trim();
+            acked_data_ += data;
+            delivered_ += data;
+            snd_una_ = ack;
+            push_marks_.on_ack(snd_una_);
+            if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+            dupacks_ = 0;
+            if (scoreboard_active()) (void)new_sack_information(seg);  // RFC 6675 §4 Update()
+            una_since_ = now;
+            auto rtt = opts_.rtt_sample(seg.options.ts, now);  // RFC 7323 §4.1: every ACK of new data
+            if (rtt) {
+                rto_.on_sample(*rtt);
+                if (rtt_timing_ && !(snd_una_ < rtt_seq_)) rtt_timing_ = false;
             } else {
-                in_recovery_ = false;
-                cc_.on_exit_recovery(now);
-                observe(congestion::trace_event::exit_recovery, now, flight_before);
+                rtt = rtt_sample(now);
             }
-        } else {
-            cc_.on_ack(ev);
-            observe(congestion::trace_event::ack, now, flight_before);
+            if (rtt && (!min_rtt_ || *rtt < *min_rtt_)) min_rtt_ = rtt;
+            congestion::ack_event ev{now, acked, flight_before, rtt, delivered_};
+            ev.rate = rate_.on_ack(snd_una_, now, flight_before, min_rtt_, seg.options.sack_blocks());
+            if (in_recovery_) {
+                if (ack >= recover_) {
+                    in_recovery_ = false;
+                    rack_.on_exit_recovery();
+                    cc_.on_exit_recovery(now);
+                    observe(congestion::trace_event::exit_recovery, now, flight_before);
+                } else if (scoreboard_active()) {
+                    // RFC 6675 §5: recovery goes on until the recovery point; the scoreboard says what is lost,
+                    // and pipe, not cwnd, takes the bytes this ACK covered.
+                    observe(congestion::trace_event::partial_ack, now, flight_before);
+                } else if constexpr (requires { cc_.on_partial_ack(ev); }) {
+                    cc_.on_partial_ack(ev);  // RFC 6582: the next hole is lost too
+                    fast_retransmit_ = true;
+                    observe(congestion::trace_event::partial_ack, now, flight_before);
+                } else {
+                    in_recovery_ = false;
+                    cc_.on_exit_recovery(now);
+                    observe(congestion::trace_event::exit_recovery, now, flight_before);
+                }
+            } else {
+                cc_.on_ack(ev);
+                observe(congestion::trace_event::ack, now, flight_before);
+            }
+            retries_ = 0;
+            rto_.reset_backoff();
+            rto_at_ = in_flight() > 0 ? std::optional<instant>{now + rto_.rto()} : std::nullopt;
+            tlp_.on_ack(snd_una_);
+            if (rto_at_ && tlp_enabled()) arm_tail_probe(now, snd_max_);
+            persist_at_.reset();
+        } else if (ack == snd_una_ && flight_before > 0) {
+            loss_recovery_input = true;
+            // RFC 5681 §2's duplicate: no data, no FIN, the same window. RFC 6675
+            // §2 counts an ACK with new SACK information too, so that a
+            // transfer both ways, whose ACKs carry data, still recovers fast.
+            const bool pure = seg.payload.empty() && !seg.flags.has(wire::tcp_flags::fin) &&
+                              seg.window == last_peer_window_;
+            if (new_sack_information(seg) || pure) on_duplicate_ack(now, flight_before);
+            // draft-cheng-iccrg-delivery-rate-estimation §3.3: what this ACK SACKs is delivered now.
+            if (opts_.sack()) (void)rate_.on_ack(snd_una_, now, flight_before, min_rtt_, seg.options.sack_blocks());
+        } else if (ack < snd_una_ && scoreboard_active() && (cfg_.rack || cfg_.prr)) {
+            // An ACK overtaken by a later one: its SACK blocks are news all the same (RFC 6675 §4 Update()
+            // takes any ACK's; Linux's tcp_ack does), for RACK's marks and PRR's DeliveredData.
+            loss_recovery_input = new_sack_information(seg);
         }
-        retries_ = 0;
-        rto_.reset_backoff();
-        rto_at_ = in_flight() > 0 ? std::optional<instant>{now + rto_.rto()} : std::nullopt;
-        tlp_.on_ack(snd_una_);
-        if (rto_at_ && tlp_enabled()) arm_tail_probe(now, snd_max_);
-        persist_at_.reset();
-    } else if (ack == snd_una_ && flight_before > 0) {
-        loss_recovery_input = true;
-        // RFC 5681 §2's duplicate: no data, no FIN, the same window. RFC 6675
-        // §2 counts an ACK with new SACK information too, so that a
-        // transfer both ways, whose ACKs carry data, still recovers fast.
-        const bool pure = seg.payload.empty() && !seg.flags.has(wire::tcp_flags::fin) &&
-                          seg.window == last_peer_window_;
-        if (new_sack_information(seg) || pure) on_duplicate_ack(now, flight_before);
-        // draft-cheng-iccrg-delivery-rate-estimation §3.3: what this ACK SACKs is delivered now.
-        if (opts_.sack()) (void)rate_.on_ack(snd_una_, now, flight_before, min_rtt_, seg.options.sack_blocks());
-    } else if (ack < snd_una_ && scoreboard_active() && (cfg_.rack || cfg_.prr)) {
-        // An ACK overtaken by a later one: its SACK blocks are news all the same (RFC 6675 §4 Update()
-        // takes any ACK's; Linux's tcp_ack does), for RACK's marks and PRR's DeliveredData.
-        loss_recovery_input = new_sack_information(seg);
-    }
-    if (loss_recovery_input && loss_hooks) {
-        const std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - una_before) +
-                                       static_cast<std::int64_t>(scoreboard().sacked_bytes()) - sacked_before;
-        after_ack(now, static_cast<std::uint32_t>(std::max<std::int64_t>(delivered, 0)), flight_before,
-                  una_before < snd_una_, counters_.dsacks_in != dsacks_before);
+        if (loss_recovery_input && loss_hooks) {
+            const std::int64_t delivered = static_cast<std::int64_t>(snd_una_ - una_before) +
+                                           static_cast<std::int64_t>(scoreboard().sacked_bytes()) - sacked_before;
+            after_ack(now, static_cast<std::uint32_t>(std::max<std::int64_t>(delivered, 0)), flight_before,
+                      una_before < snd_una_, counters_.dsacks_in != dsacks_before);
+        }
     }
     if (seg.flags.has(wire::tcp_flags::ece) && ecn_.enabled) on_ecn_echo(now, flight_before);
     // RFC 9293 §3.10.7.4: the window comes from the newest segment only.
@@ -472,6 +476,17 @@ template <class Congestion, class Sender, class Receiver>
 template <class Repr>
 bool connection<Congestion, Sender, Receiver>::new_sack_information(const Repr& seg) {
     if (!opts_.sack()) return false;
+    // No block: all that Update() does is forget what snd.una passed.
+    if (seg.options.sack_blocks().empty()) {
+        if constexpr (selective) sender_.scoreboard().advance(snd_una_);
+        return false;
+    }
+    return update_scoreboard(seg);
+}
+
+template <class Congestion, class Sender, class Receiver>
+template <class Repr>
+bool connection<Congestion, Sender, Receiver>::update_scoreboard(const Repr& seg) {
     if constexpr (selective) {
         const auto r = sender_.scoreboard().update(snd_una_, snd_max_, seg.options.sack_blocks());
         counters_.dsacks_in += r.dsack;

@@ -553,8 +553,11 @@ private:
     [[gnu::cold]] void enter_recovery(instant now, std::uint32_t flight);
     [[gnu::hot]] void after_ack(instant now, std::uint32_t delivered, std::uint32_t flight, bool una_advanced, bool dsack);
     [[gnu::cold]] void on_reordering_timer(instant now);
+    // Inline: every ACK asks, and most carry no SACK block.
     template <class Repr>
-    [[gnu::hot]] bool new_sack_information(const Repr& seg);
+    [[gnu::always_inline]] inline bool new_sack_information(const Repr& seg);
+    template <class Repr>
+    [[gnu::hot]] bool update_scoreboard(const Repr& seg);
     template <class Repr>
     [[gnu::always_inline]] inline void on_data(const Repr& seg, instant now);
     // Whether the receive handler takes bytes arriving at rcv.nxt where they
