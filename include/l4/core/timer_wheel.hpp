@@ -142,6 +142,7 @@ public:
             if (nodes_.size() >= max_slots) throw std::length_error("l4::timer_wheel: too many timers");
             i = static_cast<std::uint32_t>(nodes_.size());
             nodes_.push_back(node{});
+            ++slots_;
         }
         node& s = nodes_[i];
         s.user_data = user_data;
@@ -155,7 +156,7 @@ public:
         node* s = find(h);
         if (!s) return;
         const std::uint64_t key = to_key(when);
-        if (s->where < past_bucket && s->where == wheel_bucket(key)) {
+        if (s->where < past_bucket && stays_in_slot(*s, key)) {
             // The same slot (a connection's RTO pushed on by a few ns): slots are unordered lists, so only
             // the key and the arming order change, not the list or the bitmaps.
             if (armed_ == 1) {  // the only armed timer (a host with one connection) is the minimum
@@ -226,19 +227,19 @@ public:
     std::size_t expire(instant now, F&& fn) {
         if (expiring_) return 0;
         const std::uint64_t now_key = to_key(now);
+        // Nothing due: a host polled for a frame pays a comparison, not a
+        // walk of the past list and the levels. Past the cached minimum the
+        // cursor stays (moving it may ask for cascades).
+        if (armed_ != 0 && min_valid_ && min_key_ > now_key) return 0;
         // The cursor moves to one past now (saturating at the last key, where
         // it stays at now). Every wheel timer is at or above the cursor, so
         // only a now at or above it can find one due.
         const std::uint64_t target = now_key == UINT64_MAX ? now_key : now_key + 1;
-        // Nothing due: a host polled for a frame pays a comparison, not a
-        // walk of the past list and the levels. With nothing armed the cursor
-        // moves for free; past the cached minimum it stays (moving it may ask
-        // for cascades).
+        // With nothing armed the cursor moves for free.
         if (armed_ == 0) {
             cur_ = std::max(cur_, target);
             return 0;
         }
-        if (min_valid_ && min_key_ > now_key) return 0;
         return expire_due(now_key, target, fn);
     }
 
@@ -287,7 +288,7 @@ private:
     }
 
     node* find(timer_handle h) {
-        if (h.index >= nodes_.size()) return nullptr;
+        if (h.index >= slots_) return nullptr;
         node& s = nodes_[h.index];
         return s.generation == h.generation && s.where != freed ? &s : nullptr;
     }
@@ -355,6 +356,14 @@ private:
         const unsigned level = static_cast<unsigned>(std::bit_width(x | 1) - 1) / bits;
         const auto digit = static_cast<std::uint32_t>((key >> (bits * level)) & (slots - 1));
         return level * slots + digit;
+    }
+
+    // Whether wheel_bucket(key) is the slot a wheel timer is in: every wheel
+    // timer's slot is wheel_bucket of its key (cascades keep it so), and a
+    // key at or above cur with the same digits from the slot's level up has
+    // the same. A shift and a compare, not a bit_width and a division.
+    bool stays_in_slot(const node& s, std::uint64_t key) const {
+        return key >= cur_ && ((key ^ s.key) >> (bits * (s.where / slots))) == 0;
     }
 
     // Place an armed timer (key and order set) by its key relative to cur.
@@ -533,6 +542,7 @@ private:
     }
 
     std::vector<node> nodes_;
+    std::uint32_t slots_ = 0;  // nodes_.size(), which find() would divide by sizeof(node) to get
     std::vector<std::uint32_t> heads_;   // per bucket: first timer of its list
     std::vector<std::uint32_t> batch_;   // expire's due timers, kept to reuse its storage
     std::array<std::array<std::uint64_t, words>, levels> map_{};  // occupancy per slot
