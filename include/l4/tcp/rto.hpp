@@ -111,9 +111,12 @@ private:
     static duration saturating_add(duration a, duration b) noexcept {
         return a > duration::max() - b ? duration::max() : a + b;
     }
+    // For d >= 0 (RTTVAR is): the product overflows exactly when d > max / k, and the check costs no
+    // division, which took 20-40 cycles on every sample.
     static duration saturating_mul(duration d, std::uint32_t k) noexcept {
-        if (k != 0 && d > duration::max() / k) return duration::max();
-        return d * k;
+        duration::rep r;
+        if (__builtin_mul_overflow(d.count(), duration::rep{k}, &r)) return duration::max();
+        return duration{r};
     }
 
     duration srtt_{-1};  // negative: no sample yet
