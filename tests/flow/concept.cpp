@@ -37,6 +37,17 @@ struct bool_timeout {
     bool on_timeout() { return true; }
     std::optional<std::uint32_t> max_in_flight_segments() { return std::nullopt; }
 };
+struct idle_of_wrong_state {
+    [[maybe_unused]] static constexpr std::string_view name = "idle_of_wrong_state";
+    std::uint32_t may_send(const send_state&) { return 0; }
+    rto_action on_timeout() { return rto_action::from_una; }
+    std::optional<std::uint32_t> max_in_flight_segments() { return std::nullopt; }
+    void on_idle(const send_state&) {}
+};
+// A model's on_idle speaks for the model's may_send, not for one that hides it.
+struct hides_may_send : sliding_window {
+    std::uint32_t may_send(const send_state& s) { return sendable(s); }
+};
 struct no_window {
     [[maybe_unused]] static constexpr std::string_view name = "no_window";
 };
@@ -87,6 +98,18 @@ TEST_CASE("near misses do not model the flow concepts", "[flow][concept]") {
     STATIC_REQUIRE(!detail::has_may_send<signed_may_send>);
     STATIC_REQUIRE(!detail::has_name<no_name>);
     STATIC_REQUIRE(!detail::has_window<window_of_wrong_state>);
+    STATIC_REQUIRE(!sender_policy<idle_of_wrong_state>);
+    STATIC_REQUIRE(!detail::has_on_idle<idle_of_wrong_state>);
+}
+
+TEST_CASE("a sender told of the window where nothing is queued says so with on_idle", "[flow][concept][idle]") {
+    STATIC_REQUIRE(idle_aware_sender<sliding_window>);
+    STATIC_REQUIRE(idle_aware_sender<selective_repeat>);
+    STATIC_REQUIRE(idle_aware_sender<stop_and_wait>);
+    // Without on_idle, or with a may_send of its own beside an inherited one, a sender is asked.
+    STATIC_REQUIRE(!idle_aware_sender<test::two_per_burst>);
+    STATIC_REQUIRE(sender_policy<hides_may_send>);
+    STATIC_REQUIRE(!idle_aware_sender<hides_may_send>);
 }
 
 TEST_CASE("flow policies join a policy bundle by their family", "[flow][concept][policy]") {

@@ -101,6 +101,27 @@ TEMPLATE_LIST_TEST_CASE("a shipped sender keeps Nagle's and SWS avoidance's prom
     });
 }
 
+TEMPLATE_LIST_TEST_CASE("a shipped sender told on_idle answers as one asked with nothing queued", "[flow][laws][idle]",
+                        l4::flow::test::shipped_senders) {
+    using S = TestType;
+    STATIC_REQUIRE(idle_aware_sender<S>);
+    rc::prop("the same answers after any mix of idle passes and states", [] {
+        S asked{};
+        S told{};
+        const auto steps = *rc::gen::inRange(1, 40);
+        for (int i = 0; i < steps; ++i) {
+            send_state st = gen_send_state();
+            if (*rc::gen::arbitrary<bool>()) {
+                st.queued = 0;
+                RC_ASSERT(asked.may_send(st) == 0u);
+                told.on_idle(st.peer_window);
+            } else {
+                RC_ASSERT(asked.may_send(st) == told.may_send(st));
+            }
+        }
+    });
+}
+
 TEMPLATE_LIST_TEST_CASE("a receiver never shrinks the window and offers only free space", "[flow][laws]",
                         l4::flow::test::all_receivers) {
     using R = TestType;

@@ -33,6 +33,14 @@
 //                       SACK blocks there (RFC 6675), measures cwnd against
 //                       pipe, retransmits the holes it deems lost, and after
 //                       a timeout skips what the peer holds
+//   optional: s.on_idle(peer_window) -> void, peer_window a std::uint32_t:
+//                       what may_send(st) does for a state with nothing
+//                       queued (st.queued == 0, st.peer_window ==
+//                       peer_window), less the answer, 0 by law 2. The
+//                       connection then calls it instead of may_send where
+//                       nothing is queued, and builds no send_state for a
+//                       pass with nothing to send (a receiver's, after every
+//                       data segment). Without it, may_send is asked.
 //   S::name          static constexpr std::string_view, used in test,
 //                    benchmark and trace names
 // Receiver policy R, with `r` an R lvalue and `rs` a const receive_state&:
@@ -185,6 +193,12 @@ template <class S> concept has_on_timeout = requires(S& s) {
 template <class S> concept has_max_in_flight_segments = requires(S& s) {
     { s.max_in_flight_segments() } -> std::same_as<std::optional<std::uint32_t>>;
 };
+template <class M> struct member_class;
+template <class R, class C> struct member_class<R C::*> { using type = C; };
+template <class M> using member_class_t = typename member_class<M>::type;
+template <class S> concept has_on_idle = requires(S& s, std::uint32_t peer_window) { s.on_idle(peer_window); };
+// A member of that name that is not a single function is taken on trust.
+template <class S> concept names_on_idle = requires { &S::on_idle; };
 template <class P> concept has_name = requires {
     { P::name } -> std::convertible_to<std::string_view>;
 };
@@ -196,13 +210,24 @@ template <class R> concept has_window = requires(R& r, const receive_state& rs) 
 
 template <class S>
 concept sender_policy = detail::has_may_send<S> && detail::has_on_timeout<S> &&
-                        detail::has_max_in_flight_segments<S> && detail::has_name<S>;
+                        detail::has_max_in_flight_segments<S> && detail::has_name<S> &&
+                        (!detail::names_on_idle<S> || detail::has_on_idle<S>);
 
 // A sender with a SACK scoreboard: the connection records the receiver's
 // SACK blocks in it and retransmits only what it says is missing.
 template <class S>
 concept selective_sender = sender_policy<S> && requires(S& s) {
     { s.scoreboard() } -> std::same_as<scoreboard&>;
+};
+
+// A sender told of the peer's window instead of asked, where nothing is
+// queued: on_idle is declared in the class that declares may_send (one that
+// derives from a model and hides its may_send is asked, as its on_idle
+// speaks for another may_send).
+template <class S>
+concept idle_aware_sender = sender_policy<S> && detail::has_on_idle<S> && requires {
+    requires std::same_as<detail::member_class_t<decltype(&S::may_send)>,
+                          detail::member_class_t<decltype(&S::on_idle)>>;
 };
 
 template <class R>
@@ -220,6 +245,8 @@ consteval bool check_sender() {
                   "sender_policy: missing `std::optional<std::uint32_t> max_in_flight_segments()`");
     static_assert(detail::has_name<S>,
                   "sender_policy: missing `static constexpr std::string_view name`");
+    static_assert(!detail::names_on_idle<S> || detail::has_on_idle<S>,
+                  "sender_policy: optional `on_idle` must be callable as `on_idle(std::uint32_t peer_window)`");
     return sender_policy<S>;
 }
 

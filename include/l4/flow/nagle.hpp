@@ -33,7 +33,9 @@ class nagle {
 public:
     // RFC 1122 §4.2.3.4: Max(SND.WND), the largest window the peer offered.
     // Call with every send_state before admit().
-    constexpr void observe(const send_state& s) noexcept { max_snd_wnd_ = std::max(max_snd_wnd_, s.peer_window); }
+    constexpr void observe(const send_state& s) noexcept { observe(s.peer_window); }
+    // The same, for a policy's on_idle (concept.hpp): the only state may_send keeps.
+    constexpr void observe(std::uint32_t peer_window) noexcept { max_snd_wnd_ = std::max(max_snd_wnd_, peer_window); }
 
     constexpr std::uint32_t max_snd_wnd() const noexcept { return max_snd_wnd_; }
 

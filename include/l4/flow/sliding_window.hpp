@@ -31,6 +31,9 @@ public:
         return nagle_.admit(s, sendable(s));
     }
 
+    // With nothing queued may_send only notes the window (concept.hpp's on_idle).
+    constexpr void on_idle(std::uint32_t peer_window) noexcept { nagle_.observe(peer_window); }
+
     // Go-back-N: after a timeout the receiver is assumed to hold nothing
     // beyond snd.una (cumulative ACKs say no more), so all of it goes again.
     constexpr rto_action on_timeout() const noexcept { return rto_action::from_una; }

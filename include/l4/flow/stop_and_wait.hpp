@@ -33,6 +33,9 @@ public:
         return nagle_.admit(s, std::min(sendable(s), std::max<std::uint32_t>(s.mss, 1)));
     }
 
+    // With nothing queued may_send only notes the window (concept.hpp's on_idle).
+    constexpr void on_idle(std::uint32_t peer_window) noexcept { nagle_.observe(peer_window); }
+
     // The only unacknowledged segment is the first one.
     constexpr rto_action on_timeout() const noexcept { return rto_action::first_segment; }
 

@@ -352,75 +352,80 @@ public:
                 sent = true;
             }
         }
-        flow::send_state st;
+        std::optional<std::uint32_t> pipe_now;
         if (in_recovery_ && scoreboard_active()) {
             const auto r = retransmit_lost(emit, now);
             sent |= r.sent;
-            st = send_state(r.pipe);
-        } else {
-            st = send_state();
+            pipe_now = r.pipe;
         }
         pace_at_.reset();
-        while (true) {
-            const std::uint32_t allowed = sender_.may_send(st);
-            if (allowed == 0) {
-                note_app_limited();
-                break;
-            }
-            if (next_send_ > now) {  // an algorithm that paces: not before the rate allows
-                pace_at_ = next_send_;
-                break;
-            }
-            std::uint32_t len = std::min<std::uint32_t>(allowed, snd_mss_);
-            if (snd_nxt_ < snd_max_ && scoreboard_active()) {
-                // RFC 6675 §5.1: going back after a timeout, what the peer holds is not sent again.
-                const auto& board = scoreboard();
-                if (const auto* held = board.find(snd_nxt_)) {
-                    snd_nxt_ = std::min(held->right, snd_max_);
+        // Nothing queued (a receiver's pass after every data segment): a policy that says how it
+        // would take the state (flow::idle_aware_sender) is told of the window, not asked.
+        if (idle()) {
+            note_app_limited();
+        } else {
+            flow::send_state st = send_state(pipe_now);
+            while (true) {
+                const std::uint32_t allowed = sender_.may_send(st);
+                if (allowed == 0) {
+                    note_app_limited();
+                    break;
+                }
+                if (next_send_ > now) {  // an algorithm that paces: not before the rate allows
+                    pace_at_ = next_send_;
+                    break;
+                }
+                std::uint32_t len = std::min<std::uint32_t>(allowed, snd_mss_);
+                if (snd_nxt_ < snd_max_ && scoreboard_active()) {
+                    // RFC 6675 §5.1: going back after a timeout, what the peer holds is not sent again.
+                    const auto& board = scoreboard();
+                    if (const auto* held = board.find(snd_nxt_)) {
+                        snd_nxt_ = std::min(held->right, snd_max_);
+                        st = send_state();
+                        continue;
+                    }
+                    const auto* queued = cfg_.resend_whole_segment ? rack_.find(snd_nxt_) : nullptr;
+                    if (queued) {
+                        // As Linux: a segment the peer holds only part of goes again whole.
+                        len = std::min(len, static_cast<std::uint32_t>(queued->end - snd_nxt_));
+                    } else if (const auto next = board.next_sacked(snd_nxt_)) {
+                        len = std::min(len, static_cast<std::uint32_t>(*next - snd_nxt_));
+                    }
+                }
+                auto* s = data_segment(snd_nxt_, len);
+                if (!s) break;
+                if (s->seq >= snd_max_) mark_new_data(*s);
+                if (cfg_.push_per_write ? push_marks_.push(s->seq, s->seq + s->payload_len) ||
+                                              (s->seq >= snd_max_ && window_ends_burst(s->payload_len))
+                                        : static_cast<std::uint32_t>(s->payload_offset) + s->payload_len == send_buf_.size())
+                    s->flags.bits |= wire::tcp_flags::psh;  // the last byte queued (or, as Linux, written)
+                else if (cfg_.push_per_write && override_now_)
+                    s->flags.bits |= wire::tcp_flags::psh;  // as Linux's tcp_write_wakeup, what the override timeout sends
+                // As Linux (config::fin_with_data): the FIN rides on the segment with the last byte.
+                const bool fin = cfg_.fin_with_data && fin_queued_ && s->seq + s->payload_len == fin_seq_;
+                if (fin) s->flags.bits |= wire::tcp_flags::fin;
+                // New data from snd.max moves only snd.nxt and snd.max: no byte past snd.max is SACKed, so pipe
+                // (RFC 6675's SetPipe in recovery too) grows by the segment as in_flight does. In recovery RACK's
+                // marks, which pipe leaves out, may change as it records the segment: there, and for anything
+                // else, the state is built again.
+                const bool new_data = s->seq == snd_max_;
+                const bool at_edge = new_data && !(in_recovery_ && rack_active());
+                if (new_data) put<true>(emit, *s, now, st.pipe);
+                else put(emit, *s, now, st.pipe);
+                snd_nxt_ += s->payload_len;
+                pace(s->payload_len, now);
+                sent = true;
+                if (fin) {
+                    fin_sent();
+                    break;
+                }
+                if (at_edge) {
+                    st.in_flight += s->payload_len;
+                    st.queued -= s->payload_len;
+                    if (st.pipe) *st.pipe += s->payload_len;
+                } else {
                     st = send_state();
-                    continue;
                 }
-                const auto* queued = cfg_.resend_whole_segment ? rack_.find(snd_nxt_) : nullptr;
-                if (queued) {
-                    // As Linux: a segment the peer holds only part of goes again whole.
-                    len = std::min(len, static_cast<std::uint32_t>(queued->end - snd_nxt_));
-                } else if (const auto next = board.next_sacked(snd_nxt_)) {
-                    len = std::min(len, static_cast<std::uint32_t>(*next - snd_nxt_));
-                }
-            }
-            auto* s = data_segment(snd_nxt_, len);
-            if (!s) break;
-            if (s->seq >= snd_max_) mark_new_data(*s);
-            if (cfg_.push_per_write ? push_marks_.push(s->seq, s->seq + s->payload_len) ||
-                                          (s->seq >= snd_max_ && window_ends_burst(s->payload_len))
-                                    : static_cast<std::uint32_t>(s->payload_offset) + s->payload_len == send_buf_.size())
-                s->flags.bits |= wire::tcp_flags::psh;  // the last byte queued (or, as Linux, written)
-            else if (cfg_.push_per_write && override_now_)
-                s->flags.bits |= wire::tcp_flags::psh;  // as Linux's tcp_write_wakeup, what the override timeout sends
-            // As Linux (config::fin_with_data): the FIN rides on the segment with the last byte.
-            const bool fin = cfg_.fin_with_data && fin_queued_ && s->seq + s->payload_len == fin_seq_;
-            if (fin) s->flags.bits |= wire::tcp_flags::fin;
-            // New data from snd.max moves only snd.nxt and snd.max: no byte past snd.max is SACKed, so pipe
-            // (RFC 6675's SetPipe in recovery too) grows by the segment as in_flight does. In recovery RACK's
-            // marks, which pipe leaves out, may change as it records the segment: there, and for anything
-            // else, the state is built again.
-            const bool new_data = s->seq == snd_max_;
-            const bool at_edge = new_data && !(in_recovery_ && rack_active());
-            if (new_data) put<true>(emit, *s, now, st.pipe);
-            else put(emit, *s, now, st.pipe);
-            snd_nxt_ += s->payload_len;
-            pace(s->payload_len, now);
-            sent = true;
-            if (fin) {
-                fin_sent();
-                break;
-            }
-            if (at_edge) {
-                st.in_flight += s->payload_len;
-                st.queued -= s->payload_len;
-                if (st.pipe) *st.pipe += s->payload_len;
-            } else {
-                st = send_state();
             }
         }
         if (fin_queued_ && snd_nxt_ == fin_seq_ && may_send_fin()) {
@@ -899,6 +904,17 @@ private:
             r.pipe.reset();
         }
         return r;
+    }
+
+    // A policy told of the window where nothing is queued (flow::idle_aware_sender) is not asked:
+    // may_send would answer 0 (flow law 2).
+    [[nodiscard]] bool idle() {
+        if constexpr (flow::idle_aware_sender<Sender>) {
+            if (queued() != 0) return false;
+            sender_.on_idle(snd_wnd_);
+            return true;
+        }
+        return false;
     }
 
     // Delivery-rate estimation §3.4: the application, not the network, stopped us.
