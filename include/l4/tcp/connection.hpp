@@ -328,16 +328,19 @@ public:
             reset_.reset();
             return;
         }
-        if (state_ == state::closed || state_ == state::listen || state_ == state::time_wait) {
-            if (ack_now_ && state_ == state::time_wait) send_ack(emit, now);
-            return;
-        }
-        // RFC 9293 §3.10.7.4: in SYN-RECEIVED the answer to a repeated SYN is our SYN-ACK again.
-        if (state_ == state::syn_received && ack_now_) snd_nxt_ = iss_;
-        if ((state_ == state::syn_sent || state_ == state::syn_received) && snd_nxt_ == iss_) return send_syn(emit, now);
-        if (!synchronized(state_) || state_ == state::syn_received) {
-            ack_now_ = fast_retransmit_ = probe_now_ = false;  // nothing of the kind exists yet
-            return;
+        if (state_ != state::established) {  // ESTABLISHED, every data segment's, passes none of these
+            if (state_ == state::closed || state_ == state::listen || state_ == state::time_wait) {
+                if (ack_now_ && state_ == state::time_wait) send_ack(emit, now);
+                return;
+            }
+            // RFC 9293 §3.10.7.4: in SYN-RECEIVED the answer to a repeated SYN is our SYN-ACK again.
+            if (state_ == state::syn_received && ack_now_) snd_nxt_ = iss_;
+            if ((state_ == state::syn_sent || state_ == state::syn_received) && snd_nxt_ == iss_)
+                return send_syn(emit, now);
+            if (!synchronized(state_) || state_ == state::syn_received) {
+                ack_now_ = fast_retransmit_ = probe_now_ = false;  // nothing of the kind exists yet
+                return;
+            }
         }
         bool sent = false;
         if (fast_retransmit_) {
@@ -1108,7 +1111,8 @@ private:
     // as arrival resets it).
     void arm_persist(instant now) {
         override_now_ = push_now_ = false;
-        if (!persist_at_ && !pace_at_ && in_flight() == 0 && established() && queued() > 0)
+        // The tests that fail on a data segment's pass first: data in flight (a sender's), nothing queued (a receiver's).
+        if (in_flight() == 0 && queued() > 0 && !persist_at_ && !pace_at_ && established())
             persist_at_ = now + rto_.rto();
     }
 
