@@ -237,16 +237,23 @@ private:
     // After the wire (the frame's last bit leaves at `now`): impairments in
     // the order impairments.hpp gives, then the propagation delay. Steps
     // that cannot act draw nothing, so skipping them changes nothing.
-    void propagate(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
+    // Inlined: a channel without impairments (most) then pays no call, where
+    // one saved and restored six registers for every frame.
+    [[gnu::always_inline]] void propagate(slot_id s, std::uint32_t len, std::int64_t now, scheduler& sched, frame_pool& pool) {
         const std::int64_t at = now + cfg_.delay.count();
-        if (impaired_) {
-            if (impair_.lose()) {
-                ++counters_.lost;
-                pool.release(s);
-                return;
-            }
-            if (impaired_after_loss_) return impair_after_loss(s, len, at, sched, pool);
+        if (impaired_) return impair(s, len, at, sched, pool);
+        enter_pipe(s, at, sched);
+    }
+
+    // propagate() on a channel with impairments, the frame due at `at`
+    // without them.
+    [[gnu::noinline]] void impair(slot_id s, std::uint32_t len, std::int64_t at, scheduler& sched, frame_pool& pool) {
+        if (impair_.lose()) {
+            ++counters_.lost;
+            pool.release(s);
+            return;
         }
+        if (impaired_after_loss_) return impair_after_loss(s, len, at, sched, pool);
         enter_pipe(s, at, sched);
     }
 

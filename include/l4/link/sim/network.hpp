@@ -307,7 +307,7 @@ private:
 
     // The frame in slot s offered to channel `next`, from inside the
     // network: refused (dropped), taken, or passed through (returns true).
-    bool enter(channel& next, slot_id s) {
+    [[gnu::always_inline]] bool enter(channel& next, slot_id s) {
         const std::uint32_t len = pool_.meta(s).len;
         const admission a = next.admit(len, now_, next.reads_ecn() ? ecn_codepoint({pool_.data(s), len}) : 0);
         if (a == admission::refuse) {
