@@ -20,16 +20,16 @@ public:
 
     void push_back(const T& v) {
         if (count_ == capacity_) grow();
-        buf_[(head_ + count_) & (capacity_ - 1)] = v;
+        buf_[(head_ + count_) & mask_] = v;
         ++count_;
     }
     [[nodiscard]] T& front() noexcept { return buf_[head_]; }
     [[nodiscard]] const T& front() const noexcept { return buf_[head_]; }
-    [[nodiscard]] const T& at(std::size_t i) const noexcept { return buf_[(head_ + i) & (capacity_ - 1)]; }
-    [[nodiscard]] const T& back() const noexcept { return buf_[(head_ + count_ - 1) & (capacity_ - 1)]; }
+    [[nodiscard]] const T& at(std::size_t i) const noexcept { return buf_[(head_ + i) & mask_]; }
+    [[nodiscard]] const T& back() const noexcept { return buf_[(head_ + count_ - 1) & mask_]; }
     T pop_front() noexcept {
         const T v = buf_[head_];
-        head_ = (head_ + 1) & (capacity_ - 1);
+        head_ = (head_ + 1) & mask_;
         --count_;
         return v;
     }
@@ -40,16 +40,19 @@ private:
     [[gnu::noinline]] void grow() {
         // Capacity stays a power of two so positions wrap with a mask.
         std::vector<T> bigger(capacity_ == 0 ? 16 : capacity_ * 2);
-        for (std::size_t i = 0; i < count_; ++i) bigger[i] = buf_[(head_ + i) & (capacity_ - 1)];
+        for (std::size_t i = 0; i < count_; ++i) bigger[i] = buf_[(head_ + i) & mask_];
         buf_.swap(bigger);
         capacity_ = buf_.size();
+        mask_ = capacity_ - 1;
         head_ = 0;
     }
 
     std::vector<T> buf_;
     // buf_.size(), kept apart: a push or pop reads one word for it instead
-    // of computing it from the vector's two pointers.
+    // of computing it from the vector's two pointers; and less one, the
+    // mask a position wraps with.
     std::size_t capacity_ = 0;
+    std::size_t mask_ = 0;
     std::size_t head_ = 0, count_ = 0;
 };
 
