@@ -167,10 +167,10 @@ TEST_CASE("frame pool reuses released slots before growing", "[sim][pool]") {
     const slot_id a = p.allocate();
     CHECK(p.capacity() == frame_pool::chunk_slots);
     p.data(a)[1499] = 7;
-    p.meta(a) = {1500, 3, 1};
+    p.meta(a) = {1500, 3};
     const slot_id c = p.clone(a);
     CHECK(p.data(c)[1499] == 7);
-    CHECK(p.meta(c).path == 3);
+    CHECK(p.meta(c).step == 3);
     p.release(a);
     CHECK(p.allocate() == a);  // last released, first reused
     CHECK(p.in_use() == 2);

@@ -16,10 +16,10 @@
 //
 // Routing: none. Each port sends everything it transmits along one fixed
 // path, a list of channels ending at another port, set with route(). A
-// frame carries its path's index and its hop number (pool.hpp's frame_meta);
-// at the end of each channel it moves to the next, through that channel's
-// queue, or into the destination port's inbox. The topologies
-// (topology.hpp) set these paths for you.
+// frame carries where it is on its path (pool.hpp's frame_meta: a step of
+// the network's table of paths); at the end of each channel it moves to the
+// next, through that channel's queue, or into the destination port's inbox.
+// The topologies (topology.hpp) set these paths for you.
 //
 // Determinism: everything random is seeded from network_config::seed and the
 // channel's index (random.hpp), and simultaneous events run in the order
@@ -76,7 +76,7 @@ struct arrival {
 // adding ports never moves (network::ports_ is a deque): each port call
 // reads its state through one load, not through the network's vector.
 struct port_state {
-    std::uint32_t path = no_path;
+    std::uint32_t path = no_path;   // its path's first step (network::steps_)
     channel_id first_hop = 0;       // its path's, read at every transmit
     bool first_fed_inside = false;  // fed_inside_ of first_hop, kept by route()
     slot_id lent = no_slot;  // transmit_buffer()'s slot, until transmit_built() sends it
@@ -174,13 +174,17 @@ public:
         if (hops.empty() || from.id_ >= ports_.size() || to.id_ >= ports_.size() ||
             std::any_of(hops.begin(), hops.end(), [&](channel_id c) { return c >= channels_.size(); }))
             throw std::invalid_argument("l4::link::sim::network::route: unknown port or channel, or no hop");
-        paths_.push_back({{hops.begin(), hops.end()}, to.self_});
+        if (steps_.size() + hops.size() + 1 > no_path)
+            throw std::length_error("l4::link::sim::network::route: too many hops in all");
+        const auto first = static_cast<std::uint32_t>(steps_.size());
+        for (const channel_id c : hops) steps_.push_back({c, nullptr});
+        steps_.push_back({0, to.self_});
         // A channel met after the first hop is fed from inside the network:
         // events may fill its queue while a port holds a lent slot.
         fed_inside_.resize(channels_.size());
         for (std::size_t i = 1; i < hops.size(); ++i) fed_inside_[hops[i]] = true;
         port_state& sender = ports_[from.id_];
-        sender.path = static_cast<std::uint32_t>(paths_.size() - 1);
+        sender.path = first;
         sender.first_hop = hops.front();
         for (port_state& ps : ports_)
             if (ps.path != no_path) ps.first_fed_inside = fed_inside_[ps.first_hop];
@@ -247,9 +251,12 @@ private:
     static constexpr std::uint32_t no_path = detail::no_path;
     static constexpr slot_id no_slot = detail::no_slot;
 
-    struct path {
-        std::vector<channel_id> hops;
-        port_state* to;
+    // The paths, one after another: a frame at step i crosses channel
+    // `channel`, then goes on to step i + 1; the step after a path's last
+    // channel has `to`, its destination. One load a hop finds the next.
+    struct step {
+        channel_id channel;
+        port_state* to;  // null but at a path's end
     };
     static constexpr std::int64_t no_wake = -1;
 
@@ -289,13 +296,13 @@ private:
     // port. It goes on at once through transparent channels.
     [[gnu::hot]] void forward(slot_id s) {
         const frame_meta m = pool_.meta(s);
-        const path& p = paths_[m.path];
-        for (std::uint32_t hop = m.hop + 1; hop < p.hops.size(); ++hop) {
-            pool_.meta(s).hop = hop;
-            if (channel& next = channels_[p.hops[hop]]; next.transparent()) next.pass_through(m.len);
+        std::uint32_t i = m.step + 1;
+        for (; steps_[i].to == nullptr; ++i) {
+            pool_.meta(s).step = i;
+            if (channel& next = channels_[steps_[i].channel]; next.transparent()) next.pass_through(m.len);
             else if (!enter(next, s)) return;
         }
-        port_state& to = *p.to;
+        port_state& to = *steps_[i].to;
         if (to.inbox.size() >= cfg_.port_rx_limit) {
             ++to.counters.rx_dropped_full;
             pool_.release(s);
@@ -332,7 +339,7 @@ private:
     frame_pool pool_;
     scheduler sched_;
     std::vector<channel> channels_;
-    std::vector<path> paths_;
+    std::vector<step> steps_;
     std::vector<bool> fed_inside_;  // per channel: on some path after its first hop
     std::deque<port_state> ports_;  // never moved: ports point at their state
     std::vector<std::int64_t> room_wake_;  // per channel: the room event pending, or no_wake
@@ -363,7 +370,7 @@ inline io_result<void> port::transmit(bytes frame, instant now) {
     const slot_id s = n.pool_.allocate();
     std::copy(frame.begin(), frame.end(), n.pool_.data(s));
     if (a == admission::take_marked) mark_ce({n.pool_.data(s), len});
-    n.pool_.meta(s) = {len, self.path, 0};
+    n.pool_.meta(s) = {len, self.path};
     ++self.counters.tx_frames;
     self.counters.tx_bytes += len;
     if (first.accept(s, len, n.now_, n.sched_, n.pool_)) n.forward(s);
@@ -418,7 +425,7 @@ inline io_result<std::size_t> port::receive(mut_bytes buffer, instant now) {
     }
     self.lent = network::no_slot;
     if (a == admission::take_marked) mark_ce({n.pool_.data(s), l});
-    n.pool_.meta(s) = {l, self.path, 0};
+    n.pool_.meta(s) = {l, self.path};
     ++self.counters.tx_frames;
     self.counters.tx_bytes += l;
     if (first.accept(s, l, n.now_, n.sched_, n.pool_)) n.forward(s);

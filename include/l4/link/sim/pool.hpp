@@ -19,11 +19,11 @@ namespace l4::link::sim {
 using slot_id = std::uint32_t;
 
 // What travels with a frame: its length, and where it is on its fixed path
-// (see network.hpp: a frame carries its path and hop index, no routing).
+// (see network.hpp: a frame carries the step of its path it is at, no
+// routing).
 struct frame_meta {
     std::uint32_t len = 0;
-    std::uint32_t path = 0;
-    std::uint32_t hop = 0;
+    std::uint32_t step = 0;
 };
 
 class frame_pool {
