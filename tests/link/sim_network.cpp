@@ -47,6 +47,27 @@ TEST_CASE("a port keeps the Link contract", "[sim][port]") {
     CHECK(lonely.transmit(fits, at(1s)) == l4::errc::link_closed);
 }
 
+TEST_CASE("run_until the largest instant runs every event, none when there is none", "[sim][port]") {
+    network idle;
+    idle.run_until(instant::max());  // nothing scheduled
+    CHECK(idle.events_processed() == 0);
+    CHECK(idle.now() == instant::max());
+
+    network net;
+    auto link = point_to_point(net, {.delay = 3ms}, {.delay = 3ms});
+    const std::vector<std::uint8_t> f(10);
+    REQUIRE(link.a.transmit(f, at(0ns)));
+    REQUIRE(link.a.transmit(f, at(0ns)));
+    CHECK(net.run_until_arrival(instant::max()) == at(3ms));  // the first frame; the second's event waits
+    CHECK(net.events_processed() == 1);
+    net.run_until(instant::max());
+    CHECK(net.events_processed() == 2);
+    CHECK(link.b.pending() == 2);
+    CHECK_FALSE(net.next_deadline());
+    CHECK(net.run_until_arrival(instant::max()) == std::nullopt);
+    CHECK(net.events_processed() == 2);
+}
+
 TEST_CASE("a port call first brings the network up to its `now`", "[sim][port]") {
     network net;
     auto link = point_to_point(net, {.delay = 3ms}, {.delay = 3ms});

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -138,6 +139,7 @@ TEST_CASE("scheduler: pops in the order of a stable sort by time", "[sim][schedu
                 model_push(t);
             }
             RC_ASSERT(s.size() == model.size());
+            RC_ASSERT(s.next_at() == (model.empty() ? std::numeric_limits<std::int64_t>::max() : model.front().first));
         }
         while (!model.empty()) {
             const event e = s.pop();
@@ -146,6 +148,7 @@ TEST_CASE("scheduler: pops in the order of a stable sort by time", "[sim][schedu
             model.erase(model.begin());
         }
         RC_ASSERT(s.empty());
+        RC_ASSERT(s.next_at() == std::numeric_limits<std::int64_t>::max());
     });
 }
 

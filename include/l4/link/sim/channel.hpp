@@ -246,8 +246,9 @@ private:
     }
 
     // propagate() on a channel with impairments, the frame due at `at`
-    // without them.
-    [[gnu::noinline]] void impair(slot_id s, std::uint32_t len, std::int64_t at, scheduler& sched, frame_pool& pool) {
+    // without them. Inlined too: out of line, a lossy bottleneck's every
+    // frame paid for a second call's six registers.
+    [[gnu::always_inline]] void impair(slot_id s, std::uint32_t len, std::int64_t at, scheduler& sched, frame_pool& pool) {
         if (impair_.lose()) {
             ++counters_.lost;
             pool.release(s);

@@ -198,7 +198,7 @@ public:
     // (time never goes back: an earlier t does nothing).
     void run_until(instant t) {
         const std::int64_t limit = ns_of(t);
-        if (!sched_.empty() && sched_.top().at <= limit) run_due(limit);
+        if (sched_.next_at() <= limit) run_due(limit);
         now_ = std::max(now_, limit);
     }
 
@@ -212,7 +212,7 @@ public:
     [[gnu::hot]] std::optional<instant> run_until_arrival(instant limit) {
         const std::int64_t lim = ns_of(limit);
         arrived_ = false;
-        while (!sched_.empty() && sched_.top().at <= lim) {
+        while (sched_.next_at() <= lim && !sched_.empty()) {
             const event e = sched_.top();
             now_ = e.at;
             ++events_;
@@ -261,14 +261,15 @@ private:
     static constexpr std::int64_t no_wake = -1;
 
     // run_until()'s events. Out of line: most port calls find none due,
-    // and then run_until() is a comparison in its caller.
+    // and then run_until() is a comparison in its caller (none due, or a
+    // limit of the largest time).
     [[gnu::noinline]] void run_due(std::int64_t limit) {
-        do {
+        while (sched_.next_at() <= limit && !sched_.empty()) {
             const event e = sched_.top();
             now_ = e.at;
             ++events_;
             dispatch(e);
-        } while (!sched_.empty() && sched_.top().at <= limit);
+        }
     }
 
     // The scheduler's top event, e: out of the heap first (a pipe's head

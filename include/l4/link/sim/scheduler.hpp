@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <type_traits>
 #include <vector>
@@ -41,9 +42,15 @@ static_assert(sizeof(event) == 24 && std::is_trivially_copyable_v<event>);
 
 class scheduler {
 public:
+    scheduler() : heap_(16), capacity_{16} { heap_.front().at = never; }
+
     [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] const event& top() const noexcept { return heap_.front(); }
+    // The top's time, or the largest time when empty: "is an event due by
+    // t" is one comparison, next_at() <= t, when t is below that (at that
+    // t, ask empty() too).
+    [[nodiscard]] std::int64_t next_at() const noexcept { return heap_.front().at; }
     [[nodiscard]] std::optional<instant> next_time() const noexcept {
         if (size_ == 0) return std::nullopt;
         return instant_of(heap_.front().at);
@@ -70,6 +77,7 @@ public:
         const event first = heap_.front();
         const std::size_t n = --size_;
         if (n > 0) sift_down(heap_[n], n);
+        else heap_.front().at = never;
         return first;
     }
 
@@ -88,6 +96,8 @@ public:
     }
 
 private:
+    static constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
+
     // Fills the root's hole with e, in heap_[0, n): moves the earlier
     // child up until e's place is found, then writes e once.
     void sift_down(const event e, std::size_t n) noexcept {
@@ -107,7 +117,9 @@ private:
     // restore six registers.
     [[gnu::noinline]] void grow() { reserve(std::max<std::size_t>(16, 2 * capacity_)); }
 
-    std::vector<event> heap_;  // the heap is heap_[0, size_); the rest is room to grow into
+    // The heap is heap_[0, size_); the rest is room to grow into. Never
+    // empty: with no event, heap_[0].at is `never`, what next_at() reads.
+    std::vector<event> heap_;
     std::size_t size_ = 0;
     std::size_t capacity_ = 0;  // heap_.size(), without a division by 24 at every push
     std::uint64_t seq_ = 0;
