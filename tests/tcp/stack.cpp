@@ -119,6 +119,54 @@ TEST_CASE("tcp: the course's echo: connect, accept, send, recv, close", "[tcp][s
     CHECK(n.clk.now() >= instant{} + 60s);  // 2·MSL
 }
 
+TEST_CASE("tcp: two IPv4 connections between the same hosts, their segments interleaved, and one made again on the "
+          "4-tuple of a closed one: each byte reaches its own socket", "[tcp][stack]") {
+    // The endpoint finds an IPv4 segment's connection through a memo of the last 4-tuple it looked up.
+    pair_on_memory n;
+    auto listener = stream(n.b);
+    REQUIRE(n.b.bind(listener, {ip_address::any_v4(), 50008}));
+    REQUIRE(n.b.listen(listener, 5));
+    const auto open = [&](std::uint16_t port) {
+        auto client = stream(n.a);
+        REQUIRE(n.a.bind(client, {a4, port}));
+        REQUIRE(n.a.connect(client, {b4, 50008}, n.clk.now()));
+        std::optional<net::socket_id> server;
+        REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+            if (!server)
+                if (auto s = n.b.accept(listener)) server = *s;
+            return server.has_value();
+        }));
+        return std::pair{client, *server};
+    };
+    const auto receive = [&](net::socket_id s, std::size_t want) {
+        std::string got;
+        std::array<std::uint8_t, 64> buf{};
+        REQUIRE(run(n.a, n.b, n.clk, 5s, [&] {
+            if (auto r = n.b.recv(s, buf)) got.append(reinterpret_cast<const char*>(buf.data()), *r);
+            return got.size() >= want;
+        }));
+        return got;
+    };
+    auto [c1, s1] = open(40001);
+    auto [c2, s2] = open(40002);
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(n.a.send(c1, text("one"), n.clk.now()));
+        REQUIRE(n.a.send(c2, text("two"), n.clk.now()));
+    }
+    CHECK(receive(s1, 9) == "oneoneone");
+    CHECK(receive(s2, 9) == "twotwotwo");
+
+    // The first goes away whole (TIME-WAIT included), and a new one takes its 4-tuple.
+    REQUIRE(n.a.close(c1, n.clk.now()));
+    REQUIRE(n.b.close(s1, n.clk.now()));
+    REQUIRE(run(n.a, n.b, n.clk, 5min, [&] { return n.a.transport<tcp_t>().connections() == 1; }));
+    auto [c3, s3] = open(40001);
+    REQUIRE(n.a.send(c3, text("three"), n.clk.now()));
+    REQUIRE(n.a.send(c2, text("two"), n.clk.now()));
+    CHECK(receive(s3, 5) == "three");
+    CHECK(receive(s2, 3) == "two");
+}
+
 TEST_CASE("tcp: recv_in_place reads where the bytes lie and frees only what it consumed", "[tcp][stack]") {
     pair_on_memory n;
     auto client = stream(n.a);

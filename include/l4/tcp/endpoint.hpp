@@ -43,6 +43,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -137,6 +138,7 @@ public:
         key_ = host.secret();
         conns_ = flow_table(0, flow_hash{key_});
         last_flow_.reset();
+        last_v4_ = {};
         listeners_ = listener_table(0, wire::keyed_address_hash{key_});
         cookies_ = syn_cookies{key_};
         ports_.set_secret(key_);
@@ -512,17 +514,14 @@ public:
             counters_.rx_malformed_by.add(v.error());
             return wire::input_verdict::dropped;
         }
-        // Built once, in the key the lookup takes, not copied into it.
-        const flow_key key{{p.v4 ? ip_address{p.v4->dst()} : ip_address{p.v6->dst()}, static_cast<std::uint16_t>(v->dst_port())},
-                           {p.v4 ? ip_address{p.v4->src()} : ip_address{p.v6->src()}, static_cast<std::uint16_t>(v->src_port())}};
-        const socket_address& local = key.local;
-        const socket_address& remote = key.remote;
-        const auto id = find_flow(key);
+        const std::uint64_t flow = find_flow(p, *v);
+        const bool connected = flow != no_flow;
+        const auto id = static_cast<std::uint32_t>(flow);
         // An in-order payload is verified as it is copied into the receive
         // buffer (one pass over its bytes); anything else is verified where it lies.
         mut_bytes slot;
         if constexpr (sums_while_copying)
-            if (id && v->payload().size() > 0) slot = sockets_[*id].conn->in_order_slot(v->seq_number(), v->payload().size());
+            if (connected && v->payload().size() > 0) slot = sockets_[id].conn->in_order_slot(v->seq_number(), v->payload().size());
         // The IP layer's pseudo-header: TCP's length is the IP payload's.
         if (!(slot.empty() ? v->template verify_checksum<checksum_type>(p.pseudo.bytes())
                            : verify_into(*v, p.pseudo.bytes(), slot))) {
@@ -535,16 +534,17 @@ public:
             counters_.rx_malformed_by.add(e);
             return wire::input_verdict::dropped;
         }
-        if (id) {
+        if (connected) {
             if (!slot.empty()) seg->payload = slot;
-            auto& c = *sockets_[*id].conn;
+            auto& c = *sockets_[id].conn;
             c.on_segment(*seg, now, p.ecn(), host.receiving());
             // As NAPI: what the batch's segments call for leaves once, in the send pass after it.
-            if (c.may_wait_for_batch_end()) mark_dirty(*id);
-            else flush(host, *id, now);
+            if (c.may_wait_for_batch_end()) mark_dirty(id);
+            else flush(host, id, now);
             return wire::input_verdict::accepted;
         }
-        input_unconnected(host, local, remote, *seg, now);
+        const flow_key key = key_of(p, *v);
+        input_unconnected(host, key.local, key.remote, *seg, now);
         return wire::input_verdict::accepted;
     }
 
@@ -732,6 +732,38 @@ private:
         if (it == conns_.end()) return std::nullopt;
         last_flow_.emplace(k, it->second);
         return it->second;
+    }
+
+    // The 4-tuple of a received segment, as the lookup takes it: ours the destination's.
+    [[nodiscard, gnu::always_inline]] static flow_key key_of(const wire::ip_packet& p, const view& v) noexcept {
+        return {{p.v4 ? ip_address{p.v4->dst()} : ip_address{p.v6->dst()}, static_cast<std::uint16_t>(v.dst_port())},
+                {p.v4 ? ip_address{p.v4->src()} : ip_address{p.v6->src()}, static_cast<std::uint16_t>(v.src_port())}};
+    }
+
+    // The connection of a received segment. Over IPv4 the last answer is
+    // kept as the headers hold its 4-tuple (both addresses in one word, the
+    // ports in another): a bulk transfer's segments find it by two
+    // comparisons, with no key built (the one flow_key, with its two
+    // variants, took as long as the rest of the lookup).
+    // Its socket's id, or no_flow: as one word, which a reference out of the call below kept in memory.
+    static constexpr std::uint64_t no_flow = std::uint64_t{1} << 32;
+    [[nodiscard, gnu::always_inline]] std::uint64_t find_flow(const wire::ip_packet& p, const view& v) {
+        std::uint64_t addresses = 0, ports = 0;
+        if (p.v4) {
+            static_assert(wire::ipv4_layout::offset_of<"dst"> == wire::ipv4_layout::offset_of<"src"> + 32);
+            std::memcpy(&addresses, p.v4->datagram().data() + wire::ipv4_layout::offset_of<"src"> / 8, sizeof addresses);
+            ports = v4_flow_memo::ports_of(v);
+            if (last_v4_.ports == ports && last_v4_.addresses == addresses) return last_v4_.id;
+        }
+        return find_flow_by_key(p, v, addresses, ports);
+    }
+    // Out of line: a bulk transfer's segments never come here.
+    [[gnu::noinline]] std::uint64_t find_flow_by_key(const wire::ip_packet& p, const view& v, std::uint64_t addresses,
+                                                     std::uint64_t ports) {
+        const auto found = find_flow(key_of(p, v));
+        if (!found) return no_flow;
+        if (p.v4) last_v4_ = {addresses, ports, *found};
+        return *found;
     }
 
     [[nodiscard]] std::optional<std::uint32_t> find_listener(const socket_address& local) const {
@@ -982,6 +1014,7 @@ private:
         auto& s = sockets_[id];
         if (s.flow) conns_.erase(*s.flow);
         if (last_flow_ && last_flow_->second == id) last_flow_.reset();
+        if (last_v4_.id == id) last_v4_ = {};
         if (s.local && s.owns_binding) ports_.release(*s.local);
         host.remove_timer(s.timer);
         buffer_bytes_ -= s.charged;
@@ -1003,6 +1036,20 @@ private:
     std::uint64_t buffer_bytes_ = 0;  // charged by every connection, against cfg_.memory_budget
     flow_table conns_{0, flow_hash{}};
     std::optional<std::pair<flow_key, std::uint32_t>> last_flow_;  // find_flow's last answer
+    struct v4_flow_memo {
+        std::uint64_t addresses = 0, ports = 0;  // ports 0: empty
+        std::uint32_t id = 0;
+        // The source and destination ports as the header holds them, with a bit an empty memo lacks.
+        [[nodiscard, gnu::always_inline]] static std::uint64_t ports_of(const view& v) noexcept {
+            std::uint32_t raw;
+            if constexpr (std::is_same_v<layout, wire::tcp_layout>) {
+                std::memcpy(&raw, v.segment().data(), sizeof raw);
+            } else {
+                raw = std::uint32_t{static_cast<std::uint16_t>(v.src_port())} << 16 | static_cast<std::uint16_t>(v.dst_port());
+            }
+            return std::uint64_t{1} << 32 | raw;
+        }
+    } last_v4_;  // find_flow's last answer over IPv4, as the headers hold its 4-tuple
     repr rx_repr_;  // input's, read over for each segment (input is never re-entered)
     listener_table listeners_{0, wire::keyed_address_hash{}};
     wire::port_space ports_;
