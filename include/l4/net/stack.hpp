@@ -532,6 +532,18 @@ private:
     [[gnu::hot]] void input(bytes frame, instant now) {
         auto p = ip_.accept(frame);
         if (!p) return;
+        // A transport whose number is neither ICMP's nor ICMPv6's takes its packets before the ICMP test,
+        // which every datagram paid: the first that carries the protocol, as below (where the rest go).
+        bool delivered = false;
+        for_each_transport([&](auto& t, std::uint8_t) {
+            constexpr std::uint8_t number = std::remove_reference_t<decltype(t)>::ip_protocol;
+            if constexpr (number != wire::ip_protocol::icmp && number != wire::ip_protocol::icmpv6) {
+                if (delivered || p->protocol != number) return;
+                delivered = true;
+                deliver(t, *p, frame, now);
+            }
+        });
+        if (delivered) return;
         if (p->protocol == (p->v4 ? wire::ip_protocol::icmp : wire::ip_protocol::icmpv6)) {
             input_icmp(*p, now);
             return;
@@ -540,17 +552,22 @@ private:
         for_each_transport([&](auto& t, std::uint8_t) {
             if (taken || p->protocol != t.ip_protocol) return;
             taken = true;
-            if (t.input(host(), *p, now) != input_verdict::port_unreachable) return;
-            ++counters_.rx_port_unreachable;
-            // RFC 1122 §4.1.3.1: a UDP datagram to a port nobody listens on gets
-            // port unreachable (a transport that answers itself, as TCP does
-            // with RST, never returns this verdict).
-            reply_icmp(*p, [&](mut_bytes out) { return icmp_.port_unreachable(*p, frame, out, now); });
+            deliver(t, *p, frame, now);
         });
         if (!taken) {
             ++counters_.rx_no_transport;
             ip_.count_unknown_protocol();
         }
+    }
+
+    template <class T>
+    [[gnu::always_inline]] void deliver(T& t, const wire::ip_packet& p, bytes frame, instant now) {
+        if (t.input(host(), p, now) != input_verdict::port_unreachable) return;
+        ++counters_.rx_port_unreachable;
+        // RFC 1122 §4.1.3.1: a UDP datagram to a port nobody listens on gets
+        // port unreachable (a transport that answers itself, as TCP does
+        // with RST, never returns this verdict).
+        reply_icmp(p, [&](mut_bytes out) { return icmp_.port_unreachable(p, frame, out, now); });
     }
 
     void input_icmp(const wire::ip_packet& p, instant now) {

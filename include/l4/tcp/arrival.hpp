@@ -73,7 +73,8 @@ void connection<Congestion, Sender, Receiver>::on_segment_synchronized(const Rep
     using f = wire::tcp_flags;
     const std::uint32_t len = seq_len(seg);
     const std::uint32_t rcv_wnd = rcv_adv_ - rcv_nxt_ > 0 ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
-    if (!seg.flags.has(f::rst) && opts_.paws_rejects(seg.options.ts)) {
+    const auto age = opts_.age(seg.options.ts);  // RFC 7323 §5.3 R1 and §4.3 R3 both ask it
+    if (age == negotiated_options::ts_age::older && !seg.flags.has(f::rst)) {
         ++counters_.dropped_paws;  // RFC 7323 §5.3 R1: answered like an unacceptable segment
         limited_ack();
         return;
@@ -86,7 +87,7 @@ void connection<Congestion, Sender, Receiver>::on_segment_synchronized(const Rep
         if (state_ == state::time_wait && seg.flags.has(f::fin)) restart_time_wait(now);
         return;
     }
-    opts_.on_acceptable_segment(seg.options.ts, seg.seq_number);  // RFC 7323 §4.3 R3
+    opts_.on_acceptable_segment(age, seg.options.ts, seg.seq_number);  // RFC 7323 §4.3 R3
     idle_since_ = now;
     keep_probes_ = 0;
     on_ecn_arrival(seg);
@@ -398,7 +399,9 @@ void connection<Congestion, Sender, Receiver>::on_data(const Repr& seg, instant 
             if (offset > 0) ++counters_.out_of_order_in;
             ack_now_ = true;
         } else {
-            const bool quick = quick_ack_.on_data(now, cfg_.quick_acks, static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_),
+            // Off (quick_acks 0, as by default) it says no: its arguments, the RTO among them, not worked out.
+            const bool quick = cfg_.quick_acks > 0 &&
+                               quick_ack_.on_data(now, cfg_.quick_acks, static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_),
                                                   cfg_.mss, rto_.rto());
             // RFC 1122 §4.2.3.2: at least every second full-sized segment (as Linux: each, at first).
             if (++unacked_segments_ >= 2 || cfg_.delayed_ack == duration::zero() || quick) {

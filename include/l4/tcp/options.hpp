@@ -98,17 +98,30 @@ public:
         return wire::timestamps{tsval(now), ts_recent_};
     }
 
+    // What §5.3 R1 and §4.3 R3 ask of a segment's TSval, asked once for both:
+    // whether it is older than TS.Recent (R1 and R3 run back to back, and
+    // nothing between them moves TS.Recent). `none`: timestamps are not in
+    // use, or the segment carries none.
+    enum class ts_age : std::uint8_t { none, older, fresh };
+    [[nodiscard]] ts_age age(const std::optional<wire::timestamps>& ts) const noexcept {
+        if (!timestamps() || !ts) return ts_age::none;
+        return static_cast<std::int32_t>(ts->tsval - ts_recent_) < 0 ? ts_age::older : ts_age::fresh;
+    }
+
     // §5.3 R1, PAWS: a segment whose TSval is older than TS.Recent is a
     // duplicate from an earlier wrap of the sequence space. RSTs are exempt.
     [[nodiscard]] bool paws_rejects(const std::optional<wire::timestamps>& ts) const noexcept {
-        return timestamps() && ts && static_cast<std::int32_t>(ts->tsval - ts_recent_) < 0;
+        return age(ts) == ts_age::older;
     }
 
     // §4.3: TS.Recent follows the segment that the left edge of the
     // window has reached, so delayed ACKs echo the earliest TSval.
     void on_acceptable_segment(const std::optional<wire::timestamps>& ts, seq32 seq) noexcept {
-        if (!timestamps() || !ts) return;
-        if (static_cast<std::int32_t>(ts->tsval - ts_recent_) >= 0 && seq <= last_ack_sent_) ts_recent_ = ts->tsval;
+        on_acceptable_segment(age(ts), ts, seq);
+    }
+    // The same with the segment's age already known.
+    void on_acceptable_segment(ts_age a, const std::optional<wire::timestamps>& ts, seq32 seq) noexcept {
+        if (a == ts_age::fresh && seq <= last_ack_sent_) ts_recent_ = ts->tsval;
     }
     void on_ack_sent(seq32 ack) noexcept { last_ack_sent_ = ack; }
     [[nodiscard]] seq32 last_ack_sent() const noexcept { return last_ack_sent_; }
