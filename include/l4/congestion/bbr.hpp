@@ -73,7 +73,7 @@ public:
     explicit bbr(const params& p) noexcept
         : smss_{congestion::smss(p)}, initial_cwnd_{initial_window(p)}, cwnd_{initial_cwnd_} {
         // draft §4.2.1 BBRInitPacingRate: InitialCwnd / SRTT, SRTT unknown: 1 ms.
-        pacing_rate_ = high_gain * initial_cwnd_ / 1e-3;
+        set_pacing_rate(high_gain * initial_cwnd_ / 1e-3);
     }
 
     void on_ack(const ack_event& ev) noexcept { update(ev); }
@@ -124,8 +124,8 @@ public:
     // BBRInflight(gain): gain * BDP plus three send quanta, bytes.
     [[nodiscard]] std::uint32_t inflight(double gain) const noexcept {
         if (!rtprop_) return initial_cwnd_;
-        const double bdp = max_bw() * std::chrono::duration<double>(*rtprop_).count();
-        return static_cast<std::uint32_t>(std::min(gain * bdp + 3.0 * send_quantum(), 4294967295.0));
+        const double bdp = max_bw() * rtprop_secs_;
+        return static_cast<std::uint32_t>(std::min(gain * bdp + three_quanta_, 4294967295.0));
     }
 
 private:
@@ -144,7 +144,7 @@ private:
         check_probe_rtt(ev.now, flight, round_start, rtprop_expired);
         // §4.2.1 BBRSetPacingRate: in startup the rate only rises.
         const double rate = pacing_gain_ * max_bw() * 0.99;  // pace 1 % below the estimate
-        if (max_bw() > 0 && (filled_pipe_ || rate > pacing_rate_)) pacing_rate_ = rate;
+        if (max_bw() > 0 && rate != pacing_rate_ && (filled_pipe_ || rate > pacing_rate_)) set_pacing_rate(rate);
         set_cwnd(ev.bytes_acked, flight);
     }
 
@@ -156,7 +156,6 @@ private:
         bool is_app_limited;
     };
     [[nodiscard]] std::optional<bw_sample> bw_sample_of(const ack_event& ev) noexcept {
-        acked_ += ev.bytes_acked;
         if (ev.rate) sampled_ = true;
         // With a sampler, an ACK without a sample has none: an ACK count over
         // it would credit at once what the sampler delivered before (SACKed).
@@ -173,14 +172,14 @@ private:
                 const duration elapsed = ev.now - cp.at;
                 if (elapsed < *rtprop_ || elapsed <= duration::zero()) continue;
                 const double secs = std::chrono::duration<double>(elapsed).count();
-                out = bw_sample{.delivery_rate = static_cast<double>(acked_ - cp.acked) / secs, .is_app_limited = false};
+                out = bw_sample{.delivery_rate = static_cast<double>(rounds_.acked() - cp.acked) / secs, .is_app_limited = false};
                 break;
             }
         }
         const auto& last = checkpoints_[(next_cp_ + checkpoints_.size() - 1) % checkpoints_.size()];
         const duration spacing = rtprop_ ? *rtprop_ / 8 : duration::zero();
         if (!last.valid || ev.now - last.at >= spacing) {
-            checkpoints_[next_cp_] = {ev.now, acked_, true};
+            checkpoints_[next_cp_] = {ev.now, rounds_.acked(), true};
             next_cp_ = (next_cp_ + 1) % checkpoints_.size();
         }
         return out;
@@ -189,14 +188,19 @@ private:
     // A windowed max over btlbw_filter_rounds rounds: the best sample of each
     // round. Taken here, since every ACK reads it several times; walked only
     // when a round begins (the window slides), else a sample can only raise it.
+    // Rounds only grow: the latest round's slot, which most samples go to,
+    // holds that round already.
     void bw_update(std::uint64_t round, double rate) noexcept {
-        auto& slot = bw_rounds_[round % bw_rounds_.size()];
-        if (slot.round != round) slot = {round, 0};
-        slot.rate = std::max(slot.rate, rate);
         if (round == latest_round_) {
+            auto& slot = bw_rounds_[latest_slot_];
+            slot.rate = std::max(slot.rate, rate);
             max_bw_ = std::max(max_bw_, rate);
             return;
         }
+        latest_slot_ = round % bw_rounds_.size();
+        auto& slot = bw_rounds_[latest_slot_];
+        if (slot.round != round) slot = {round, 0};
+        slot.rate = std::max(slot.rate, rate);
         latest_round_ = round;
         max_bw_ = 0;
         for (const auto& s : bw_rounds_)
@@ -205,8 +209,12 @@ private:
     }
     [[nodiscard]] double max_bw() const noexcept { return max_bw_; }
 
-    // §4.1.1.4 (BBRSetSendQuantum): the bursts the endpoint's pacer sends.
-    [[nodiscard]] double send_quantum() const noexcept { return congestion::send_quantum(pacing_rate_, smss_); }
+    // §4.1.1.4 (BBRSetSendQuantum): the bursts the endpoint's pacer sends, three of
+    // which BBRInflight adds; they change with the pacing rate only.
+    void set_pacing_rate(double rate) noexcept {
+        pacing_rate_ = rate;
+        three_quanta_ = 3.0 * congestion::send_quantum(rate, smss_);
+    }
     [[nodiscard]] std::uint32_t min_pipe() const noexcept {
         return static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{min_pipe_segments} * smss_, 0xFFFFFFFF));
     }
@@ -265,8 +273,9 @@ private:
         if (ev.rtt && ev.rtt->count() > 0 && (!rtprop_ || *ev.rtt <= *rtprop_ || expired)) {
             // §4.2.1 BBRInitPacingRate with the first RTT for SRTT (before it: 1 ms).
             if (!rtprop_ && max_bw() == 0)
-                pacing_rate_ = high_gain * initial_cwnd_ / std::chrono::duration<double>(*ev.rtt).count();
+                set_pacing_rate(high_gain * initial_cwnd_ / std::chrono::duration<double>(*ev.rtt).count());
             rtprop_ = *ev.rtt;
+            rtprop_secs_ = std::chrono::duration<double>(*ev.rtt).count();
             rtprop_stamp_ = ev.now;
         }
         return expired;
@@ -316,7 +325,7 @@ private:
             cwnd_ = std::max(cwnd_, saturating_add(flight, acked));
         } else {
             if (filled_pipe_) cwnd_ = std::min(saturating_add(cwnd_, acked), target);
-            else if (cwnd_ < target || acked_ < initial_cwnd_) cwnd_ = saturating_add(cwnd_, acked);
+            else if (cwnd_ < target || rounds_.acked() < initial_cwnd_) cwnd_ = saturating_add(cwnd_, acked);
             cwnd_ = std::max(cwnd_, min_pipe());
         }
         if (mode_ == mode::probe_rtt) cwnd_ = std::min(cwnd_, min_pipe());  // §4.2.3.5
@@ -334,15 +343,18 @@ private:
 
     std::uint32_t smss_, initial_cwnd_, cwnd_, prior_cwnd_ = 0;
     double pacing_rate_ = 0;  // bytes per second
+    double three_quanta_ = 0;  // 3 * the send quantum at pacing_rate_
     mode mode_ = mode::startup;
     double pacing_gain_ = high_gain, cwnd_gain_ = high_gain;
     round_counter rounds_;
-    std::uint64_t acked_ = 0, latest_round_ = 0, conservation_round_ = 0;
+    std::uint64_t latest_round_ = 0, conservation_round_ = 0;
     std::array<round_rate, btlbw_filter_rounds> bw_rounds_{};
+    std::size_t latest_slot_ = 0;  // latest_round_'s in bw_rounds_
     double max_bw_ = 0;  // over bw_rounds_, as of latest_round_
     std::array<checkpoint, 16> checkpoints_{};
     std::size_t next_cp_ = 0;
     std::optional<duration> rtprop_;
+    double rtprop_secs_ = 0;  // *rtprop_ in seconds
     instant rtprop_stamp_{};
     double full_bw_ = 0;
     std::uint32_t full_bw_count_ = 0;

@@ -22,6 +22,8 @@
 //                                       a segment is delivered when first SACKed
 //                                       or cumulatively ACKed; when snd.una
 //                                       advanced put the result in ack_event::rate
+//   on_sack(snd_una, now, sack_blocks)  on_ack without the sample, for an ACK
+//                                       whose sample nobody reads
 //   on_rto()                            after a timeout (the records stay: the
 //                                       retransmissions re-stamp them)
 // It holds at most Capacity records, oldest dropped first (a segment without
@@ -74,30 +76,8 @@ public:
     template <class Blocks>
     constexpr std::optional<rate_sample> on_ack(seq32 snd_una, instant now, std::uint32_t prior_in_flight,
                                                 std::optional<duration> min_rtt, const Blocks& sack_blocks) noexcept {
-        // The newest delivered record, where it lies: a record popped below stays
-        // in the ring untouched until the next on_send, so no copy is needed.
-        const record* newest = nullptr;
-        for (const auto& b : sack_blocks) {
-            const seq32 left = b.left, right = b.right;
-            if (!(left < right) || !(snd_una < right)) continue;  // RFC 2883 D-SACK, or bogus
-            // Records are in sequence order: those wholly inside [left, right) and not SACKed before.
-            for (std::size_t i = unsacked_from(first_ending_after(left)); i < size_ && !(right < at(i).end);
-                 i = unsacked_from(i + 1)) {
-                record& p = at(i);
-                if (p.seq < left) continue;
-                p.sacked = true;
-                p.skip = 1;
-                deliver(p, now, newest);
-            }
-        }
-        while (size_ > 0 && at(0).end <= snd_una) {
-            const record& p = at(0);
-            pop();
-            if (!p.sacked) deliver(p, now, newest);
-        }
-        if (app_limited_ != 0 && delivered_ > app_limited_) app_limited_ = 0;
+        const record* newest = take_delivered(snd_una, now, sack_blocks);
         if (!newest) return std::nullopt;
-        first_sent_time_ = newest->sent_time;
         // §3.3 GenerateRateSample: the longer of the send and ACK phases.
         const duration send_elapsed = newest->sent_time - newest->first_sent_time;
         const duration ack_elapsed = delivered_time_ - newest->delivered_time;
@@ -116,6 +96,12 @@ public:
     constexpr std::optional<rate_sample> on_ack(seq32 snd_una, instant now, std::uint32_t prior_in_flight,
                                                 std::optional<duration> min_rtt) noexcept {
         return on_ack(snd_una, now, prior_in_flight, min_rtt, std::array<no_block, 0>{});
+    }
+    // on_ack for an ACK whose sample nobody reads (a duplicate's: no ack_event
+    // carries it): the same deliveries, no sample built.
+    template <class Blocks>
+    constexpr void on_sack(seq32 snd_una, instant now, const Blocks& sack_blocks) noexcept {
+        (void)take_delivered(snd_una, now, sack_blocks);
     }
 
     // A timeout keeps the records: the resends re-stamp theirs in place, and a
@@ -141,6 +127,48 @@ private:
     struct no_block {
         seq32 left, right;
     };
+
+    // What an ACK delivers (§3.3 UpdateRateSample for each packet), and the
+    // newest record of it, or null. Where it lies: a record popped here stays
+    // in the ring untouched until the next on_send, so no copy is needed.
+    template <class Blocks>
+    constexpr const record* take_delivered(seq32 snd_una, instant now, const Blocks& sack_blocks) noexcept {
+        const record* newest = nullptr;
+        for (const auto& b : sack_blocks) {
+            const seq32 left = b.left, right = b.right;
+            if (!(left < right) || !(snd_una < right)) continue;  // RFC 2883 D-SACK, or bogus
+            // Records are in sequence order: those wholly inside [left, right) and not SACKed before.
+            for (std::size_t i = unsacked_from(first_ending_after(left)); i < size_ && !(right < at(i).end);
+                 i = unsacked_from(i + 1)) {
+                record& p = at(i);
+                if (p.seq < left) continue;
+                p.sacked = true;
+                p.skip = 1;
+                deliver(p, now, newest);
+            }
+        }
+        // What snd.una passed, oldest first; the ring's head and size and the
+        // count held in locals for the walk (one store each, not one a record).
+        std::size_t head = head_, size = size_;
+        std::uint64_t delivered = delivered_;
+        while (size > 0 && ring_[head].end <= snd_una) {
+            const record& p = ring_[head];
+            head = (head + 1) % Capacity;
+            --size;
+            if (p.sacked) continue;
+            delivered += static_cast<std::uint32_t>(p.end - p.seq);
+            if (is_newer(p, newest)) newest = &p;
+        }
+        head_ = head;
+        size_ = size;
+        if (delivered != delivered_) {  // a record was delivered: none is empty
+            delivered_ = delivered;
+            delivered_time_ = now;
+        }
+        if (app_limited_ != 0 && delivered_ > app_limited_) app_limited_ = 0;
+        if (newest) first_sent_time_ = newest->sent_time;
+        return newest;
+    }
     constexpr record& at(std::size_t i) noexcept { return ring_[(head_ + i) % Capacity]; }
     constexpr void pop() noexcept {
         head_ = (head_ + 1) % Capacity;
@@ -194,8 +222,10 @@ private:
     constexpr void deliver(const record& p, instant now, const record*& newest) noexcept {
         delivered_ += static_cast<std::uint32_t>(p.end - p.seq);
         delivered_time_ = now;
-        if (!newest || p.sent_time > newest->sent_time || (p.sent_time == newest->sent_time && newest->end < p.end))
-            newest = &p;
+        if (is_newer(p, newest)) newest = &p;
+    }
+    [[nodiscard]] static constexpr bool is_newer(const record& p, const record* newest) noexcept {
+        return !newest || p.sent_time > newest->sent_time || (p.sent_time == newest->sent_time && newest->end < p.end);
     }
 
     std::array<record, Capacity> ring_{};
@@ -217,6 +247,8 @@ struct no_delivery_rate {
     constexpr std::optional<rate_sample> on_ack(seq32, instant, std::uint32_t, std::optional<duration>, const Blocks&) noexcept {
         return std::nullopt;
     }
+    template <class Blocks>
+    constexpr void on_sack(seq32, instant, const Blocks&) noexcept {}
     constexpr void on_rto() noexcept {}
 };
 

@@ -253,7 +253,7 @@ bool connection<Congestion, Sender, Receiver>::on_ack(const Repr& seg, instant n
                               seg.window == last_peer_window_;
             if (new_sack_information(seg) || pure) on_duplicate_ack(now, flight_before);
             // draft-cheng-iccrg-delivery-rate-estimation §3.3: what this ACK SACKs is delivered now.
-            if (opts_.sack()) (void)rate_.on_ack(snd_una_, now, flight_before, min_rtt_, seg.options.sack_blocks());
+            if (opts_.sack()) rate_.on_sack(snd_una_, now, seg.options.sack_blocks());
         } else if (ack < snd_una_ && scoreboard_active() && (cfg_.rack || cfg_.prr)) {
             // An ACK overtaken by a later one: its SACK blocks are news all the same (RFC 6675 §4 Update()
             // takes any ACK's; Linux's tcp_ack does), for RACK's marks and PRR's DeliveredData.

@@ -821,12 +821,19 @@ private:
     void pace(std::uint32_t len, instant now) {
         const auto rate = congestion::pacing_rate(cc_);
         if (!rate || *rate == 0) return;
-        const auto r = static_cast<double>(*rate);
+        // The rate changes far less often than segments leave: what depends on it alone is kept.
+        if (*rate != pace_.rate || snd_mss_ != pace_.smss) {
+            pace_.rate = *rate;
+            pace_.smss = snd_mss_;
+            pace_.r = static_cast<double>(*rate);
+            // In bytes, a byte short: the nanoseconds each segment's time was cut to must not add a segment.
+            pace_.burst = congestion::send_quantum(pace_.r, snd_mss_) - 1;
+        }
+        const double r = pace_.r;
         paced_until_ = std::max(paced_until_, now) +
                        std::chrono::duration_cast<duration>(std::chrono::duration<double>(len / r));
-        // In bytes, a byte short: the nanoseconds each segment's time was cut to must not add a segment.
         const double booked = std::chrono::duration<double>(paced_until_ - now).count() * r;
-        if (booked >= congestion::send_quantum(r, snd_mss_) - 1) next_send_ = paced_until_;
+        if (booked >= pace_.burst) next_send_ = paced_until_;
     }
 
     // --- selective repeat (a sender policy with a scoreboard, SACK negotiated) ---
@@ -1275,6 +1282,12 @@ private:
     segment tx_seg_;  // header()'s segment, rebuilt in place for each one
     fast_open_client fo_;  // RFC 7413, when the endpoint sets it up
     counters counters_;
+    struct {
+        std::uint64_t rate = 0;  // the pacing rate these are for (0: none yet)
+        std::uint32_t smss = 0;
+        double r = 0;      // rate as a double
+        double burst = 0;  // the send quantum at rate, less a byte
+    } pace_;
 };
 
 }  // namespace l4::tcp
