@@ -361,17 +361,17 @@ public:
             sent |= r.sent;
             pipe_now = r.pipe;
         }
-        pace_at_.reset();
+        pace_at_ = std::optional<instant>{};  // a plain store: reset() tests first
         // Nothing queued (a receiver's pass after every data segment): a policy that says how it
         // would take the state (flow::idle_aware_sender) is told of the window, not asked.
         if (idle()) {
-            note_app_limited();
+            note_app_limited(0);
         } else {
             flow::send_state st = send_state(pipe_now);
             while (true) {
                 const std::uint32_t allowed = sender_.may_send(st);
                 if (allowed == 0) {
-                    note_app_limited();
+                    note_app_limited(st.queued);
                     break;
                 }
                 if (next_send_ > now) {  // an algorithm that paces: not before the rate allows
@@ -589,8 +589,9 @@ private:
     [[gnu::hot]] [[nodiscard]] segment& header(seq32 seq) {
         advertise();
         segment& s = tx_seg_;
-        s.options.mss.reset();
-        s.options.window_scale.reset();
+        // Plain stores (the optionals are trivially copyable): reset() tested each first.
+        s.options.mss = {};
+        s.options.window_scale = {};
         s.options.sack_permitted = false;
         s.options.sack_count = 0;
         s.options.unknown_count = 0;
@@ -928,8 +929,9 @@ private:
     }
 
     // Delivery-rate estimation §3.4: the application, not the network, stopped us.
-    void note_app_limited() {
-        if (!in_recovery_ && queued() < snd_mss_ && in_flight() < cc_.cwnd())
+    // `queued_now`: queued(), which the send pass knows.
+    void note_app_limited(std::uint32_t queued_now) {
+        if (!in_recovery_ && queued_now < snd_mss_ && in_flight() < cc_.cwnd())
             rate_.on_app_limited(in_flight());
     }
 
@@ -943,8 +945,8 @@ private:
     }
 
     // `pipe_now`: pipe() before `s`, where the caller knows it (RACK's recording `s` may change it).
-    // `NewData`: `s` carries data from snd.max, and is neither a SYN nor a probe (the send pass's own
-    // segments); the tests that settles are left out.
+    // `NewData`: `s` carries data from snd.max, with ACK, and is neither a SYN nor a probe (the send
+    // pass's own segments); the tests that settles are left out.
     template <bool NewData = false, class Emit>
     [[gnu::hot]] void put(Emit& emit, const segment& s, instant now, std::optional<std::uint32_t> pipe_now = {}) {
         const bool data = NewData || s.payload_len > 0;
@@ -956,14 +958,14 @@ private:
         }
         emit(s);
         ++counters_.segments_out;
-        if (s.has(wire::tcp_flags::ack)) opts_.on_ack_sent(s.ack);
+        if (NewData || s.has(wire::tcp_flags::ack)) opts_.on_ack_sent(s.ack);
         ack_now_ = ack_at_batch_end_ = false;
-        delack_at_.reset();
+        delack_at_ = std::optional<instant>{};
         unacked_segments_ = 0;
         if (!NewData && s.seq_len() == 0) return;
         if (data) quick_ack_.on_data_sent(now, cfg_.delayed_ack);
         if (snd_una_ == snd_max_) una_since_ = now;  // the oldest unacknowledged byte leaves now
-        const seq32 end = s.seq + s.seq_len();
+        const seq32 end = s.seq + (NewData ? s.payload_len + (s.has(wire::tcp_flags::fin) ? 1u : 0u) : s.seq_len());
         const bool first_transmission = NewData || s.seq >= snd_max_;
         const bool past_max = NewData || end > snd_max_;
         if (NewData || (data && past_max && !probe && !s.has(wire::tcp_flags::syn))) {

@@ -993,7 +993,11 @@ private:
                 std::fill(out.begin() + static_cast<std::ptrdiff_t>(at), out.begin() + static_cast<std::ptrdiff_t>(len), 0);
                 st = checksum_type::update(st, out.subspan(at, len - at));
             }
-            wire::store_checksum<checksum_type>(out, field, checksum_type::finish(st));
+            // A strategy whose state holds nothing (none) sums to a constant: 0 is in the field already.
+            constexpr bool fits_field = checksum_type::width == wire::tcp_layout_traits<layout>::checksum_width;
+            const auto sum = checksum_type::finish(st);
+            if (!(std::is_empty_v<typename checksum_type::state> && fits_field) || sum != 0)
+                wire::store_checksum<checksum_type>(out, field, sum);
             return len;
         }, seg.ecn, c ? c->ip_options() : ip_header_options{});
     }

@@ -383,7 +383,7 @@ struct basic_tcp_repr {
         h.template set<"window">(v.window);
         h.template set<"checksum">(0);
         h.template set<"urgent_pointer">(v.urgent_pointer);
-        options.write(out.data() + traits::fixed_len);
+        options.write(out.data() + traits::fixed_len, options_len);
         return hlen;
     }
 

@@ -261,13 +261,13 @@ struct tcp_options {
     }
 
     // Bytes emit() writes, a multiple of 4; may exceed max_options_len, which
-    // emit() then refuses.
+    // emit() then refuses. Summed from the flags, not branched on: every
+    // segment sent asks.
     [[nodiscard]] constexpr std::size_t buffer_len() const noexcept {
-        std::size_t n = 0;
-        if (mss) n += 4;
-        if (sack_permitted || ts) n += ts ? 12 : 4;  // SACK-permitted rides in the NOPs before TS
-        if (window_scale) n += 4;
-        if (sack_count) n += 4 + 8 * std::size_t{sack_count};
+        // SACK-permitted rides in the NOPs before TS.
+        std::size_t n = 4 * std::size_t{mss.has_value()} + 4 * std::size_t{window_scale.has_value()} +
+                        (ts ? 12 : 4 * std::size_t{sack_permitted}) + 8 * std::size_t{sack_count} +
+                        4 * std::size_t{sack_count != 0};
         if (fast_open) n += fast_open->wire_len();
         return n;
     }
@@ -280,6 +280,19 @@ struct tcp_options {
         if (out.size() < n) return errc::buffer_too_small;
         write(out.data());
         return n;
+    }
+
+    // write() for a caller that has buffer_len() as `n`: the timestamps
+    // alone, what nearly every segment carries once established, stored
+    // here; any other list by write(), a call.
+    [[gnu::always_inline]] constexpr void write(std::uint8_t* p, std::size_t n) const noexcept {
+        if (n == 12 && ts && !sack_permitted) {  // 12 bytes with TS: nothing else but SACK-permitted fits
+            store_be32(p, ts_lead);
+            store_be32(p + 4, ts->tsval);
+            store_be32(p + 8, ts->tsecr);
+            return;
+        }
+        write(p);
     }
 
     // emit() without its checks, for a caller that has made them (the
