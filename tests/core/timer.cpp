@@ -535,6 +535,34 @@ TEMPLATE_TEST_CASE("timers agree with the model when the clock only moves forwar
     });
 }
 
+TEMPLATE_TEST_CASE("timers agree with the model when the last armed timer is cancelled and armed again near its slot",
+                   "[timer][property]", timer_heap, timer_wheel) {
+    rc::prop("a delayed ACK's pattern: a few timers, deadlines 200 ms ahead give or take 2 ms, small steps", [] {
+        const auto count = *rc::gen::resize(100, rc::gen::inRange<std::size_t>(0, 400));
+        const auto ops = *rc::gen::resize(
+            100, rc::gen::container<std::vector<op>>(
+                     count, rc::gen::construct<op>(rc::gen::inRange<std::uint8_t>(0, 8),
+                                                   rc::gen::inRange<std::uint32_t>(0, 3),
+                                                   rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'000),
+                                                   rc::gen::inRange<std::uint8_t>(0, 9))));
+        const auto start = *wide_time();
+        harness<TestType> h;
+        std::int64_t now = start;
+        for (auto o : ops) {
+            if (o.kind >= 6) {  // expire: the clock moves forward by up to 0.5 ms, or past the deadlines
+                now = saturating_add(now, o.time % 11 == 0 ? 250'000'000 : (o.time < 0 ? -o.time : o.time) / 4);
+                o.time = now;
+            } else {  // arm: 200 ms ahead, 2 ms either side
+                o.time = saturating_add(now, 200'000'000 + o.time);
+            }
+            h.apply(o, false);
+            h.check();
+        }
+        h.expire(INT64_MAX - 2, 0, 0);
+        RC_ASSERT(h.t.armed_count() == 0u);
+    });
+}
+
 // ---------------------------------------------------------------------------
 // The issue's scale test.
 
@@ -823,6 +851,65 @@ TEST_CASE("timer_wheel: a re-arm within its slot moves the deadline and the mini
     CHECK(expire_all(t, at(200 * ms + 24'999)) == list{3});
     CHECK(expire_all(t, at(201 * ms)) == list{1, 2});
     CHECK_FALSE(t.next_deadline());
+}
+
+TEST_CASE("timer_wheel: the last armed timer, cancelled, lingers in its slot without changing what anyone sees",
+          "[timer][wheel]") {
+    // A receiver's delayed ACK: armed 200 ms ahead by one segment, cancelled by the next (its ACK left), armed
+    // again 116 us later. While nothing is armed the cancelled timer stays in its level-2 slot and the cursor
+    // stays: armed again in that slot it is a rewrite of its key; anywhere else, or with another timer armed,
+    // it leaves the slot first.
+    timer_wheel t;
+    const auto a = t.add(1), b = t.add(2);
+    constexpr std::int64_t ms = 1'000'000, us = 1'000;
+    CHECK(expire_all(t, at(10 * ms)).empty());
+    const auto cursor = wheel_access::cursor(t);
+    t.arm(a, at(210 * ms + 100 * us));
+    t.cancel(a);
+    CHECK_FALSE(t.armed(a));
+    CHECK_FALSE(t.when(a));
+    CHECK_FALSE(t.next_deadline());
+    CHECK(t.armed_count() == 0);
+    CHECK(expire_all(t, at(10 * ms + 116 * us)).empty());
+    CHECK(wheel_access::cursor(t) == cursor);  // a move could put the lingering timer's slot wrong
+    t.cancel(a);  // twice: still nothing
+    t.arm(a, at(210 * ms + 216 * us));  // the same slot
+    CHECK(t.when(a) == at(210 * ms + 216 * us));
+    CHECK(t.next_deadline() == at(210 * ms + 216 * us));
+    t.cancel(a);
+    t.arm(a, at(211 * ms + 500 * us));  // the next slot
+    CHECK(t.next_deadline() == at(211 * ms + 500 * us));
+    t.cancel(a);
+    t.arm(b, at(211 * ms + 400 * us));  // another timer: a leaves its slot, and is not reported
+    CHECK(t.next_deadline() == at(211 * ms + 400 * us));
+    CHECK(t.armed_count() == 1);
+    t.arm(a, at(211 * ms + 400 * us));  // a tie, armed after b
+    CHECK(expire_all(t, at(211 * ms + 399 * us)).empty());
+    CHECK(expire_all(t, at(300 * ms)) == list{2, 1});
+    // Removed while it lingers: the slot is free for reuse, the handle stale.
+    t.arm(a, at(400 * ms));
+    t.cancel(a);
+    t.remove(a);
+    CHECK_FALSE(t.armed(a));
+    t.arm(a, at(400 * ms));
+    CHECK_FALSE(t.next_deadline());
+    const auto c = t.add(3);
+    t.arm(c, at(350 * ms));
+    CHECK(expire_all(t, at(500 * ms)) == list{3});
+    CHECK(t.size() == 2);
+    // Cancelled inside a callback as the last armed one, then armed again by a later callback of the batch.
+    const auto d = t.add(4);
+    t.arm(b, at(600 * ms));
+    t.arm(c, at(600 * ms));
+    t.arm(d, at(800 * ms));
+    CHECK(t.expire(at(600 * ms), [&](timer_handle h, std::uint64_t u) {
+        if (u == 2) t.cancel(d);
+        if (u == 3) t.arm(d, at(800 * ms + 1));
+        CHECK((h == b || h == c));
+    }) == 2);
+    CHECK(t.next_deadline() == at(800 * ms + 1));
+    CHECK(expire_all(t, at(800 * ms)).empty());
+    CHECK(expire_all(t, at(800 * ms + 1)) == list{4});
 }
 
 }  // namespace

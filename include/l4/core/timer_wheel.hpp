@@ -48,7 +48,12 @@
 // level 2 and moves at most twice). A timer armed for a key below `cur` (a deadline in the past, or
 // armed inside a callback for <= now) goes on a separate "past" list, which
 // the next `expire` empties. The deadline stored and checked is always the
-// exact key; slots only say where to look.
+// exact key; slots only say where to look. A cancel that leaves nothing
+// armed leaves its timer in its slot's list, unarmed ("lingering"): nothing
+// reads a slot while nothing is armed, and armed again in that slot (a
+// receiver's delayed ACK, cancelled and re-armed at every other segment) it
+// costs no list or bitmap work; the cursor stays meanwhile, and any other
+// arm takes the lingering timer out of its list first.
 //
 // Complexity (n = armed timers, p = timers on the past list, s = timers in
 // the earliest non-empty slot)
@@ -171,7 +176,21 @@ public:
             s->order = next_order_++;
             return;
         }
-        if (s->where < unarmed_limit) disarm(h.index);
+        if (h.index == linger_) {
+            // Cancelled as the last armed timer and left in its slot: armed again in that slot (a
+            // receiver's delayed ACK, cancelled by every second segment), no list or bitmap changes.
+            linger_ = none;
+            s->where = linger_bucket_;
+            if (stays_in_slot(*s, key)) {
+                s->key = key;
+                s->order = next_order_++;
+                count_armed(key);
+                return;
+            }
+            unlink(h.index);
+        } else if (s->where < unarmed_limit) {
+            disarm(h.index);
+        }
         // Unarmed, or due in the current batch of `expire`: arming takes it
         // out of the batch (law 4), since the batch reports only `firing`.
         s->key = key;
@@ -183,7 +202,15 @@ public:
     void cancel(timer_handle h) {
         node* s = find(h);
         if (!s) return;
-        if (s->where < unarmed_limit) disarm(h.index);
+        if (s->where < past_bucket && armed_ == 1) {
+            // The last armed timer stays in its wheel slot, unarmed, until it is armed again there or
+            // anything else is armed: nothing reads a slot while nothing is armed.
+            --armed_;
+            linger_ = h.index;
+            linger_bucket_ = s->where;
+        } else if (s->where < unarmed_limit) {
+            disarm(h.index);
+        }
         s->where = unarmed;
     }
 
@@ -191,6 +218,7 @@ public:
     void remove(timer_handle h) {
         node* s = find(h);
         if (!s) return;
+        if (h.index == linger_) drop_lingering();
         if (s->where < unarmed_limit) disarm(h.index);
         s->where = freed;
         --live_;
@@ -235,9 +263,10 @@ public:
         // it stays at now). Every wheel timer is at or above the cursor, so
         // only a now at or above it can find one due.
         const std::uint64_t target = now_key == UINT64_MAX ? now_key : now_key + 1;
-        // With nothing armed the cursor moves for free.
+        // With nothing armed the cursor moves for free, unless a cancelled
+        // timer lingers in its slot (which the cursor's move could make wrong).
         if (armed_ == 0) {
-            cur_ = std::max(cur_, target);
+            if (linger_ == none) cur_ = std::max(cur_, target);
             return 0;
         }
         return expire_due(now_key, target, fn);
@@ -381,16 +410,27 @@ private:
         link(i, wheel_bucket(key));
     }
 
-    // Arm: place, count, and keep the cached minimum exact.
+    // Arm: place, count, and keep the cached minimum exact. A lingering
+    // timer leaves its slot first: the slots are read again once one is armed.
     void insert(std::uint32_t i) {
+        if (linger_ != none) drop_lingering();
         place(i);
-        const std::uint64_t key = nodes_[i].key;
+        count_armed(nodes_[i].key);
+    }
+    void count_armed(std::uint64_t key) {
         if (armed_++ == 0) {
             min_key_ = key;
             min_valid_ = true;
         } else if (min_valid_ && key < min_key_) {
             min_key_ = key;
         }
+    }
+    // The lingering timer (see cancel) out of its slot.
+    void drop_lingering() {
+        nodes_[linger_].where = linger_bucket_;
+        unlink(linger_);
+        nodes_[linger_].where = unarmed;
+        linger_ = none;
     }
     // Disarm: the caller sets `where`.
     void disarm(std::uint32_t i) {
@@ -556,6 +596,9 @@ private:
     std::size_t armed_ = 0;
     std::size_t live_ = 0;
     std::uint32_t free_head_ = none;
+    // A timer cancelled as the last armed one, unarmed but still in its
+    // slot's list (nothing reads a slot while nothing is armed), or none.
+    std::uint32_t linger_ = none, linger_bucket_ = 0;
     bool expiring_ = false;
 };
 
