@@ -368,6 +368,7 @@ public:
             note_app_limited(0);
         } else {
             flow::send_state st = send_state(pipe_now);
+            bool again = false;  // a segment of this loop is in tx_seg_, without a D-SACK block
             while (true) {
                 const std::uint32_t allowed = sender_.may_send(st);
                 if (allowed == 0) {
@@ -395,8 +396,10 @@ public:
                         len = std::min(len, static_cast<std::uint32_t>(*next - snd_nxt_));
                     }
                 }
-                auto* s = data_segment(snd_nxt_, len);
+                const bool dsack = dsack_.has_value();
+                auto* s = data_segment(snd_nxt_, len, again);
                 if (!s) break;
+                again = !dsack;
                 if (s->seq >= snd_max_) mark_new_data(*s);
                 if (cfg_.push_per_write ? push_marks_.push(s->seq, s->seq + s->payload_len) ||
                                               (s->seq >= snd_max_ && window_ends_burst(s->payload_len))
@@ -617,6 +620,20 @@ private:
         return s;
     }
 
+    // header(seq) for the next segment of one send loop, over the previous one's (no D-SACK in it): a
+    // send pass receives nothing, so the ACK, the timestamps (now_'s) and the SACK blocks are the same.
+    // The window is asked again: a receiver policy may move the edge when asked twice.
+    [[nodiscard]] segment& header_again(seq32 seq) {
+        advertise();
+        segment& s = tx_seg_;
+        s.ecn = segment{}.ecn;
+        s.seq = seq;
+        s.flags.bits = wire::tcp_flags::ack;
+        if (ecn_.enabled && ecn_.ece_pending) s.flags.bits |= wire::tcp_flags::ece;
+        s.window = window_field();
+        return s;
+    }
+
     // The window field: rcv.nxt to the right edge, scaled down (RFC 7323
     // §2.3), rounded up so that the edge the peer computes never moves left.
     [[nodiscard]] std::uint16_t window_field() {
@@ -670,11 +687,12 @@ private:
     [[nodiscard]] seq32 data_front() const noexcept { return iss_ + 1 + static_cast<std::uint32_t>(acked_data_); }
 
     // A segment of up to `len` bytes of data from `seq`, or nothing if the buffer has none there.
-    // In header()'s tx_seg_, valid until the next segment is built.
-    [[nodiscard]] segment* data_segment(seq32 seq, std::uint32_t len) {
+    // In header()'s tx_seg_, valid until the next segment is built. `again`: tx_seg_ holds the send
+    // loop's previous segment, whose header this one shares (header_again).
+    [[nodiscard, gnu::always_inline]] segment* data_segment(seq32 seq, std::uint32_t len, bool again = false) {
         const auto offset = static_cast<std::uint32_t>(seq - data_front());
         if (offset >= send_buf_.size()) return nullptr;
-        segment& s = header(seq);
+        segment& s = again ? header_again(seq) : header(seq);
         const std::uint32_t sack_len = s.options.sack_count ? 4 + 8u * s.options.sack_count : 0;
         len = std::min(len, std::max<std::uint32_t>(snd_mss_ - std::min(snd_mss_, sack_len), 1));
         s.payload_offset = offset;
