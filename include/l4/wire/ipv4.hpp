@@ -340,8 +340,9 @@ struct ipv4_repr {
     // Writes the 20-byte header, checksum filled, at the start of `out` and
     // returns 20; the payload goes after it. Errors: value_out_of_range (DSCP
     // over 6 bits, ECN over 2, or a total length over 65535),
-    // buffer_too_small.
-    [[nodiscard]] constexpr result<std::size_t> emit(mut_bytes out) const noexcept {
+    // buffer_too_small. Always inline: the stack writes one for every
+    // frame, and GCC left it a call wherever its unit-growth limit was met.
+    [[nodiscard, gnu::always_inline]] constexpr result<std::size_t> emit(mut_bytes out) const noexcept {
         if (dscp > 0x3F || ecn > 0x3 || buffer_len() > ipv4_max_total_len) return errc::value_out_of_range;
         if (out.size() < header_len()) return errc::buffer_too_small;
         // Whole words, the checksum summed from the values: no read-modify-
