@@ -5,7 +5,7 @@
 //
 //   bench_ns3_compare [--seconds N] [--warmup N] [--seed N] [--queue PACKETS] [--loss P]
 //                     [--algo newreno|cubic|bbr] [--only ns3|l4kit] [--ack-every-segment] [--ns3-classic-recovery]
-//                     [--repeat N] [--check] [--give-back-memory] [--cpu N | --no-pin]
+//                     [--repeat N] [--cold] [--check] [--give-back-memory] [--cpu N | --no-pin]
 //
 // Rows: the three pairs (ns-3's TcpNewReno, TcpCubic, TcpBbr) and
 // two more: l4kit's NewReno beside ns-3's TcpLinuxReno, whose congestion
@@ -27,6 +27,19 @@
 // one least disturbed. On a shared virtual machine that matters: there the
 // same binary's time moves by 1.5x from one run to the next, in two modes
 // (a core of its own, or not), and a single pair can land in either.
+//
+// Each timed run follows an untimed run of the same side (--cold: it
+// follows the other side's), so that each simulator is timed in the state
+// its own work leaves the CPU in, as a benchmark loop's later iterations
+// are. On the Intel Xeon of benchmarks/README.md, l4kit's NewReno run
+// (33 ms, on one vCPU) took 41-54 ms right after ns-3's 2 s on that vCPU,
+// with no page fault and no context switch within it; as long after 2 s
+// of a floating-point loop with no memory traffic (43-52 ms), longer after
+// a sleep of 0.5 s (55-66 ms), but not after 2 s of random reads over
+// 512 MiB (32-33 ms); one run of its own before brought it back to 33 ms,
+// after ns-3 or the loop alike. The virtual machine offers no hardware
+// counters that would tell why. ns-3's 2 s are spent mostly in the state
+// its own work leaves.
 //
 // The process runs on one CPU, the one it started on (--cpu N: that one;
 // --no-pin: wherever the kernel puts it), so that both sides of a row run
@@ -85,7 +98,7 @@ constexpr row rows[] = {
 [[noreturn]] void usage() {
     std::fprintf(stderr, "usage: bench_ns3_compare [--seconds N] [--warmup N] [--seed N] [--queue PACKETS] [--loss P]\n"
                          "         [--algo newreno|cubic|bbr] [--only ns3|l4kit] [--ack-every-segment] [--ns3-classic-recovery]\n"
-                         "         [--repeat N] [--check] [--give-back-memory] [--cpu N | --no-pin]\n");
+                         "         [--repeat N] [--cold] [--check] [--give-back-memory] [--cpu N | --no-pin]\n");
     std::exit(2);
 }
 
@@ -128,6 +141,7 @@ int main(int argc, char** argv) {
     bool run_ns3_side = true, run_l4kit_side = true;
     std::size_t repeat = 1;
     bool keep_freed_memory = true;
+    bool cold = false;  // no untimed run of a side before its timed one
     int cpu = ::sched_getcpu();  // -1: do not pin
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
@@ -145,6 +159,7 @@ int main(int argc, char** argv) {
         else if (arg == "--ack-every-segment") s.ack_every_segment = true;
         else if (arg == "--ns3-classic-recovery") s.ns3_classic_recovery = true;
         else if (arg == "--give-back-memory") keep_freed_memory = false;
+        else if (arg == "--cold") cold = true;
         else if (arg == "--cpu") cpu = std::stoi(value());
         else if (arg == "--no-pin") cpu = -1;
         else if (arg == "--only") {
@@ -171,6 +186,8 @@ int main(int argc, char** argv) {
                 static_cast<double>(s.bottleneck_bps) / 1e6, 2 * s.one_way_ms, s.queue_packets, s.loss, s.seconds,
                 s.warmup_seconds, u(s.seed), s.ack_every_segment ? "an ACK for every segment" : "delayed ACKs (2 segments, 200 ms)");
     if (repeat > 1) std::printf("each row run %zu times, ns-3 and l4kit alternating; times: each side's best run\n", repeat);
+    std::printf("%s\n", cold ? "each timed run right after the other side's (--cold)"
+                             : "each timed run after an untimed run of the same side (--cold: after the other side's)");
     if (cpu >= 0) {
         cpu_set_t one;
         CPU_ZERO(&one);
@@ -199,8 +216,14 @@ int main(int argc, char** argv) {
         if (!any_algo && !wanted) continue;
         std::vector<outcome> ns3_runs, l4kit_runs;
         for (std::size_t k = 0; k < repeat; ++k) {
-            if (run_ns3_side) ns3_runs.push_back(run_ns3(r.ns3_type, s));
-            if (run_l4kit_side) l4kit_runs.push_back(run_l4kit(r.l4kit, s));
+            if (run_ns3_side) {
+                if (!cold) (void)run_ns3(r.ns3_type, s);
+                ns3_runs.push_back(run_ns3(r.ns3_type, s));
+            }
+            if (run_l4kit_side) {
+                if (!cold) (void)run_l4kit(r.l4kit, s);
+                l4kit_runs.push_back(run_l4kit(r.l4kit, s));
+            }
         }
         const runs ns3_side = summarise(ns3_runs, s), l4kit_side = summarise(l4kit_runs, s);
         const outcome& n = ns3_side.best;
