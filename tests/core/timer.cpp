@@ -446,26 +446,43 @@ struct harness {
     }
 };
 
+// Drawn inside a property: up to 400 operations, long enough for batches
+// whose callbacks reach each other (law 4) in most runs, at full size from
+// the first run (rapidcheck otherwise starts small).
+std::vector<op> draw_ops(const rc::Gen<std::uint32_t>& which, const rc::Gen<std::int64_t>& time) {
+    const auto count = *rc::gen::resize(100, rc::gen::inRange<std::size_t>(0, 400));
+    return *rc::gen::resize(
+        100, rc::gen::container<std::vector<op>>(
+                 count, rc::gen::construct<op>(rc::gen::inRange<std::uint8_t>(0, 8), which, time,
+                                               rc::gen::inRange<std::uint8_t>(0, 9))));
+}
+
+// Applies each operation and checks the timers against the model after it;
+// then everything left fires at `last`, in order.
+template <class Timers>
+void replay(harness<Timers>& h, const std::vector<op>& ops, std::int64_t last) {
+    for (const auto& o : ops) {
+        h.apply(o, false);
+        h.check();
+    }
+    h.expire(last, 0, 0);
+    RC_ASSERT(h.t.armed_count() == 0u);
+}
+
+// The same, with a clock that only moves forward from `now`: an expire's
+// time is a step (advance(now, time) gives the new now), an arm's a
+// distance (deadline(now, time) gives its deadline).
+template <class Timers, class Advance, class Deadline>
+void replay_clocked(harness<Timers>& h, std::vector<op> ops, std::int64_t now, Advance advance, Deadline deadline) {
+    for (auto& o : ops) o.time = o.kind >= 6 ? (now = advance(now, o.time)) : deadline(now, o.time);
+    replay(h, ops, INT64_MAX - 2);  // the latest now the harness takes
+}
+
 TEMPLATE_TEST_CASE("timers agree with a std::multimap model under random operations", "[timer][property]", timer_heap,
                    timer_wheel) {
     rc::prop("random add, arm, cancel, remove and expire, callbacks included", [] {
-        // Up to 400 operations: long enough for batches whose callbacks reach
-        // each other (law 4) in most runs.
-        // (Full size from the first run: rapidcheck otherwise starts small.)
-        const auto count = *rc::gen::resize(100, rc::gen::inRange<std::size_t>(0, 400));
-        const auto ops = *rc::gen::resize(
-            100, rc::gen::container<std::vector<op>>(
-                     count, rc::gen::construct<op>(rc::gen::inRange<std::uint8_t>(0, 8),
-                                                   rc::gen::inRange<std::uint32_t>(0, 64),
-                                                   rc::gen::inRange<std::int64_t>(-3, 40),
-                                                   rc::gen::inRange<std::uint8_t>(0, 9))));
         harness<TestType> h;
-        for (const auto& o : ops) {
-            h.apply(o, false);
-            h.check();
-        }
-        h.expire(1000, 0, 0);  // everything left fires, in order
-        RC_ASSERT(h.t.armed_count() == 0u);
+        replay(h, draw_ops(rc::gen::inRange<std::uint32_t>(0, 64), rc::gen::inRange<std::int64_t>(-3, 40)), 1000);
     });
 }
 
@@ -489,77 +506,39 @@ std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
     return a + b;
 }
 
+std::int64_t magnitude(std::int64_t v) { return v == INT64_MIN ? INT64_MAX : (v < 0 ? -v : v); }
+
 TEMPLATE_TEST_CASE("timers agree with the model over the whole range of instants", "[timer][property]", timer_heap,
                    timer_wheel) {
     rc::prop("random operations, deadlines and clock anywhere in the 64-bit range", [] {
-        const auto count = *rc::gen::resize(100, rc::gen::inRange<std::size_t>(0, 400));
-        const auto ops = *rc::gen::resize(
-            100, rc::gen::container<std::vector<op>>(
-                     count, rc::gen::construct<op>(rc::gen::inRange<std::uint8_t>(0, 8),
-                                                   rc::gen::inRange<std::uint32_t>(0, 64), wide_time(),
-                                                   rc::gen::inRange<std::uint8_t>(0, 9))));
         harness<TestType> h;
-        for (const auto& o : ops) {
-            h.apply(o, false);
-            h.check();
-        }
-        h.expire(INT64_MAX - 2, 0, 0);  // the latest now the harness takes
-        RC_ASSERT(h.t.armed_count() == 0u);
+        replay(h, draw_ops(rc::gen::inRange<std::uint32_t>(0, 64), wide_time()), INT64_MAX - 2);
     });
 }
 
 TEMPLATE_TEST_CASE("timers agree with the model when the clock only moves forward, in jumps", "[timer][property]",
                    timer_heap, timer_wheel) {
     rc::prop("deadlines relative to a clock that jumps by up to 2^62 ns", [] {
-        const auto count = *rc::gen::resize(100, rc::gen::inRange<std::size_t>(0, 400));
-        const auto ops = *rc::gen::resize(
-            100, rc::gen::container<std::vector<op>>(
-                     count, rc::gen::construct<op>(rc::gen::inRange<std::uint8_t>(0, 8),
-                                                   rc::gen::inRange<std::uint32_t>(0, 64), wide_time(),
-                                                   rc::gen::inRange<std::uint8_t>(0, 9))));
-        const auto start = *wide_time();
+        const auto ops = draw_ops(rc::gen::inRange<std::uint32_t>(0, 64), wide_time());
         harness<TestType> h;
-        std::int64_t now = start;
-        for (auto o : ops) {
-            if (o.kind >= 6) {  // expire: the clock moves forward by |time|
-                now = saturating_add(now, o.time == INT64_MIN ? INT64_MAX : (o.time < 0 ? -o.time : o.time));
-                o.time = now;
-            } else {  // arm: a deadline before or after now, by up to 2^62
-                o.time = saturating_add(now, o.time);
-            }
-            h.apply(o, false);
-            h.check();
-        }
-        h.expire(INT64_MAX - 2, 0, 0);  // the latest now the harness takes
-        RC_ASSERT(h.t.armed_count() == 0u);
+        replay_clocked(
+            h, ops, *wide_time(), [](std::int64_t now, std::int64_t t) { return saturating_add(now, magnitude(t)); },
+            [](std::int64_t now, std::int64_t t) { return saturating_add(now, t); });  // before or after now
     });
 }
 
 TEMPLATE_TEST_CASE("timers agree with the model when the last armed timer is cancelled and armed again near its slot",
                    "[timer][property]", timer_heap, timer_wheel) {
     rc::prop("a delayed ACK's pattern: a few timers, deadlines 200 ms ahead give or take 2 ms, small steps", [] {
-        const auto count = *rc::gen::resize(100, rc::gen::inRange<std::size_t>(0, 400));
-        const auto ops = *rc::gen::resize(
-            100, rc::gen::container<std::vector<op>>(
-                     count, rc::gen::construct<op>(rc::gen::inRange<std::uint8_t>(0, 8),
-                                                   rc::gen::inRange<std::uint32_t>(0, 3),
-                                                   rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'000),
-                                                   rc::gen::inRange<std::uint8_t>(0, 9))));
-        const auto start = *wide_time();
+        const auto ops = draw_ops(rc::gen::inRange<std::uint32_t>(0, 3),
+                                  rc::gen::inRange<std::int64_t>(-2'000'000, 2'000'000));
         harness<TestType> h;
-        std::int64_t now = start;
-        for (auto o : ops) {
-            if (o.kind >= 6) {  // expire: the clock moves forward by up to 0.5 ms, or past the deadlines
-                now = saturating_add(now, o.time % 11 == 0 ? 250'000'000 : (o.time < 0 ? -o.time : o.time) / 4);
-                o.time = now;
-            } else {  // arm: 200 ms ahead, 2 ms either side
-                o.time = saturating_add(now, 200'000'000 + o.time);
-            }
-            h.apply(o, false);
-            h.check();
-        }
-        h.expire(INT64_MAX - 2, 0, 0);
-        RC_ASSERT(h.t.armed_count() == 0u);
+        replay_clocked(
+            h, ops, *wide_time(),
+            [](std::int64_t now, std::int64_t t) {  // up to 0.5 ms, or past the deadlines
+                return saturating_add(now, t % 11 == 0 ? 250'000'000 : magnitude(t) / 4);
+            },
+            [](std::int64_t now, std::int64_t t) { return saturating_add(now, 200'000'000 + t); });
     });
 }
 
