@@ -173,6 +173,17 @@ private:
             return r;
         }
         const std::size_t start = offset, end = offset + n;
+        // While a hole waits, the next segments grow the latest range (RFC 2018 §4's first): one that
+        // joins it alone keeps every range where it is, with no partition, sort or shift.
+        if (start != 0 && count_ != 0 && joins_only_first(start, end)) {
+            range& h = ranges_[0];
+            const std::size_t lo = std::max(start, h.start), hi = std::min(end, h.end);
+            if (lo < hi) r.duplicate = hi - lo;
+            r.stored = n - r.duplicate;
+            write_new_bytes(start, end, data.data(), &h, &h + 1);
+            h = {std::min(start, h.start), std::max(end, h.end)};
+            return r;
+        }
 
         // The ranges this segment overlaps or touches go to the back, the others keep their order in
         // front (Lomuto's partition is stable for the front). Ranges neither overlap nor touch, so the
@@ -217,6 +228,14 @@ private:
             ++count_;
         }
         return r;
+    }
+
+    // [start, end) overlaps or touches the first range and no other.
+    [[nodiscard]] bool joins_only_first(std::size_t start, std::size_t end) const noexcept {
+        if (ranges_[0].start > end || ranges_[0].end < start) return false;
+        for (std::size_t i = 1; i < count_; ++i)
+            if (!(ranges_[i].start > end || ranges_[i].end < start)) return false;
+        return true;
     }
 
     // Writes the bytes of [start, end) that no range in [held, held_end) holds (those ranges sorted by
