@@ -40,6 +40,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <utility>
 
 namespace l4::congestion {
 
@@ -52,16 +53,9 @@ public:
     constexpr void on_send(seq32 seq, std::uint32_t len, instant now, std::uint32_t in_flight) noexcept {
         if (len == 0) return;
         if (in_flight == 0) first_sent_time_ = delivered_time_ = now;  // the flight starts now
-        const record r{seq, seq + len, now, first_sent_time_, delivered_time_, delivered_, app_limited_ != 0, false, 0};
-        if (size_ > 0 && seq < at(size_ - 1).end) {
-            // A retransmission takes the send-time state of now, in the record of the same bytes; one that
-            // does not match a record's start leaves the original (which still counts the bytes once).
-            const std::size_t i = first_ending_after(seq);
-            if (i < size_ && at(i).seq == seq && !at(i).sacked) at(i) = r;
-            return;
-        }
+        if (size_ > 0 && seq < at(size_ - 1).end) return on_resend(seq, len, now);
         if (size_ == Capacity) pop();
-        at(size_++) = r;
+        at(size_++) = stamp(seq, len, now);
     }
 
     // §3.4: the sender is application-limited until what is in flight now is delivered.
@@ -134,32 +128,40 @@ private:
     template <class Blocks>
     constexpr const record* take_delivered(seq32 snd_una, instant now, const Blocks& sack_blocks) noexcept {
         const record* newest = nullptr;
+        bool latest = true;  // the first block walked: RFC 2018 §4's latest, the one that grows
         for (const auto& b : sack_blocks) {
             const seq32 left = b.left, right = b.right;
             if (!(left < right) || !(snd_una < right)) continue;  // RFC 2883 D-SACK, or bogus
             // Records are in sequence order: those wholly inside [left, right) and not SACKed before.
-            for (std::size_t i = unsacked_from(first_ending_after(left)); i < size_ && !(right < at(i).end);
-                 i = unsacked_from(i + 1)) {
+            std::size_t i = unsacked_from(grows_last_walk(left, right) ? static_cast<std::size_t>(walked_to_ - popped_)
+                                                                       : first_ending_after(left));
+            for (; i < size_ && !(right < at(i).end); i = unsacked_from(i + 1)) {
                 record& p = at(i);
                 if (p.seq < left) continue;
                 p.sacked = true;
                 p.skip = 1;
                 deliver(p, now, newest);
             }
+            if (std::exchange(latest, false)) {
+                walked_left_ = left;
+                walked_right_ = right;
+                walked_to_ = popped_ < ragged_until_ ? no_walk : popped_ + i;
+            }
         }
         // What snd.una passed, oldest first; the ring's head and size and the
         // count held in locals for the walk (one store each, not one a record).
-        std::size_t head = head_, size = size_;
+        std::uint64_t first = popped_;
+        std::size_t size = size_;
         std::uint64_t delivered = delivered_;
-        while (size > 0 && ring_[head].end <= snd_una) {
-            const record& p = ring_[head];
-            head = (head + 1) % Capacity;
+        while (size > 0 && ring_[first % Capacity].end <= snd_una) {
+            const record& p = ring_[first % Capacity];
+            ++first;
             --size;
             if (p.sacked) continue;
             delivered += static_cast<std::uint32_t>(p.end - p.seq);
             if (is_newer(p, newest)) newest = &p;
         }
-        head_ = head;
+        popped_ = first;
         size_ = size;
         if (delivered != delivered_) {  // a record was delivered: none is empty
             delivered_ = delivered;
@@ -169,10 +171,43 @@ private:
         if (newest) first_sent_time_ = newest->sent_time;
         return newest;
     }
-    constexpr record& at(std::size_t i) noexcept { return ring_[(head_ + i) % Capacity]; }
+    // A retransmission takes the send-time state of now, in the record of the same bytes; one that
+    // does not match a record's start leaves the original (which still counts the bytes once).
+    // Out of line: on every segment's path on_send only tells it apart.
+    [[gnu::noinline]] constexpr void on_resend(seq32 seq, std::uint32_t len, instant now) noexcept {
+        const record r = stamp(seq, len, now);
+        const std::size_t i = first_ending_after(seq);
+        if (i < size_ && at(i).seq == seq && !at(i).sacked) {
+            // Other bytes than before: the records may be out of order until it leaves.
+            if (at(i).end != r.end) {
+                ragged_until_ = std::max<std::uint64_t>(ragged_until_, popped_ + i + 1);
+                walked_to_ = no_walk;
+            }
+            at(i) = r;
+        }
+    }
+    // §3.2: the send-time state a segment sent now is delivered against.
+    [[nodiscard]] constexpr record stamp(seq32 seq, std::uint32_t len, instant now) const noexcept {
+        return {seq, seq + len, now, first_sent_time_, delivered_time_, delivered_, app_limited_ != 0, false, 0};
+    }
+    constexpr record& at(std::size_t i) noexcept { return ring_[(popped_ + i) % Capacity]; }
     constexpr void pop() noexcept {
-        head_ = (head_ + 1) % Capacity;
+        ++popped_;
         --size_;
+    }
+    // A SACK block that grows the latest one walked (RFC 2018 §4: the
+    // receiver repeats its latest block, longer by what came since): [left,
+    // right) starts inside [walked_left_, walked_right_] and ends no lower.
+    // That walk left every record from where it began to walked_to_ SACKed
+    // or starting below walked_left_, nothing this walk would take, and the
+    // records from there to first_ending_after(left), if that lies beyond,
+    // end before `left`: this walk may begin where that one stopped. Only
+    // while the records are in order, as first_ending_after takes them: a
+    // walk among ragged ones (a resend changed a record's end) leaves no
+    // mark, and such a resend wipes the last.
+    [[nodiscard]] constexpr bool grows_last_walk(seq32 left, seq32 right) const noexcept {
+        return walked_to_ - popped_ <= size_ && !(left < walked_left_) && !(walked_right_ < left) &&
+               !(right < walked_right_);
     }
     // The first record that ends after `s` (records are in sequence order): O(log n).
     // Records lie mostly back to back and one segment long: the index the
@@ -229,7 +264,15 @@ private:
     }
 
     std::array<record, Capacity> ring_{};
-    std::size_t head_ = 0, size_ = 0;
+    // Records are counted from the first ever sent: the one at i (from the
+    // oldest) is popped_ + i, in ring_[(popped_ + i) % Capacity].
+    std::uint64_t popped_ = 0;
+    std::size_t size_ = 0;
+    // The last SACK block walked, and the record its walk stopped at (no_walk, or one popped: none).
+    static constexpr std::uint64_t no_walk = ~std::uint64_t{0};
+    seq32 walked_left_{}, walked_right_{};
+    std::uint64_t walked_to_ = no_walk;
+    std::uint64_t ragged_until_ = 0;  // a resend changed the end of the record before it: maybe out of order
     std::uint64_t delivered_ = 0;    // C.delivered, bytes
     std::uint64_t app_limited_ = 0;  // C.app_limited: 0, or delivered_ + in flight when it began
     instant delivered_time_{}, first_sent_time_{};

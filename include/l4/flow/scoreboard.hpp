@@ -70,10 +70,20 @@ public:
         for (const auto& b : blocks) {
             const seq32 left = b.left, right = b.right;
             if (!(left < right) || !(snd_una < right) || right > snd_max) continue;  // old, bogus or forged
-            // Nothing new: a block repeated from an earlier ACK (RFC 2018 §4 asks
-            // receivers to repeat their latest), or the D-SACK counted above.
-            if (covered(left < snd_una ? snd_una : left, right)) continue;
-            if (insert(left < snd_una ? snd_una : left, right)) r.new_information = true;
+            const seq32 from = left < snd_una ? snd_una : left;
+            if (const std::size_t i = holding(from); i < count_) {
+                // Nothing new: a block repeated from an earlier ACK (RFC 2018 §4 asks
+                // receivers to repeat their latest), or the D-SACK counted above.
+                if (!(ranges_[i].right < right)) continue;
+                // The latest block, grown since (the common case in recovery): its range grows in
+                // place when it reaches no further range.
+                if (i + 1 == count_ || right < ranges_[i + 1].left) {
+                    ranges_[i].right = right;
+                    r.new_information = true;
+                    continue;
+                }
+            }
+            if (insert(from, right)) r.new_information = true;
             else ++r.dropped;
         }
         return r;
@@ -81,6 +91,8 @@ public:
 
     // snd.una moved: ranges it passed are gone.
     void advance(seq32 snd_una) noexcept {
+        // Below the lowest range (no range, or a duplicate ACK's snd.una): none is passed or cut.
+        if (count_ == 0 || !(ranges_[0].left < snd_una)) return;
         std::size_t keep = 0;
         for (std::size_t i = 0; i < count_; ++i) {
             range x = ranges_[i];
@@ -207,9 +219,11 @@ private:
         return std::nullopt;
     }
 
-    [[nodiscard]] bool covered(seq32 left, seq32 right) const noexcept {
-        const range* x = find(left);
-        return x && !(x->right < right);
+    // The index of the range holding `s`, or count_.
+    [[nodiscard]] std::size_t holding(seq32 s) const noexcept {
+        std::size_t i = 0;
+        while (i < count_ && (s < ranges_[i].left || !(s < ranges_[i].right))) ++i;
+        return i;
     }
 
     // Adds [left, right), merging what it touches. False when it needed a
