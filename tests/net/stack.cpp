@@ -135,11 +135,15 @@ TEST_CASE("stack: a transport written outside the library plugs in beside UDP", 
 TEST_CASE("stack: a transport's timer sets the stack's deadline and fires once, at poll", "[net][stack][timers]") {
     auto [near, far] = link::memory_pair();
     two_transports h{std::move(near), {.addresses = {b4}}};
+    constexpr instant none = instant::max();
     CHECK_FALSE(h.next_deadline());
+    CHECK(h.next_deadline_or(none) == none);
     auto s = h.socket(net::socket_type::stream);
     REQUIRE(h.bind(*s, {b4, 7}));
     CHECK(h.next_deadline() == instant{} + 10ms);
+    CHECK(h.next_deadline_or(none) == instant{} + 10ms);
     REQUIRE(far.transmit(frame_253(7), t0));
+    CHECK(h.next_deadline_or(none) == t0);  // the frame waiting in the link is earlier
     h.poll(instant{} + 9ms);
     CHECK(h.transport<ticker>().ticks_fired == 0);
     h.poll(instant{} + 25ms);  // late is fine
@@ -147,6 +151,7 @@ TEST_CASE("stack: a transport's timer sets the stack's deadline and fires once, 
     h.poll(instant{} + 50ms);
     CHECK(h.transport<ticker>().ticks_fired == 1);
     CHECK_FALSE(h.next_deadline());
+    CHECK(h.next_deadline_or(none) == none);
     std::array<std::uint8_t, 1500> f{};
     auto n = far.receive(f, instant{} + 25ms);  // sent when the timer fired
     REQUIRE(n);

@@ -424,6 +424,20 @@ public:
         std::apply([&](const auto&... t) { (take(t.next_deadline()), ...); }, transports_);
         return d;
     }
+    // The same as a plain value: the earliest of the deadlines and `none`
+    // (instant::max() gives it when there is none). For a driver that asks
+    // at every round: an optional kept between the sources went through
+    // memory at each.
+    [[nodiscard, gnu::always_inline]] instant next_deadline_or(instant none) const {
+        instant d = none;
+        const auto take = [&](std::optional<instant> t) __attribute__((always_inline)) {
+            if (t && *t < d) d = *t;
+        };
+        take(link_.next_deadline());
+        take(timers_.next_deadline());
+        std::apply([&](const auto&... t) { (take(t.next_deadline()), ...); }, transports_);
+        return d;
+    }
     [[nodiscard]] int poll_fd() const { return link_.poll_fd(); }
     // Frames wait for the link to become writable (POLLOUT on poll_fd()).
     [[nodiscard]] bool wants_writable() const noexcept { return !pending_.empty(); }

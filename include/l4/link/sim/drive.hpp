@@ -75,7 +75,8 @@ template <class Stack>
 // A host's own next instant: its deadlines and arrivals.
 template <class Stack>
 [[gnu::hot]] [[nodiscard, gnu::noinline]] instant due_at(const Stack& s) {
-    return value_or_never(s.next_deadline());
+    if constexpr (requires { s.next_deadline_or(never); }) return s.next_deadline_or(never);
+    else return value_or_never(s.next_deadline());
 }
 
 }  // namespace detail
