@@ -68,6 +68,26 @@ TEST_CASE("run_until the largest instant runs every event, none when there is no
     CHECK(net.events_processed() == 2);
 }
 
+TEST_CASE("a port's deadline follows the network's mode, also for a port added under it", "[sim][port]") {
+    using modes = network::port_deadlines;
+    network net;
+    auto link = point_to_point(net, {.delay = 3ms}, {.delay = 3ms});
+    const std::vector<std::uint8_t> f(10);
+    REQUIRE(link.a.transmit(f, at(0ns)));
+    CHECK(link.a.next_deadline() == at(3ms));  // network-wide: the frame's arrival elsewhere
+    net.set_port_deadlines(modes::own_arrivals);
+    port later = net.add_port();
+    CHECK_FALSE(link.a.next_deadline());  // its own arrivals only: none
+    CHECK_FALSE(later.next_deadline());
+    CHECK(link.b.next_deadline() == std::nullopt);  // on its way, not arrived
+    CHECK(net.run_until_arrival(instant::max()) == at(3ms));
+    CHECK(link.b.next_deadline() == at(3ms));  // arrived
+    REQUIRE(link.b.transmit(f, at(3ms)));
+    net.set_port_deadlines(modes::network_wide);
+    CHECK(link.a.next_deadline() == at(6ms));
+    CHECK(later.next_deadline() == at(6ms));
+}
+
 TEST_CASE("a port call first brings the network up to its `now`", "[sim][port]") {
     network net;
     auto link = point_to_point(net, {.delay = 3ms}, {.delay = 3ms});

@@ -51,17 +51,21 @@ inline constexpr instant never = instant::max();
 [[nodiscard]] constexpr instant value_or_never(std::optional<instant> t) noexcept { return t ? *t : never; }
 
 // Whether a host is to be polled at `now`. `own` is the host's deadline
-// as due_at() left it at the end of the last round. Only the network ran
-// since (the driver's loop), and the network changes nothing of a host but
-// its link's arrivals, which only come sooner: the earlier of `own` and
+// as due_at() left it at the end of the last round (instant::min() before
+// the first, which polls every host). Only the network ran since (the
+// driver's loop), and the network changes nothing of a host but its link's
+// arrivals, which only come sooner: the earlier of `own` and
 // the link's deadline is the host's deadline now, without asking its
 // timers and transports again. Inline: many hosts asked are not due (half
 // of them in a one-flow bulk transfer), and then asking costs no call.
 template <class Stack>
-[[nodiscard]] bool due(const Stack& s, instant own, instant now, bool first) {
+[[nodiscard]] bool due(const Stack& s, instant own, instant now) {
     // A host with refused frames is due at every event (the time moved to
     // one), as under net::drive_all_until.
-    return first || s.wants_writable() || std::min(own, value_or_never(s.link().next_deadline())) <= now;
+    // `own` first: a comparison, where the link's deadline is an optional.
+    if (s.wants_writable() || own <= now) return true;
+    const auto arrival = s.link().next_deadline();
+    return arrival && *arrival <= now;
 }
 
 // Out of line, as due_at() below, so that hosts of one type share one copy
@@ -95,14 +99,15 @@ template <class Clock, class Ready, class... Stacks>
     net.set_port_deadlines(network::port_deadlines::own_arrivals);
 
     using detail::never;
-    bool first = true;  // the first round polls every host: the caller may have changed anything
-    std::array<instant, sizeof...(Stacks)> own{};  // each host's deadline, as the last round left it
+    // Each host's deadline, as the last round left it; the first round
+    // polls every host (the caller may have changed anything).
+    std::array<instant, sizeof...(Stacks)> own;
+    own.fill(instant::min());
     for (std::uint64_t round = 0; round < 100'000'000u; ++round) {
         const instant now = clk.now();
         std::size_t moved = 0;
         std::size_t i = 0;
-        ((moved += detail::due(stacks, own[i++], now, first) ? detail::poll(stacks, now) : 0), ...);  // in the order given
-        first = false;
+        ((moved += detail::due(stacks, own[i++], now) ? detail::poll(stacks, now) : 0), ...);  // in the order given
         if (ready()) return {};
         if (now >= deadline) return errc::timed_out;
         // Asked after ready(), which may have written or read on any host.

@@ -80,6 +80,7 @@ struct port_state {
     channel_id first_hop = 0;       // its path's, read at every transmit
     bool first_fed_inside = false;  // fed_inside_ of first_hop, kept by route()
     slot_id lent = no_slot;  // transmit_buffer()'s slot, until transmit_built() sends it
+    bool own_arrivals = false;  // the network's port_deadlines, copied: next_deadline() reads this state only
     ring<arrival> inbox;
     port_counters counters;
 };
@@ -167,7 +168,9 @@ public:
         return id;
     }
     port add_port() {
-        return port{*this, ports_.emplace_back(), static_cast<port_id>(ports_.size() - 1)};
+        port_state& ps = ports_.emplace_back();
+        ps.own_arrivals = port_deadlines_ == port_deadlines::own_arrivals;
+        return port{*this, ps, static_cast<port_id>(ports_.size() - 1)};
     }
     // What `from` transmits crosses `hops` in order, then arrives at `to`.
     void route(const port& from, std::span<const channel_id> hops, const port& to) {
@@ -227,7 +230,11 @@ public:
     // its own arrivals (own_arrivals: set by a driver that runs the network
     // itself between host wake-ups, sim/drive.hpp).
     enum class port_deadlines : std::uint8_t { network_wide, own_arrivals };
-    void set_port_deadlines(port_deadlines d) noexcept { port_deadlines_ = d; }
+    // Written into every port's state (a driver sets it twice a call).
+    void set_port_deadlines(port_deadlines d) noexcept {
+        port_deadlines_ = d;
+        for (port_state& ps : ports_) ps.own_arrivals = d == port_deadlines::own_arrivals;
+    }
     [[nodiscard]] port_deadlines port_deadline_mode() const noexcept { return port_deadlines_; }
 
     [[nodiscard]] instant now() const noexcept { return instant_of(now_); }
@@ -457,9 +464,9 @@ inline void port::release_received() noexcept {
 inline std::size_t port::mtu() const noexcept { return net_->cfg_.mtu; }
 
 inline std::optional<instant> port::next_deadline() const noexcept {
-    const auto& inbox = self_->inbox;
-    if (!inbox.empty()) return instant_of(inbox.front().at);
-    if (net_->port_deadlines_ == network::port_deadlines::own_arrivals) return std::nullopt;
+    const network::port_state& self = *self_;
+    if (!self.inbox.empty()) return instant_of(self.inbox.front().at);
+    if (self.own_arrivals) return std::nullopt;
     return net_->next_deadline();
 }
 
