@@ -34,12 +34,14 @@
 // are. On the Intel Xeon of benchmarks/README.md, l4kit's NewReno run
 // (33 ms, on one vCPU) took 41-54 ms right after ns-3's 2 s on that vCPU,
 // with no page fault and no context switch within it; as long after 2 s
-// of a floating-point loop with no memory traffic (43-52 ms), longer after
-// a sleep of 0.5 s (55-66 ms), but not after 2 s of random reads over
-// 512 MiB (32-33 ms); one run of its own before brought it back to 33 ms,
-// after ns-3 or the loop alike. The virtual machine offers no hardware
-// counters that would tell why. ns-3's 2 s are spent mostly in the state
-// its own work leaves.
+// of a floating-point loop with no memory traffic (39-52 ms), longer when
+// a sleep of 0.5 s followed the loop (55-66 ms), but not after 2 s of
+// random reads over 512 MiB (32-33 ms); one run of its own before brought
+// it back to 33 ms, after ns-3 or the loop alike. The virtual machine
+// offers no hardware counters that would tell why. It is a cost of a run's
+// start, not of each segment (a run ten times longer paid 2-3 times as
+// many milliseconds), and ns-3's 2 s are spent mostly in the state its own
+// work leaves.
 //
 // The process runs on one CPU, the one it started on (--cpu N: that one;
 // --no-pin: wherever the kernel puts it), so that both sides of a row run
