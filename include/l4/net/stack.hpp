@@ -414,20 +414,15 @@ public:
         return frames;
     }
 
-    // The earliest of the link's, the timers' and the transports' deadlines.
+    // The earliest of the link's, the timers' and the transports' deadlines
+    // (one at instant::max(), the end of time, counts as none).
     [[nodiscard]] std::optional<instant> next_deadline() const {
-        std::optional<instant> d = link_.next_deadline();
-        const auto take = [&](std::optional<instant> t) {
-            if (t && (!d || *t < *d)) d = t;
-        };
-        take(timers_.next_deadline());
-        std::apply([&](const auto&... t) { (take(t.next_deadline()), ...); }, transports_);
-        return d;
+        const instant d = next_deadline_or(instant::max());
+        return d == instant::max() ? std::nullopt : std::optional{d};
     }
-    // The same as a plain value: the earliest of the deadlines and `none`
-    // (instant::max() gives it when there is none). For a driver that asks
-    // at every round: an optional kept between the sources went through
-    // memory at each.
+    // The same as a plain value: the earliest of the deadlines and `none`.
+    // For a driver that asks at every round: an optional kept between the
+    // sources went through memory at each.
     [[nodiscard, gnu::always_inline]] instant next_deadline_or(instant none) const {
         instant d = none;
         const auto take = [&](std::optional<instant> t) __attribute__((always_inline)) {
